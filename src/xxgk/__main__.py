@@ -1,0 +1,5 @@
+"""`python -m xxgk` runs the CLI."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""Findings as data: a catalogue of stable codes, the `Finding` record and the `Report`.
+
+Every problem the tool can report has a code here with a Chinese message
+template, so messages stay consistent and tests can cover every code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ERROR = "error"
+WARNING = "warning"
+
+# code -> (severity, Chinese message template).  Templates use str.format fields.
+CATALOGUE: dict[str, tuple[str, str]] = {
+    # whole-file problems
+    "file.unreadable": (ERROR, "文件无法读取：{detail}。请重新保存为.xlsx、.xls或.ods格式后报送。"),
+    "file.not_spreadsheet": (ERROR, "该文件不是电子表格（{detail}），请报送填写好的统计表。"),
+    "file.encrypted": (ERROR, "工作簿设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
+    "file.too_large": (ERROR, "文件内容异常庞大（{detail}），可能已损坏或含有恶意内容，已拒绝读取。请重新从模板填写。"),
+    "file.unsafe_xml": (ERROR, "文件含有不安全的XML内容（{detail}），已拒绝读取。请重新从模板填写。"),
+    "file.not_ours": (ERROR, "无法识别该文件对应的统计表：{detail}。请使用区政务公开办下发的模板填写。"),
+    "file.wrong_form": (ERROR, "该文件是{found}，而本次需要{expected}。请使用正确的模板填写。"),
+    "file.wrong_year": (ERROR, "该文件是{found}年度的统计表，而本次收集{expected}年度。请使用正确年度的模板填写。"),
+    "file.form_changed": (WARNING, "该文件的模板版本（{found}）与当前表式（{expected}）不一致，已按指标名称读取，请核对。"),
+    "file.empty": (ERROR, "统计表尚未填写（所有填报单元格均为空）。"),
+    "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
+    # structure
+    "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
+    "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
+    # values
+    "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
+    "value.zero_text": (WARNING, "{place}“{label}”（{cell}）填写为“{found}”，已按0处理，请直接填写数字0。"),
+    "value.not_number": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”，不是数字。应填写{expected}。"),
+    "value.negative": (ERROR, "{place}“{label}”（{cell}）填写为{found}，不能为负数。应填写{expected}。"),
+    "value.fraction": (ERROR, "{place}“{label}”（{cell}）填写为{found}，应填写{expected}。"),
+    "value.precision": (ERROR, "{place}“{label}”（{cell}）填写为{found}，万元金额最多保留6位小数（精确到分）。"),
+    "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
+    # formulas and rules
+    "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
+    "rule.error": (ERROR, "{message}（{detail}）"),
+    "rule.warning": (WARNING, "{message}（{detail}）"),
+    "previous.mismatch": (WARNING, "{message}（{detail}）"),
+    "previous.unmapped": (WARNING, "与上年数据比对：{detail}"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, addressed to a place in the workbook."""
+
+    severity: str
+    code: str
+    message: str
+    indicator: str = ""
+    label: str = ""
+    sheet: str = ""
+    cell: str = ""
+    found: str = ""
+    expected: str = ""
+    explained: bool = False
+    explanation: str = ""
+    rule: str = ""
+
+    @property
+    def blocking(self) -> bool:
+        """Errors, and warnings nobody has explained, keep a return from being accepted."""
+        return self.severity == ERROR or not self.explained
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        if not data["explanation"]:
+            del data["explanation"]
+        if not data["rule"]:
+            del data["rule"]
+        return data
+
+
+def make(code: str, *, severity: str | None = None, **fields: Any) -> Finding:
+    """Build a finding from the catalogue; the message is filled from the same fields."""
+    default, template = CATALOGUE[code]
+    text = {k: "" if v is None else str(v) for k, v in fields.items()}
+    message = template.format_map(_Blank(text))
+    known = {k: text[k] for k in ("indicator", "label", "sheet", "cell", "found", "expected", "rule", "explanation") if k in text}
+    return Finding(
+        severity=severity or default,
+        code=code,
+        message=message,
+        explained=bool(fields.get("explained", False)),
+        **known,
+    )
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@dataclass
+class Report:
+    """What `check` found in one file."""
+
+    file: str
+    form: str = ""
+    year: int | None = None
+    agency_code: str = ""
+    agency_name: str = ""
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not any(f.blocking for f in self.findings)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity == ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity == WARNING for f in self.findings)
+
+    @property
+    def unexplained(self) -> int:
+        return sum(f.severity == WARNING and not f.explained for f in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "form": self.form,
+            "year": self.year,
+            "agency": {"code": self.agency_code, "name": self.agency_name},
+            "valid": self.valid,
+            "issues": [f.to_json() for f in self.findings],
+        }
+
+
+def batch_json(reports: list[Report]) -> dict[str, Any]:
+    """The documented JSON document for a list of reports."""
+    return {
+        "returns": [r.to_json() for r in reports],
+        "summary": {
+            "checked": len(reports),
+            "valid": sum(r.valid for r in reports),
+            "errors": sum(r.errors for r in reports),
+            "warnings": sum(r.warnings for r in reports),
+        },
+    }

@@ -1,0 +1,554 @@
+"""Form definitions: load a YAML file, validate it, and build the `Form` model.
+
+A form is data, not code.  Every workbook, every check and every summary is
+driven by the model built here, so a mistake in a definition is reported with
+the file, the key path and what was expected, before anything else runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import rules
+from .rules import Expr, RuleSyntaxError
+
+VALUE_KINDS = {
+    "count": "非负整数",
+    "amount": "非负数（万元，最多6位小数）",
+    "signed": "整数（可为负数）",
+}
+SEVERITIES = ("error", "warning")
+HEADER_MARK = "——"
+
+
+class FormError(ValueError):
+    """A form definition that cannot be used; the message names file and key."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        super().__init__(f"{source}: {key}: {message}")
+        self.source, self.key, self.detail = source, key, message
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    code: str
+    label: str
+    groups: tuple[str, ...]
+    value: str | None
+    parts: tuple[str, ...]  # column ids summed into this column (empty: not a formula)
+
+
+@dataclass(frozen=True)
+class Row:
+    id: str
+    code: str
+    label: str
+    groups: tuple[str, ...]
+    unit: str
+    kind: str  # header | input | formula
+    value: str | None
+    parts: tuple[str, ...]  # row ids summed into this row
+
+
+@dataclass(frozen=True)
+class Table:
+    id: str
+    sheet: str
+    title: str
+    stub: str
+    note: str
+    has_units: bool
+    value: str
+    rows: tuple[Row, ...]
+    columns: tuple[Column, ...]
+
+    def row(self, row_id: str) -> Row:
+        return next(r for r in self.rows if r.id == row_id)
+
+    def column(self, col_id: str) -> Column:
+        return next(c for c in self.columns if c.id == col_id)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One value cell of the form: an input, a locked formula, or a header placeholder."""
+
+    key: str
+    table: Table
+    row: Row
+    column: Column
+    kind: str  # header | input | formula
+    value: str  # value kind
+    parts: tuple[str, ...]  # cell keys summed into this cell
+
+    @property
+    def label(self) -> str:
+        """Row label, qualified by the group labels and the column when there are several."""
+        text = "".join(f"{g}/" for g in self.row.groups) + self.row.label
+        if len(self.table.columns) > 1:
+            text += f"（{'/'.join((*self.column.groups, self.column.label))}）"
+        return text
+
+    @property
+    def place(self) -> str:
+        """行次/栏次 wording for messages."""
+        text = f"第{self.row.code}行"
+        if len(self.table.columns) > 1:
+            text += f"第{self.column.code}栏"
+        return text
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule applied to one column: what is evaluated, where it shows, what it says."""
+
+    rule: Rule
+    column: Column
+    bind: Mapping[str, str]  # expression name -> cell key
+    anchor: str  # cell key whose row carries the hint and the explanation
+    highlight: tuple[str, ...]  # cell keys coloured when violated
+
+    @property
+    def id(self) -> str:
+        return self.rule.id if len(self.rule.table.columns) == 1 else f"{self.rule.id}.{self.column.code}"
+
+    @property
+    def message(self) -> str:
+        return self.rule.message.format(column=self.column.label, code=self.column.code)
+
+    def evaluate(self, values: Mapping[str, Any]) -> bool:
+        return bool(self.rule.expr.evaluate({n: values[k] for n, k in self.bind.items()}))
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    table: Table
+    severity: str
+    expr: Expr
+    message: str
+    columns: tuple[str, ...]
+    anchor: str
+    highlight: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Form:
+    id: str
+    version: int
+    name: str
+    title: str  # with {agency} and {year}
+    summary_title: str  # with {region} and {year}
+    years: tuple[int | None, int | None]
+    deadline: str
+    guide: tuple[tuple[str, str], ...]
+    tables: tuple[Table, ...]
+    rules: tuple[Rule, ...]
+    fingerprint: str
+    source: str = field(compare=False)
+
+    @cached_property
+    def cells(self) -> dict[str, Cell]:
+        """Every value cell by key, in table/row/column order."""
+        return {c.key: c for c in _build_cells(self.tables)}
+
+    @cached_property
+    def inputs(self) -> tuple[Cell, ...]:
+        return tuple(c for c in self.cells.values() if c.kind == "input")
+
+    @cached_property
+    def formulas(self) -> tuple[Cell, ...]:
+        """Formula cells in dependency order (parts before totals)."""
+        return _topological(self)
+
+    @cached_property
+    def checks(self) -> tuple[Check, ...]:
+        return tuple(check for rule in self.rules for check in _instantiate(self, rule))
+
+    @cached_property
+    def sheets(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.sheet for t in self.tables))
+
+    def applies_to(self, year: int) -> bool:
+        lo, hi = self.years
+        return (lo is None or year >= lo) and (hi is None or year <= hi)
+
+    def compute(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """All cell values from the input values: formulas recomputed, headers omitted."""
+        values = {c.key: inputs[c.key] for c in self.inputs}
+        for cell in self.formulas:
+            values[cell.key] = sum((values[p] for p in cell.parts), type(values[cell.parts[0]])(0))
+        return values
+
+
+def cell_key(single: bool, table: Table, row: Row, column: Column) -> str:
+    """Stable key of a value cell; a one-column single-table form uses the bare 行次."""
+    return row.code if single else f"{table.id}.{row.code}.{column.code}"
+
+
+def _build_cells(tables: tuple[Table, ...]) -> Iterator[Cell]:
+    single = len(tables) == 1 and len(tables[0].columns) == 1
+    for table in tables:
+        cols = {c.id: c for c in table.columns}
+        rows = {r.id: r for r in table.rows}
+        for row in table.rows:
+            for col in table.columns:
+                key = cell_key(single, table, row, col)
+                value = col.value or row.value or table.value
+                if row.kind == "header":
+                    yield Cell(key, table, row, col, "header", value, ())
+                elif row.parts:
+                    parts = tuple(cell_key(single, table, rows[p], col) for p in row.parts)
+                    yield Cell(key, table, row, col, "formula", value, parts)
+                elif col.parts:
+                    parts = tuple(cell_key(single, table, row, cols[p]) for p in col.parts)
+                    yield Cell(key, table, row, col, "formula", value, parts)
+                else:
+                    yield Cell(key, table, row, col, "input", value, ())
+
+
+def _topological(form: Form) -> tuple[Cell, ...]:
+    cells = form.cells
+    order: list[Cell] = []
+    state: dict[str, int] = {}
+
+    def visit(key: str, path: tuple[str, ...]) -> None:
+        if state.get(key) == 2:
+            return
+        if state.get(key) == 1:
+            cycle = " → ".join((*path[path.index(key) :], key))
+            raise FormError(form.source, "formulas", f"formula cycle: {cycle}")
+        state[key] = 1
+        for part in cells[key].parts:
+            visit(part, (*path, key))
+        state[key] = 2
+        if cells[key].kind == "formula":
+            order.append(cells[key])
+
+    for cell in cells.values():
+        if cell.kind == "formula":
+            visit(cell.key, ())
+    return tuple(order)
+
+
+def _instantiate(form: Form, rule: Rule) -> Iterator[Check]:
+    single = len(form.tables) == 1 and len(form.tables[0].columns) == 1
+    table = rule.table
+    rows = {r.id: r for r in table.rows}
+    for col_id in rule.columns:
+        col = table.column(col_id)
+
+        def key(row_id: str, col: Column = col) -> str:
+            return cell_key(single, table, rows[row_id], col)
+
+        bind = {name: key(name) for name in rule.expr.names}
+        yield Check(rule, col, bind, key(rule.anchor), tuple(key(r) for r in rule.highlight))
+
+
+# ---------------------------------------------------------------- loading
+
+
+def builtin_dir() -> Path:
+    """Where the shipped definitions live: inside the wheel, or the repo's templates/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parents[1] / "templates"
+
+
+def builtin_forms() -> list[Form]:
+    return sorted((load(p) for p in builtin_dir().glob("*.yaml")), key=lambda f: f.years[1] or 9999)
+
+
+def builtin(form_id: str) -> Form:
+    path = builtin_dir() / f"{form_id}.yaml"
+    if not path.is_file():
+        known = ", ".join(f.id for f in builtin_forms())
+        raise FormError(form_id, "form", f"no built-in form {form_id!r}; known: {known}")
+    return load(path)
+
+
+def for_year(year: int) -> Form:
+    """The built-in form that applies to ``year`` (≤2018 gk2018, 2019–2020 gk2019, ≥2021 gk2021)."""
+    matches = [f for f in builtin_forms() if f.applies_to(year)]
+    if not matches:
+        raise FormError(str(year), "year", f"no built-in form applies to year {year}")
+    return matches[0]
+
+
+def resolve(spec: str | None, year: int) -> Form:
+    """A form from ``--form`` (an id or a YAML path) or, without it, from the year."""
+    if spec is None:
+        return for_year(year)
+    if spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
+        return load(Path(spec))
+    return builtin(spec)
+
+
+_CACHE: dict[tuple[str, float], Form] = {}
+
+
+def load(path: Path) -> Form:
+    """Load and validate one definition file (cached by path and mtime)."""
+    path = Path(path)
+    try:
+        stamp = (str(path.resolve()), path.stat().st_mtime)
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FormError(str(path), "file", f"cannot read: {exc.strerror}") from None
+    if stamp in _CACHE:
+        return _CACHE[stamp]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FormError(path.name, "yaml", f"not valid YAML: {exc}") from None
+    form = build(data, path.name)
+    form.formulas  # noqa: B018 - detect formula cycles at load time
+    _CACHE[stamp] = form
+    return form
+
+
+class _Reader:
+    """Typed access to a mapping that reports the full key path on a mistake."""
+
+    def __init__(self, source: str, data: Any, path: str) -> None:
+        if not isinstance(data, dict):
+            raise FormError(source, path or "(top)", f"expected a mapping, got {_kind(data)}")
+        self.source, self.data, self.path = source, data, path
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, message: str) -> FormError:
+        return FormError(self.source, self.key(name), message)
+
+    def str(self, name: str, default: str | None = None) -> str:
+        value = self.data.get(name, default)
+        if value is None:
+            raise self.fail(name, "required text is missing")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise self.fail(name, f"expected text, got {_kind(value)}")
+        return value
+
+    def int(self, name: str, default: int | None = None) -> int | None:
+        value = self.data.get(name, default)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise self.fail(name, f"expected a whole number, got {_kind(value)}")
+        return value
+
+    def list(self, name: str, default: list[Any] | None = None) -> list[Any]:
+        value = self.data.get(name, default)
+        if not isinstance(value, list):
+            raise self.fail(name, f"expected a list, got {_kind(value)}")
+        return value
+
+    def choice(self, name: str, options: Mapping[str, Any] | tuple[str, ...], default: str | None) -> str | None:
+        value = self.data.get(name, default)
+        if value is not None and value not in options:
+            raise self.fail(name, f"unknown value {value!r}; expected one of {', '.join(options)}")
+        return value
+
+    def only(self, allowed: set[str]) -> None:
+        for extra in sorted(set(self.data) - allowed):
+            raise self.fail(extra, f"unknown key; expected one of {', '.join(sorted(allowed))}")
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__
+
+
+def build(data: Any, source: str = "<form>") -> Form:
+    """Validate raw definition data and build the model."""
+    top = _Reader(source, data, "")
+    top.only({"id", "version", "name", "title", "summary_title", "years", "deadline", "guide", "tables", "rules"})
+    form_id = top.str("id")
+    if not rules.NAME_RE.match(form_id):
+        raise top.fail("id", f"{form_id!r} must be letters, digits and _")
+    years = _Reader(source, data.get("years", {}), "years")
+    years.only({"from", "to"})
+    tables = tuple(_table(source, t, f"tables[{i}]") for i, t in enumerate(top.list("tables")))
+    if not tables:
+        raise top.fail("tables", "a form needs at least one table")
+    _unique(source, "tables", [t.id for t in tables])
+    by_id = {t.id: t for t in tables}
+    form_rules = tuple(_rule(source, r, f"rules[{i}]", by_id) for i, r in enumerate(top.list("rules", [])))
+    _unique(source, "rules", [r.id for r in form_rules])
+    guide = _Reader(source, data.get("guide", {}), "guide")
+    fingerprint = hashlib.sha256(
+        json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    return Form(
+        id=form_id,
+        version=top.int("version", 1) or 1,
+        name=top.str("name"),
+        title=top.str("title", "{agency}" + top.str("name") + "（{year}年度）"),
+        summary_title=top.str("summary_title", "{region}" + top.str("name") + "（{year}年度）汇总"),
+        years=(years.int("from"), years.int("to")),
+        deadline=top.str("deadline", "次年1月31日前"),
+        guide=tuple((str(k), guide.str(str(k))) for k in guide.data),
+        tables=tables,
+        rules=form_rules,
+        fingerprint=fingerprint,
+        source=source,
+    )
+
+
+def _unique(source: str, key: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for i in ids:
+        if i in seen:
+            raise FormError(source, key, f"duplicate id {i!r}")
+        seen.add(i)
+
+
+def _ident(r: _Reader, name: str, default: str | None = None) -> str:
+    value = r.str(name, default)
+    if not rules.NAME_RE.match(value):
+        raise r.fail(name, f"{value!r} must be a name of letters, digits and _ (not starting with a digit)")
+    return value
+
+
+def _groups(r: _Reader) -> tuple[str, ...]:
+    value = r.data.get("group", [])
+    value = [value] if isinstance(value, str) else value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise r.fail("group", "expected a label or a list of labels")
+    return tuple(value)
+
+
+def _parts(r: _Reader, known: list[str], what: str) -> tuple[str, ...]:
+    """``sum: [a, b, c..f]``: names, with ``x..y`` meaning every id from x to y in order."""
+    items = r.list("sum", [])
+    parts: list[str] = []
+    for item in items:
+        text = str(item)
+        lo, _, hi = text.partition("..")
+        for end in (lo, hi) if hi else (lo,):
+            if end not in known:
+                raise r.fail("sum", f"unknown {what} {end!r}; expected one of {', '.join(known)}")
+        parts.extend(known[known.index(lo) : known.index(hi) + 1] if hi else [lo])
+    if len(set(parts)) != len(parts):
+        raise r.fail("sum", f"a {what} is listed twice")
+    return tuple(parts)
+
+
+def _table(source: str, data: Any, path: str) -> Table:
+    r = _Reader(source, data, path)
+    r.only({"id", "sheet", "title", "stub", "note", "units", "value", "rows", "columns"})
+    value = r.choice("value", VALUE_KINDS, "count") or "count"
+    raw_cols = r.list("columns", [{"id": "v", "label": "统计数"}])
+    col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
+    columns = []
+    for i, c in enumerate(raw_cols):
+        cr = _Reader(source, c, f"{path}.columns[{i}]")
+        cr.only({"id", "code", "label", "group", "value", "sum"})
+        columns.append(
+            Column(
+                id=_ident(cr, "id", f"c{i + 1}"),
+                code=cr.str("code", str(i + 1)),
+                label=cr.str("label"),
+                groups=_groups(cr),
+                value=cr.choice("value", VALUE_KINDS, None),
+                parts=_parts(cr, col_ids, "column"),
+            )
+        )
+    raw_rows = r.list("rows")
+    row_ids = [str(_Reader(source, x, f"{path}.rows[{i}]").data.get("id", f"r{i + 1}")) for i, x in enumerate(raw_rows)]
+    rows = []
+    for i, x in enumerate(raw_rows):
+        rr = _Reader(source, x, f"{path}.rows[{i}]")
+        rr.only({"id", "code", "label", "group", "unit", "kind", "value", "sum"})
+        parts = _parts(rr, row_ids, "row")
+        kind = rr.choice("kind", ("header", "input", "formula"), "formula" if parts else "input")
+        if kind == "formula" and not parts:
+            raise rr.fail("sum", "a formula row needs sum: [its parts]")
+        if kind != "formula" and parts:
+            raise rr.fail("kind", f"a row with sum: must be a formula, not {kind}")
+        rows.append(
+            Row(
+                id=_ident(rr, "id", f"r{i + 1}"),
+                code=rr.str("code", str(i + 1)),
+                label=rr.str("label"),
+                groups=_groups(rr),
+                unit=rr.str("unit", HEADER_MARK if kind == "header" else ""),
+                kind=kind or "input",
+                value=rr.choice("value", VALUE_KINDS, None),
+                parts=parts,
+            )
+        )
+    for what, ids in (("rows", [x.id for x in rows]), ("rows code", [x.code for x in rows]),
+                      ("columns", [c.id for c in columns]), ("columns code", [c.code for c in columns])):
+        _unique(source, f"{path}.{what}", ids)
+    for i, row in enumerate(rows):
+        for p in row.parts:
+            if rows[row_ids.index(p)].kind == "header":
+                raise FormError(source, f"{path}.rows[{i}].sum", f"{p!r} is a header row and has no value")
+    return Table(
+        id=_ident(r, "id"),
+        sheet=r.str("sheet", "统计表"),
+        title=r.str("title", ""),
+        stub=r.str("stub", "统计指标"),
+        note=r.str("note", ""),
+        has_units=bool(data.get("units", True)),
+        value=value,
+        rows=tuple(rows),
+        columns=tuple(columns),
+    )
+
+
+def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rule:
+    r = _Reader(source, data, path)
+    r.only({"id", "table", "severity", "assert", "message", "columns", "anchor", "highlight"})
+    table_id = r.str("table", next(iter(tables)))
+    if table_id not in tables:
+        raise r.fail("table", f"unknown table {table_id!r}; expected one of {', '.join(tables)}")
+    table = tables[table_id]
+    try:
+        expr = rules.parse(r.str("assert"), condition=True)
+    except RuleSyntaxError as exc:
+        raise r.fail("assert", str(exc)) from None
+    row_ids = [x.id for x in table.rows]
+    for name in expr.names:
+        if name not in row_ids:
+            raise r.fail("assert", f"unknown indicator {name!r}; expected a row id of table {table_id}")
+        if table.row(name).kind == "header":
+            raise r.fail("assert", f"{name!r} is a header row and has no value")
+    col_ids = [c.id for c in table.columns]
+    columns = tuple(str(c) for c in r.list("columns", col_ids))
+    for c in columns:
+        if c not in col_ids:
+            raise r.fail("columns", f"unknown column {c!r}; expected one of {', '.join(col_ids)}")
+    highlight = tuple(str(h) for h in r.list("highlight", list(expr.names)))
+    anchor = r.str("anchor", highlight[0] if highlight else expr.names[0])
+    for name in (*highlight, anchor):
+        if name not in row_ids:
+            raise r.fail("highlight", f"unknown indicator {name!r}")
+    message = r.str("message")
+    try:
+        message.format(column="", code="")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise r.fail("message", f"only {{column}} and {{code}} may be substituted ({exc})") from None
+    return Rule(
+        id=_ident(r, "id"),
+        table=table,
+        severity=r.choice("severity", SEVERITIES, None) or _missing(r, "severity"),
+        expr=expr,
+        message=message,
+        columns=columns,
+        anchor=anchor,
+        highlight=highlight,
+    )
+
+
+def _missing(r: _Reader, name: str) -> str:
+    raise r.fail(name, "required; expected error or warning")

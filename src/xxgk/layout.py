@@ -1,0 +1,197 @@
+"""Where every part of a form sits in its workbook.
+
+The template writes cells here and the reader looks for them here, so the two
+can never disagree about positions.  Rows and columns are 0-based, as in
+xlsxwriter and python-calamine; `a1` turns them into Excel addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .forms import Cell, Form, Table
+
+SIGNATURE = ("单位负责人", "审核人", "填报人", "联系电话", "填报日期")
+TITLE_ROW = 0
+INFO_ROW = 1
+FIRST_TABLE_ROW = 2
+
+
+def a1(row: int, col: int) -> str:
+    """0-based (row, col) to an A1 address."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def sheet_ref(sheet: str, row: int, col: int) -> str:
+    """Absolute reference to a cell of ``sheet`` from any sheet."""
+    escaped = sheet.replace("'", "''")
+    return f"'{escaped}'!{a1(row, col)}"
+
+
+@dataclass
+class TableLayout:
+    table: Table
+    caption_row: int | None
+    header_top: int
+    header_rows: int
+    code_row: int | None
+    first_row: int
+
+    @cached_property
+    def row_of(self) -> dict[str, int]:
+        return {r.id: self.first_row + i for i, r in enumerate(self.table.rows)}
+
+    @property
+    def last_row(self) -> int:
+        return self.first_row + len(self.table.rows) - 1
+
+
+@dataclass
+class SheetLayout:
+    name: str
+    label_cols: int
+    has_units: bool
+    value_cols: int
+    tables: list[TableLayout] = field(default_factory=list)
+    signature_row: int | None = None
+
+    @property
+    def code_col(self) -> int:
+        return self.label_cols
+
+    @property
+    def unit_col(self) -> int | None:
+        return self.label_cols + 1 if self.has_units else None
+
+    @property
+    def value_col0(self) -> int:
+        return self.label_cols + (2 if self.has_units else 1)
+
+    @property
+    def hint_col(self) -> int:
+        return self.value_col0 + self.value_cols
+
+    @property
+    def note_col(self) -> int:
+        return self.hint_col + 1
+
+    @property
+    def last_col(self) -> int:
+        return self.note_col
+
+    @property
+    def last_row(self) -> int:
+        end = self.tables[-1].last_row
+        return end + 1 + len(SIGNATURE) if self.signature_row is not None else end
+
+
+@dataclass(frozen=True)
+class Place:
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        return a1(self.row, self.col)
+
+    @property
+    def ref(self) -> str:
+        return sheet_ref(self.sheet, self.row, self.col)
+
+
+class Layout:
+    """Positions of titles, headers, value cells, hints, notes and signature cells."""
+
+    def __init__(self, form: Form) -> None:
+        self.form = form
+        self.sheets: list[SheetLayout] = []
+        self.tables: dict[str, TableLayout] = {}
+        for name in form.sheets:
+            tables = [t for t in form.tables if t.sheet == name]
+            sheet = SheetLayout(
+                name=name,
+                label_cols=max(1 + max((len(r.groups) for r in t.rows), default=0) for t in tables),
+                has_units=any(t.has_units for t in tables),
+                value_cols=max(len(t.columns) for t in tables),
+            )
+            cursor = FIRST_TABLE_ROW
+            for table in tables:
+                caption = cursor if table.title else None
+                cursor += 1 if table.title else 0
+                depth = 1 + max((len(c.groups) for c in table.columns), default=0)
+                code_row = cursor + depth if len(table.columns) > 1 else None
+                first = cursor + depth + (1 if code_row is not None else 0)
+                tl = TableLayout(table, caption, cursor, depth, code_row, first)
+                sheet.tables.append(tl)
+                self.tables[table.id] = tl
+                cursor = tl.last_row + 2
+            self.sheets.append(sheet)
+        self.sheets[-1].signature_row = self.sheets[-1].tables[-1].last_row + 2
+
+    def sheet(self, name: str) -> SheetLayout:
+        return next(s for s in self.sheets if s.name == name)
+
+    def sheet_of(self, table: Table) -> SheetLayout:
+        return self.sheet(table.sheet)
+
+    @cached_property
+    def places(self) -> dict[str, Place]:
+        """Value cell of every form cell, by cell key."""
+        out = {}
+        for cell in self.form.cells.values():
+            out[cell.key] = self.place(cell)
+        return out
+
+    def place(self, cell: Cell) -> Place:
+        tl = self.tables[cell.table.id]
+        sheet = self.sheet_of(cell.table)
+        col = sheet.value_col0 + cell.table.columns.index(cell.column)
+        return Place(sheet.name, tl.row_of[cell.row.id], col)
+
+    def row_place(self, cell: Cell, col: int) -> Place:
+        """Another column (hint, note, label…) on the row of ``cell``."""
+        p = self.places[cell.key]
+        return Place(p.sheet, p.row, col)
+
+    def hint(self, cell: Cell) -> Place:
+        return self.row_place(cell, self.sheet_of(cell.table).hint_col)
+
+    def note(self, cell: Cell) -> Place:
+        return self.row_place(cell, self.sheet_of(cell.table).note_col)
+
+    def label(self, cell: Cell) -> Place:
+        return self.row_place(cell, self.sheet_of(cell.table).label_cols - 1)
+
+    def code(self, cell: Cell) -> Place:
+        return self.row_place(cell, self.sheet_of(cell.table).code_col)
+
+    @cached_property
+    def signature(self) -> dict[str, Place]:
+        """Input cells of the 单位负责人 … 填报日期 block (value column of the last sheet)."""
+        sheet = self.sheets[-1]
+        assert sheet.signature_row is not None
+        return {
+            name: Place(sheet.name, sheet.signature_row + i, sheet.value_col0)
+            for i, name in enumerate(SIGNATURE)
+        }
+
+    def status(self, sheet: SheetLayout) -> Place:
+        return Place(sheet.name, INFO_ROW, sheet.hint_col)
+
+
+_LAYOUTS: dict[tuple[str, str], Layout] = {}
+
+
+def layout_of(form: Form) -> Layout:
+    """The (cached) layout of a form."""
+    key = (form.id, form.fingerprint)
+    if key not in _LAYOUTS:
+        _LAYOUTS[key] = Layout(form)
+    return _LAYOUTS[key]

@@ -1,0 +1,180 @@
+"""The small rule language shared by the Python checker and the Excel template.
+
+An expression is parsed once with Python's ``ast`` and every node is checked
+against a whitelist (names, numbers, ``+ -``, comparisons, ``and``/``or``,
+``sum(...)``); nothing is ever passed to ``eval``.  The same parsed tree is
+evaluated with exact :class:`~decimal.Decimal` arithmetic and rendered as an
+Excel formula, so the in-sheet check and ``xxgk check`` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+__all__ = ["Expr", "RuleSyntaxError", "parse"]
+
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_CMP_PY = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+_CMP_XL = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+Value = Decimal | bool
+
+
+class RuleSyntaxError(ValueError):
+    """An expression outside the grammar; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A parsed, validated expression: evaluate it or render it to Excel."""
+
+    source: str
+    tree: ast.expr
+    names: tuple[str, ...]
+    is_condition: bool
+
+    def evaluate(self, values: Mapping[str, Decimal]) -> Value:
+        """Exact value of the expression; every name must be in ``values``."""
+        return _eval(self.tree, values)
+
+    def to_excel(self, ref: Callable[[str], str]) -> str:
+        """Excel formula text (without ``=``); ``ref`` maps a name to a cell reference."""
+        return _excel(self.tree, ref, top=True)
+
+
+def parse(source: str, *, condition: bool | None = None) -> Expr:
+    """Parse ``source``; ``condition`` True/False demands a comparison/arithmetic result."""
+    if not isinstance(source, str) or not source.strip():
+        raise RuleSyntaxError("表达式为空 (empty expression)")
+    try:
+        module = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise RuleSyntaxError(f"cannot parse {source!r}: {exc.msg}") from None
+    names: list[str] = []
+    is_cond = _validate(module.body, names, source)
+    if condition is True and not is_cond:
+        raise RuleSyntaxError(f"{source!r} must be a comparison (==, !=, <, <=, >, >=)")
+    if condition is False and is_cond:
+        raise RuleSyntaxError(f"{source!r} must be arithmetic, not a comparison")
+    return Expr(source.strip(), module.body, tuple(dict.fromkeys(names)), is_cond)
+
+
+def _validate(node: ast.expr, names: list[str], source: str) -> bool:
+    """Check ``node`` against the whitelist; return True if it yields a truth value."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And | ast.Or):
+        for value in node.values:
+            if not _validate(value, names, source):
+                raise RuleSyntaxError(f"and/or need comparisons on both sides in {source!r}")
+        return True
+    if isinstance(node, ast.Compare):
+        for op in node.ops:
+            if type(op) not in _CMP_PY:
+                raise RuleSyntaxError(f"comparison {type(op).__name__} not allowed in {source!r}")
+        for operand in [node.left, *node.comparators]:
+            _arith(operand, names, source)
+        return True
+    _arith(node, names, source)
+    return False
+
+
+def _arith(node: ast.expr, names: list[str], source: str) -> None:
+    if isinstance(node, ast.Name):
+        names.append(node.id)
+    elif isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, int | float):
+            raise RuleSyntaxError(f"only numbers are allowed as constants, got {node.value!r}")
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add | ast.Sub):
+        _arith(node.left, names, source)
+        _arith(node.right, names, source)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        _arith(node.operand, names, source)
+    elif isinstance(node, ast.Call):
+        if not (isinstance(node.func, ast.Name) and node.func.id == "sum") or node.keywords:
+            raise RuleSyntaxError(f"only sum(...) may be called, in {source!r}")
+        if not node.args:
+            raise RuleSyntaxError(f"sum() needs at least one name, in {source!r}")
+        for arg in node.args:
+            if not isinstance(arg, ast.Name):
+                raise RuleSyntaxError(f"sum(...) takes cell names only, in {source!r}")
+            names.append(arg.id)
+    else:
+        kind = type(node).__name__
+        raise RuleSyntaxError(
+            f"{kind} is not allowed in {source!r}; allowed: names, numbers, + -, "
+            "comparisons, and/or, sum(...)"
+        )
+
+
+def _number(node: ast.Constant) -> Decimal:
+    return Decimal(str(node.value)) if isinstance(node.value, float) else Decimal(node.value)
+
+
+def _eval(node: ast.expr, values: Mapping[str, Decimal]) -> Value:
+    if isinstance(node, ast.BoolOp):
+        results = [_eval(v, values) for v in node.values]
+        return all(results) if isinstance(node.op, ast.And) else any(results)
+    if isinstance(node, ast.Compare):
+        left = _num(node.left, values)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            right = _num(comp, values)
+            if not _CMP_PY[type(op)](left, right):
+                return False
+            left = right
+        return True
+    return _num(node, values)
+
+
+def _num(node: ast.expr, values: Mapping[str, Decimal]) -> Decimal:
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.Constant):
+        return _number(node)
+    if isinstance(node, ast.BinOp):
+        left, right = _num(node.left, values), _num(node.right, values)
+        return left + right if isinstance(node.op, ast.Add) else left - right
+    if isinstance(node, ast.UnaryOp):
+        operand = _num(node.operand, values)
+        return -operand if isinstance(node.op, ast.USub) else operand
+    assert isinstance(node, ast.Call)
+    return sum((values[a.id] for a in node.args if isinstance(a, ast.Name)), Decimal(0))
+
+
+def _excel(node: ast.expr, ref: Callable[[str], str], top: bool = False) -> str:
+    if isinstance(node, ast.BoolOp):
+        fn = "AND" if isinstance(node.op, ast.And) else "OR"
+        return f"{fn}({','.join(_excel(v, ref, top=True) for v in node.values)})"
+    if isinstance(node, ast.Compare):
+        parts = []
+        left = node.left
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            parts.append(f"{_excel(left, ref)}{_CMP_XL[type(op)]}{_excel(comp, ref)}")
+            left = comp
+        return parts[0] if len(parts) == 1 else f"AND({','.join(parts)})"
+    if isinstance(node, ast.Name):
+        return ref(node.id)
+    if isinstance(node, ast.Constant):
+        return format(_number(node), "f")
+    if isinstance(node, ast.BinOp):
+        op = "+" if isinstance(node.op, ast.Add) else "-"
+        right = _excel(node.right, ref)
+        if isinstance(node.right, ast.BinOp):
+            right = f"({right})"
+        text = f"{_excel(node.left, ref)}{op}{right}"
+        return text if top else f"({text})"
+    if isinstance(node, ast.UnaryOp):
+        sign = "-" if isinstance(node.op, ast.USub) else "+"
+        return f"({sign}{_excel(node.operand, ref)})"
+    assert isinstance(node, ast.Call)
+    return f"SUM({','.join(ref(a.id) for a in node.args if isinstance(a, ast.Name))})"
