@@ -1,0 +1,50 @@
+"""A return as read from a workbook: identity plus the raw content of every form cell.
+
+The reader produces it, the checker consumes it; nothing here interprets values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding
+from .forms import Cell, Form
+from .identity import Identity
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all; ``code`` is a findings catalogue code."""
+
+    def __init__(self, code: str, detail: str = "", **fields: Any) -> None:
+        super().__init__(detail or code)
+        self.code, self.detail, self.fields = code, detail, fields
+
+
+@dataclass(frozen=True)
+class RawCell:
+    """What one form cell held: the value as the spreadsheet library returned it."""
+
+    key: str
+    sheet: str
+    cell: str  # A1 address where it was found
+    value: Any  # None, str, int, float, bool, date/datetime…
+
+
+def row_key(cell: Cell) -> str:
+    """Key of a form row, for per-row content such as the 情况说明 note."""
+    return f"{cell.table.id}.{cell.row.id}"
+
+
+@dataclass
+class Return:
+    path: Path
+    form: Form
+    identity: Identity
+    cells: dict[str, RawCell]  # every form cell: inputs, formula cells (cached value), headers
+    notes: dict[str, str] = field(default_factory=dict)  # row_key -> 情况说明 text
+    signature: dict[str, str] = field(default_factory=dict)  # 单位负责人 … 填报日期
+    findings: list[Finding] = field(default_factory=list)  # found while reading (structure, identity)
+    sha256: str = ""
+    mtime: float = 0.0
