@@ -109,14 +109,15 @@ class Place:
 class Layout:
     """Positions of titles, headers, value cells, hints, notes and signature cells."""
 
-    def __init__(self, form: Form) -> None:
+    def __init__(self, form: Form, summary: bool = False) -> None:
         self.form = form
+        self.summary = summary
         self.sheets: list[SheetLayout] = []
         self.tables: dict[str, TableLayout] = {}
         for name in form.sheets:
             tables = [t for t in form.tables if t.sheet == name]
             sheet = SheetLayout(
-                name=name,
+                name=summary_sheet_name(name, len(form.sheets)) if summary else name,
                 label_cols=max(1 + max((len(r.groups) for r in t.rows), default=0) for t in tables),
                 has_units=any(t.has_units for t in tables),
                 value_cols=max(len(t.columns) for t in tables),
@@ -139,7 +140,7 @@ class Layout:
         return next(s for s in self.sheets if s.name == name)
 
     def sheet_of(self, table: Table) -> SheetLayout:
-        return self.sheet(table.sheet)
+        return self.sheets[self.form.sheets.index(table.sheet)]
 
     @cached_property
     def places(self) -> dict[str, Place]:
@@ -186,12 +187,17 @@ class Layout:
         return Place(sheet.name, INFO_ROW, sheet.hint_col)
 
 
-_LAYOUTS: dict[tuple[str, str], Layout] = {}
+def summary_sheet_name(name: str, sheets: int) -> str:
+    """A summary names its form sheets 汇总表 (one sheet) or 汇总表-<sheet> (several)."""
+    return "汇总表" if sheets == 1 else f"汇总表-{name}"[:31]
 
 
-def layout_of(form: Form) -> Layout:
-    """The (cached) layout of a form."""
-    key = (form.id, form.fingerprint)
+_LAYOUTS: dict[tuple[str, str, bool], Layout] = {}
+
+
+def layout_of(form: Form, summary: bool = False) -> Layout:
+    """The (cached) layout of a form's return workbook, or of its summary workbook."""
+    key = (form.id, form.fingerprint, summary)
     if key not in _LAYOUTS:
-        _LAYOUTS[key] = Layout(form)
+        _LAYOUTS[key] = Layout(form, summary)
     return _LAYOUTS[key]
