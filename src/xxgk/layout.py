@@ -168,7 +168,8 @@ class Layout:
         return self.row_place(cell, self.sheet_of(cell.table).note_col)
 
     def label(self, cell: Cell) -> Place:
-        return self.row_place(cell, self.sheet_of(cell.table).label_cols - 1)
+        """Where the label text sits: the first column after its group labels, merged rightwards."""
+        return self.row_place(cell, len(cell.row.groups))
 
     def code(self, cell: Cell) -> Place:
         return self.row_place(cell, self.sheet_of(cell.table).code_col)
