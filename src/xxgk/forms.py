@@ -403,12 +403,13 @@ def build(data: Any, source: str = "<form>") -> Form:
     )
 
 
-def _unique(source: str, key: str, ids: list[str]) -> None:
+def _unique(source: str, key: str, ids: list[str], name: str = "id") -> None:
+    """Reject a repeated id (or code), naming the second occurrence: ``key[i].name``."""
     seen: set[str] = set()
-    for i in ids:
-        if i in seen:
-            raise FormError(source, key, f"duplicate id {i!r}")
-        seen.add(i)
+    for i, item in enumerate(ids):
+        if item in seen:
+            raise FormError(source, f"{key}[{i}].{name}", f"duplicate {name} {item!r}")
+        seen.add(item)
 
 
 def _ident(r: _Reader, name: str, default: str | None = None) -> str:
@@ -448,6 +449,7 @@ def _table(source: str, data: Any, path: str) -> Table:
     value = r.choice("value", VALUE_KINDS, "count") or "count"
     raw_cols = r.list("columns", [{"id": "v", "label": "统计数"}])
     col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
+    _unique(source, f"{path}.columns", col_ids)
     columns = []
     for i, c in enumerate(raw_cols):
         cr = _Reader(source, c, f"{path}.columns[{i}]")
@@ -464,6 +466,7 @@ def _table(source: str, data: Any, path: str) -> Table:
         )
     raw_rows = r.list("rows")
     row_ids = [str(_Reader(source, x, f"{path}.rows[{i}]").data.get("id", f"r{i + 1}")) for i, x in enumerate(raw_rows)]
+    _unique(source, f"{path}.rows", row_ids)
     rows = []
     for i, x in enumerate(raw_rows):
         rr = _Reader(source, x, f"{path}.rows[{i}]")
@@ -486,13 +489,14 @@ def _table(source: str, data: Any, path: str) -> Table:
                 parts=parts,
             )
         )
-    for what, ids in (("rows", [x.id for x in rows]), ("rows code", [x.code for x in rows]),
-                      ("columns", [c.id for c in columns]), ("columns code", [c.code for c in columns])):
-        _unique(source, f"{path}.{what}", ids)
+    _unique(source, f"{path}.rows", [x.code for x in rows], "code")
+    _unique(source, f"{path}.columns", [c.code for c in columns], "code")
     for i, row in enumerate(rows):
         for p in row.parts:
             if rows[row_ids.index(p)].kind == "header":
                 raise FormError(source, f"{path}.rows[{i}].sum", f"{p!r} is a header row and has no value")
+    _acyclic(source, f"{path}.rows", [(x.id, x.parts) for x in rows])
+    _acyclic(source, f"{path}.columns", [(c.id, c.parts) for c in columns])
     return Table(
         id=_ident(r, "id"),
         sheet=r.str("sheet", "统计表"),
@@ -504,6 +508,26 @@ def _table(source: str, data: Any, path: str) -> Table:
         rows=tuple(rows),
         columns=tuple(columns),
     )
+
+
+def _acyclic(source: str, path: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Reject ``sum:`` parts that lead back to themselves, naming the first item of the cycle."""
+    parts = dict(items)
+    index = {name: i for i, (name, _) in enumerate(items)}
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            cycle = (*trail[trail.index(name) :], name)
+            key = f"{path}[{index[cycle[0]]}].sum"
+            raise FormError(source, key, f"formula cycle: {' → '.join(cycle)}")
+        if name not in done:
+            for part in parts[name]:
+                visit(part, (*trail, name))
+            done.add(name)
+
+    for name, _ in items:
+        visit(name, ())
 
 
 def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rule:
