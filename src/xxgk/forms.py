@@ -330,7 +330,7 @@ class _Reader:
     def fail(self, name: str, message: str) -> FormError:
         return FormError(self.source, self.key(name), message)
 
-    def str(self, name: str, default: str | None = None) -> str:
+    def text(self, name: str, default: str | None = None) -> str:
         value = self.data.get(name, default)
         if value is None:
             raise self.fail(name, "required text is missing")
@@ -340,13 +340,13 @@ class _Reader:
             raise self.fail(name, f"expected text, got {_kind(value)}")
         return value
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def whole(self, name: str, default: int | None = None) -> int | None:
         value = self.data.get(name, default)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise self.fail(name, f"expected a whole number, got {_kind(value)}")
         return value
 
-    def list(self, name: str, default: list[Any] | None = None) -> list[Any]:
+    def items(self, name: str, default: list[Any] | None = None) -> list[Any]:
         value = self.data.get(name, default)
         if not isinstance(value, list):
             raise self.fail(name, f"expected a list, got {_kind(value)}")
@@ -371,17 +371,17 @@ def build(data: Any, source: str = "<form>") -> Form:
     """Validate raw definition data and build the model."""
     top = _Reader(source, data, "")
     top.only({"id", "version", "name", "title", "summary_title", "years", "deadline", "guide", "tables", "rules"})
-    form_id = top.str("id")
+    form_id = top.text("id")
     if not rules.NAME_RE.match(form_id):
         raise top.fail("id", f"{form_id!r} must be letters, digits and _")
     years = _Reader(source, data.get("years", {}), "years")
     years.only({"from", "to"})
-    tables = tuple(_table(source, t, f"tables[{i}]") for i, t in enumerate(top.list("tables")))
+    tables = tuple(_table(source, t, f"tables[{i}]") for i, t in enumerate(top.items("tables")))
     if not tables:
         raise top.fail("tables", "a form needs at least one table")
     _unique(source, "tables", [t.id for t in tables])
     by_id = {t.id: t for t in tables}
-    form_rules = tuple(_rule(source, r, f"rules[{i}]", by_id) for i, r in enumerate(top.list("rules", [])))
+    form_rules = tuple(_rule(source, r, f"rules[{i}]", by_id) for i, r in enumerate(top.items("rules", [])))
     _unique(source, "rules", [r.id for r in form_rules])
     guide = _Reader(source, data.get("guide", {}), "guide")
     fingerprint = hashlib.sha256(
@@ -389,13 +389,13 @@ def build(data: Any, source: str = "<form>") -> Form:
     ).hexdigest()[:16]
     return Form(
         id=form_id,
-        version=top.int("version", 1) or 1,
-        name=top.str("name"),
-        title=top.str("title", "{agency}" + top.str("name") + "（{year}年度）"),
-        summary_title=top.str("summary_title", "{region}" + top.str("name") + "（{year}年度）汇总"),
-        years=(years.int("from"), years.int("to")),
-        deadline=top.str("deadline", "次年1月31日前"),
-        guide=tuple((str(k), guide.str(str(k))) for k in guide.data),
+        version=top.whole("version", 1) or 1,
+        name=top.text("name"),
+        title=top.text("title", "{agency}" + top.text("name") + "（{year}年度）"),
+        summary_title=top.text("summary_title", "{region}" + top.text("name") + "（{year}年度）汇总"),
+        years=(years.whole("from"), years.whole("to")),
+        deadline=top.text("deadline", "次年1月31日前"),
+        guide=tuple((str(k), guide.text(str(k))) for k in guide.data),
         tables=tables,
         rules=form_rules,
         fingerprint=fingerprint,
@@ -413,7 +413,7 @@ def _unique(source: str, key: str, ids: list[str], name: str = "id") -> None:
 
 
 def _ident(r: _Reader, name: str, default: str | None = None) -> str:
-    value = r.str(name, default)
+    value = r.text(name, default)
     if not rules.NAME_RE.match(value):
         raise r.fail(name, f"{value!r} must be a name of letters, digits and _ (not starting with a digit)")
     return value
@@ -429,7 +429,7 @@ def _groups(r: _Reader) -> tuple[str, ...]:
 
 def _parts(r: _Reader, known: list[str], what: str) -> tuple[str, ...]:
     """``sum: [a, b, c..f]``: names, with ``x..y`` meaning every id from x to y in order."""
-    items = r.list("sum", [])
+    items = r.items("sum", [])
     parts: list[str] = []
     for item in items:
         text = str(item)
@@ -447,7 +447,7 @@ def _table(source: str, data: Any, path: str) -> Table:
     r = _Reader(source, data, path)
     r.only({"id", "sheet", "title", "stub", "note", "units", "value", "rows", "columns"})
     value = r.choice("value", VALUE_KINDS, "count") or "count"
-    raw_cols = r.list("columns", [{"id": "v", "label": "统计数"}])
+    raw_cols = r.items("columns", [{"id": "v", "label": "统计数"}])
     col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
     _unique(source, f"{path}.columns", col_ids)
     columns = []
@@ -457,14 +457,14 @@ def _table(source: str, data: Any, path: str) -> Table:
         columns.append(
             Column(
                 id=_ident(cr, "id", f"c{i + 1}"),
-                code=cr.str("code", str(i + 1)),
-                label=cr.str("label"),
+                code=cr.text("code", str(i + 1)),
+                label=cr.text("label"),
                 groups=_groups(cr),
                 value=cr.choice("value", VALUE_KINDS, None),
                 parts=_parts(cr, col_ids, "column"),
             )
         )
-    raw_rows = r.list("rows")
+    raw_rows = r.items("rows")
     row_ids = [str(_Reader(source, x, f"{path}.rows[{i}]").data.get("id", f"r{i + 1}")) for i, x in enumerate(raw_rows)]
     _unique(source, f"{path}.rows", row_ids)
     rows = []
@@ -480,10 +480,10 @@ def _table(source: str, data: Any, path: str) -> Table:
         rows.append(
             Row(
                 id=_ident(rr, "id", f"r{i + 1}"),
-                code=rr.str("code", str(i + 1)),
-                label=rr.str("label"),
+                code=rr.text("code", str(i + 1)),
+                label=rr.text("label"),
                 groups=_groups(rr),
-                unit=rr.str("unit", HEADER_MARK if kind == "header" else ""),
+                unit=rr.text("unit", HEADER_MARK if kind == "header" else ""),
                 kind=kind or "input",
                 value=rr.choice("value", VALUE_KINDS, None),
                 parts=parts,
@@ -499,10 +499,10 @@ def _table(source: str, data: Any, path: str) -> Table:
     _acyclic(source, f"{path}.columns", [(c.id, c.parts) for c in columns])
     return Table(
         id=_ident(r, "id"),
-        sheet=r.str("sheet", "统计表"),
-        title=r.str("title", ""),
-        stub=r.str("stub", "统计指标"),
-        note=r.str("note", ""),
+        sheet=r.text("sheet", "统计表"),
+        title=r.text("title", ""),
+        stub=r.text("stub", "统计指标"),
+        note=r.text("note", ""),
         has_units=bool(data.get("units", True)),
         value=value,
         rows=tuple(rows),
@@ -533,12 +533,12 @@ def _acyclic(source: str, path: str, items: list[tuple[str, tuple[str, ...]]]) -
 def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rule:
     r = _Reader(source, data, path)
     r.only({"id", "table", "severity", "assert", "message", "columns", "anchor", "highlight"})
-    table_id = r.str("table", next(iter(tables)))
+    table_id = r.text("table", next(iter(tables)))
     if table_id not in tables:
         raise r.fail("table", f"unknown table {table_id!r}; expected one of {', '.join(tables)}")
     table = tables[table_id]
     try:
-        expr = rules.parse(r.str("assert"), condition=True)
+        expr = rules.parse(r.text("assert"), condition=True)
     except RuleSyntaxError as exc:
         raise r.fail("assert", str(exc)) from None
     row_ids = [x.id for x in table.rows]
@@ -548,16 +548,16 @@ def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rul
         if table.row(name).kind == "header":
             raise r.fail("assert", f"{name!r} is a header row and has no value")
     col_ids = [c.id for c in table.columns]
-    columns = tuple(str(c) for c in r.list("columns", col_ids))
+    columns = tuple(str(c) for c in r.items("columns", col_ids))
     for c in columns:
         if c not in col_ids:
             raise r.fail("columns", f"unknown column {c!r}; expected one of {', '.join(col_ids)}")
-    highlight = tuple(str(h) for h in r.list("highlight", list(expr.names)))
-    anchor = r.str("anchor", highlight[0] if highlight else expr.names[0])
+    highlight = tuple(str(h) for h in r.items("highlight", list(expr.names)))
+    anchor = r.text("anchor", highlight[0] if highlight else expr.names[0])
     for name in (*highlight, anchor):
         if name not in row_ids:
             raise r.fail("highlight", f"unknown indicator {name!r}")
-    message = r.str("message")
+    message = r.text("message")
     try:
         message.format(column="", code="")
     except (KeyError, IndexError, ValueError) as exc:

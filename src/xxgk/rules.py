@@ -10,6 +10,7 @@ Excel formula, so the in-sheet check and ``xxgk check`` cannot drift apart.
 from __future__ import annotations
 
 import ast
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,13 +20,13 @@ __all__ = ["Expr", "RuleSyntaxError", "parse"]
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_CMP_PY = {
-    ast.Eq: lambda a, b: a == b,
-    ast.NotEq: lambda a, b: a != b,
-    ast.Lt: lambda a, b: a < b,
-    ast.LtE: lambda a, b: a <= b,
-    ast.Gt: lambda a, b: a > b,
-    ast.GtE: lambda a, b: a >= b,
+_CMP_PY: dict[type[ast.cmpop], Callable[[Decimal, Decimal], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
 }
 _CMP_XL = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
@@ -118,7 +119,9 @@ def _arith(node: ast.expr, names: list[str], source: str) -> None:
 
 
 def _number(node: ast.Constant) -> Decimal:
-    return Decimal(str(node.value)) if isinstance(node.value, float) else Decimal(node.value)
+    value = node.value
+    assert isinstance(value, int | float)
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
 def _eval(node: ast.expr, values: Mapping[str, Decimal]) -> Value:
@@ -167,11 +170,11 @@ def _excel(node: ast.expr, ref: Callable[[str], str], top: bool = False) -> str:
     if isinstance(node, ast.Constant):
         return format(_number(node), "f")
     if isinstance(node, ast.BinOp):
-        op = "+" if isinstance(node.op, ast.Add) else "-"
+        sign = "+" if isinstance(node.op, ast.Add) else "-"
         right = _excel(node.right, ref)
         if isinstance(node.right, ast.BinOp):
             right = f"({right})"
-        text = f"{_excel(node.left, ref)}{op}{right}"
+        text = f"{_excel(node.left, ref)}{sign}{right}"
         return text if top else f"({text})"
     if isinstance(node, ast.UnaryOp):
         sign = "-" if isinstance(node.op, ast.USub) else "+"
