@@ -194,7 +194,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
         "a rule calling a function",
         lambda d: d["rules"][0].update({"assert": "len(r1) == 0"}),
         "rules[0].assert",
-        "only sum(...) may be called",
+        "only sum(...) and last(name) may be called",
     ),
     ("unknown top-level key", lambda d: d.update(colour="red"), "colour", "unknown key"),
     (
@@ -232,7 +232,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
         "unknown placeholder in a message",
         lambda d: d["rules"][0].update(message="{agency}错"),
         "rules[0].message",
-        "only {column} and {code}",
+        "only {column}, {row} and {code}",
     ),
     (
         "rule on an unknown column",

@@ -109,24 +109,40 @@ class Cell:
 
 @dataclass(frozen=True)
 class Check:
-    """One rule applied to one column: what is evaluated, where it shows, what it says."""
+    """One rule applied to one column (or, for ``per: row`` rules, one row)."""
 
     rule: Rule
-    column: Column
-    bind: Mapping[str, str]  # expression name -> cell key
+    column: Column  # the column checked; for a per-row rule, the anchor's column
+    row: Row | None  # the row checked by a per-row rule
+    bind: Mapping[str, str]  # expression name -> cell key (``last.x`` names: this form's key of x)
     anchor: str  # cell key whose row carries the hint and the explanation
     highlight: tuple[str, ...]  # cell keys coloured when violated
 
     @property
     def id(self) -> str:
-        return self.rule.id if len(self.rule.table.columns) == 1 else f"{self.rule.id}.{self.column.code}"
+        if len(self.rule.across) == 1:
+            return self.rule.id
+        return f"{self.rule.id}.{self.row.code if self.row else self.column.code}"
 
     @property
     def message(self) -> str:
-        return self.rule.message.format(column=self.column.label, code=self.column.code)
+        return self.rule.message.format(
+            column=self.column.label,
+            row=self.row.label if self.row else "",
+            code=self.row.code if self.row else self.column.code,
+        )
 
-    def evaluate(self, values: Mapping[str, Any]) -> bool:
-        return bool(self.rule.expr.evaluate({n: values[k] for n, k in self.bind.items()}))
+    @property
+    def previous(self) -> bool:
+        """Whether the check needs last year's values (``last(...)``)."""
+        return any(n.startswith(rules.LAST) for n in self.bind)
+
+    def evaluate(self, values: Mapping[str, Any], last: Mapping[str, Any] | None = None) -> bool:
+        """Verdict on this year's values by key (and last year's, mapped onto this form's keys)."""
+        env = {
+            n: (last or {})[k] if n.startswith(rules.LAST) else values[k] for n, k in self.bind.items()
+        }
+        return bool(self.rule.expr.evaluate(env))
 
 
 @dataclass(frozen=True)
@@ -136,7 +152,8 @@ class Rule:
     severity: str
     expr: Expr
     message: str
-    columns: tuple[str, ...]
+    per: str  # "column": names are row ids, one check per column; "row": the transpose
+    across: tuple[str, ...]  # the column ids (per column) or row ids (per row) checked
     anchor: str
     highlight: tuple[str, ...]
 
@@ -172,7 +189,13 @@ class Form:
 
     @cached_property
     def checks(self) -> tuple[Check, ...]:
-        return tuple(check for rule in self.rules for check in _instantiate(self, rule))
+        """Checks on this year's values alone: the in-sheet checks and `check`'s rules."""
+        return tuple(c for rule in self.rules for c in _instantiate(self, rule) if not c.previous)
+
+    @cached_property
+    def previous_checks(self) -> tuple[Check, ...]:
+        """Year-over-year checks, run only when last year's return or summary is given."""
+        return tuple(c for rule in self.rules for c in _instantiate(self, rule) if c.previous)
 
     @cached_property
     def sheets(self) -> tuple[str, ...]:
@@ -244,14 +267,18 @@ def _instantiate(form: Form, rule: Rule) -> Iterator[Check]:
     single = len(form.tables) == 1 and len(form.tables[0].columns) == 1
     table = rule.table
     rows = {r.id: r for r in table.rows}
-    for col_id in rule.columns:
-        col = table.column(col_id)
+    cols = {c.id: c for c in table.columns}
+    for fixed in rule.across:
 
-        def key(row_id: str, col: Column = col) -> str:
-            return cell_key(single, table, rows[row_id], col)
+        def key(name: str, fixed: str = fixed) -> str:
+            if rule.per == "column":
+                return cell_key(single, table, rows[name], cols[fixed])
+            return cell_key(single, table, rows[fixed], cols[name])
 
-        bind = {name: key(name) for name in rule.expr.names}
-        yield Check(rule, col, bind, key(rule.anchor), tuple(key(r) for r in rule.highlight))
+        bind = {name: key(name.removeprefix(rules.LAST)) for name in rule.expr.names}
+        column = cols[fixed] if rule.per == "column" else cols[rule.anchor]
+        row = rows[fixed] if rule.per == "row" else None
+        yield Check(rule, column, row, bind, key(rule.anchor), tuple(key(h) for h in rule.highlight))
 
 
 # ---------------------------------------------------------------- loading
@@ -532,7 +559,7 @@ def _acyclic(source: str, path: str, items: list[tuple[str, tuple[str, ...]]]) -
 
 def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rule:
     r = _Reader(source, data, path)
-    r.only({"id", "table", "severity", "assert", "message", "columns", "anchor", "highlight"})
+    r.only({"id", "table", "severity", "assert", "message", "per", "columns", "rows", "anchor", "highlight"})
     table_id = r.text("table", next(iter(tables)))
     if table_id not in tables:
         raise r.fail("table", f"unknown table {table_id!r}; expected one of {', '.join(tables)}")
@@ -541,34 +568,43 @@ def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rul
         expr = rules.parse(r.text("assert"), condition=True)
     except RuleSyntaxError as exc:
         raise r.fail("assert", str(exc)) from None
-    row_ids = [x.id for x in table.rows]
+    per = r.choice("per", ("column", "row"), "column") or "column"
+    # names are row ids checked in every column, or (per: row) column ids checked in every row
+    value_rows = [x.id for x in table.rows if x.kind != "header"]
+    names, others = (value_rows, [c.id for c in table.columns]) if per == "column" else (
+        [c.id for c in table.columns], value_rows)
+    what = "a row id" if per == "column" else "a column id"
     for name in expr.names:
-        if name not in row_ids:
-            raise r.fail("assert", f"unknown indicator {name!r}; expected a row id of table {table_id}")
-        if table.row(name).kind == "header":
-            raise r.fail("assert", f"{name!r} is a header row and has no value")
-    col_ids = [c.id for c in table.columns]
-    columns = tuple(str(c) for c in r.items("columns", col_ids))
-    for c in columns:
-        if c not in col_ids:
-            raise r.fail("columns", f"unknown column {c!r}; expected one of {', '.join(col_ids)}")
-    highlight = tuple(str(h) for h in r.items("highlight", list(expr.names)))
-    anchor = r.text("anchor", highlight[0] if highlight else expr.names[0])
+        if name.removeprefix(rules.LAST) not in names:
+            raise r.fail("assert", f"unknown indicator {name.removeprefix(rules.LAST)!r}; expected {what} "
+                                   f"(with a value) of table {table_id}")
+    across_key = "columns" if per == "column" else "rows"
+    if ("rows" if per == "column" else "columns") in r.data:
+        raise r.fail(across_key, f"a per-{per} rule lists {across_key}, not the other dimension")
+    across = tuple(str(c) for c in r.items(across_key, others))
+    for c in across:
+        if c not in others:
+            raise r.fail(across_key, f"unknown {across_key[:-1]} {c!r}; expected one of {', '.join(others)}")
+    plain = [n for n in expr.names if not n.startswith(rules.LAST)] or [
+        n.removeprefix(rules.LAST) for n in expr.names]
+    highlight = tuple(str(h) for h in r.items("highlight", plain))
+    anchor = r.text("anchor", highlight[0] if highlight else plain[0])
     for name in (*highlight, anchor):
-        if name not in row_ids:
-            raise r.fail("highlight", f"unknown indicator {name!r}")
+        if name not in names:
+            raise r.fail("highlight", f"unknown indicator {name!r}; expected {what}")
     message = r.text("message")
     try:
-        message.format(column="", code="")
+        message.format(column="", row="", code="")
     except (KeyError, IndexError, ValueError) as exc:
-        raise r.fail("message", f"only {{column}} and {{code}} may be substituted ({exc})") from None
+        raise r.fail("message", f"only {{column}}, {{row}} and {{code}} may be substituted ({exc})") from None
     return Rule(
         id=_ident(r, "id"),
         table=table,
         severity=r.choice("severity", SEVERITIES, None) or _missing(r, "severity"),
         expr=expr,
         message=message,
-        columns=columns,
+        per=per,
+        across=across,
         anchor=anchor,
         highlight=highlight,
     )

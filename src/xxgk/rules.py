@@ -2,7 +2,7 @@
 
 An expression is parsed once with Python's ``ast`` and every node is checked
 against a whitelist (names, numbers, ``+ -``, comparisons, ``and``/``or``,
-``sum(...)``); nothing is ever passed to ``eval``.  The same parsed tree is
+``sum(...)``, and ``last(name)`` for last year's value); nothing is ever passed to ``eval``.  The same parsed tree is
 evaluated with exact :class:`~decimal.Decimal` arithmetic and rendered as an
 Excel formula, so the in-sheet check and ``xxgk check`` cannot drift apart.
 """
@@ -19,6 +19,7 @@ from decimal import Decimal
 __all__ = ["Expr", "RuleSyntaxError", "parse"]
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+LAST = "last."  # last(x) is the name "last.x": x in last year's return
 
 _CMP_PY: dict[type[ast.cmpop], Callable[[Decimal, Decimal], bool]] = {
     ast.Eq: operator.eq,
@@ -102,19 +103,20 @@ def _arith(node: ast.expr, names: list[str], source: str) -> None:
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         _arith(node.operand, names, source)
     elif isinstance(node, ast.Call):
-        if not (isinstance(node.func, ast.Name) and node.func.id == "sum") or node.keywords:
-            raise RuleSyntaxError(f"only sum(...) may be called, in {source!r}")
-        if not node.args:
-            raise RuleSyntaxError(f"sum() needs at least one name, in {source!r}")
-        for arg in node.args:
-            if not isinstance(arg, ast.Name):
-                raise RuleSyntaxError(f"sum(...) takes cell names only, in {source!r}")
-            names.append(arg.id)
+        fn = node.func.id if isinstance(node.func, ast.Name) else ""
+        if fn not in ("sum", "last") or node.keywords:
+            raise RuleSyntaxError(f"only sum(...) and last(name) may be called, in {source!r}")
+        if not node.args or not all(isinstance(a, ast.Name) for a in node.args):
+            raise RuleSyntaxError(f"{fn or 'a call'}(...) takes cell names only, in {source!r}")
+        if fn == "last" and len(node.args) != 1:
+            raise RuleSyntaxError(f"last(...) takes exactly one cell name, in {source!r}")
+        prefix = LAST if fn == "last" else ""
+        names.extend(prefix + a.id for a in node.args if isinstance(a, ast.Name))
     else:
         kind = type(node).__name__
         raise RuleSyntaxError(
             f"{kind} is not allowed in {source!r}; allowed: names, numbers, + -, "
-            "comparisons, and/or, sum(...)"
+            "comparisons, and/or, sum(...), last(name)"
         )
 
 
@@ -151,7 +153,8 @@ def _num(node: ast.expr, values: Mapping[str, Decimal]) -> Decimal:
         operand = _num(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
     assert isinstance(node, ast.Call)
-    return sum((values[a.id] for a in node.args if isinstance(a, ast.Name)), Decimal(0))
+    prefix = LAST if isinstance(node.func, ast.Name) and node.func.id == "last" else ""
+    return sum((values[prefix + a.id] for a in node.args if isinstance(a, ast.Name)), Decimal(0))
 
 
 def _excel(node: ast.expr, ref: Callable[[str], str], top: bool = False) -> str:
@@ -180,4 +183,5 @@ def _excel(node: ast.expr, ref: Callable[[str], str], top: bool = False) -> str:
         sign = "-" if isinstance(node.op, ast.USub) else "+"
         return f"({sign}{_excel(node.operand, ref)})"
     assert isinstance(node, ast.Call)
-    return f"SUM({','.join(ref(a.id) for a in node.args if isinstance(a, ast.Name))})"
+    prefix = LAST if isinstance(node.func, ast.Name) and node.func.id == "last" else ""
+    return f"SUM({','.join(ref(prefix + a.id) for a in node.args if isinstance(a, ast.Name))})"
