@@ -1,0 +1,204 @@
+"""Raw cell content → an exact number, or the reason it is not one.
+
+Spreadsheets hand us ints, floats (with binary noise such as 0.30000000000000004),
+text typed by people ("1,234", "１２", "无", "约10"), booleans and dates.  `parse`
+turns one of them into a :class:`~decimal.Decimal` for a value kind (count,
+amount, signed) or names the problem with a findings code.  It runs for every
+cell of thousands of returns, so ints, integral floats and blanks take a short path.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from .findings import Finding, make
+from .forms import VALUE_KINDS, Cell
+
+__all__ = [
+    "HEADER_MARKS",
+    "ZERO_TEXTS",
+    "Parsed",
+    "describe",
+    "expected",
+    "finding",
+    "is_blank",
+    "is_header_mark",
+    "parse",
+]
+
+AMOUNT_PLACES = 6
+_QUANTUM = Decimal(1).scaleb(-AMOUNT_PLACES)  # 0.000001
+_NOISE = Decimal("1e-9")
+_SNAP_LIMIT = 1e15  # floats this large are integers anyway; quantizing them could overflow
+
+# Texts people write for "nothing happened": read as 0 with a warning.
+ZERO_TEXTS = frozenset({"无", "—", "——", "-", "－", "--", "－－", "―", "――", "/", "／"})
+# What a header row's value cell may show: nothing, or the dash the template prints.
+HEADER_MARKS = ZERO_TEXTS - {"无"}
+
+_STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"
+_TRANSLATE = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},  # full-width digits
+        "，": ",",
+        "．": ".",
+        "－": "-",
+        "−": "-",  # U+2212 minus sign
+        "＋": "+",
+    }
+)
+_NUMBER = re.compile(r"([+-]?)((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+class Parsed(NamedTuple):
+    """The outcome for one cell.
+
+    ``value`` is None for a blank cell or content that is no number at all.
+    ``code`` is None when the content is fine, else a findings code: ``value.zero_text``
+    (a warning; value is 0), ``value.not_number`` (value None), or ``value.negative``,
+    ``value.fraction``, ``value.precision`` (errors; value is the number written).
+    ``found`` is the content as the department would recognise it.
+    """
+
+    value: Decimal | None
+    code: str | None
+    found: str
+
+    @property
+    def blank(self) -> bool:
+        return self.value is None and self.code is None
+
+
+_BLANK = Parsed(None, None, "")
+_ZERO = Decimal(0)
+
+
+def expected(kind: str) -> str:
+    """What a cell of this value kind must hold, in words (e.g. 非负整数)."""
+    return VALUE_KINDS[kind]
+
+
+def describe(raw: Any) -> str:
+    """Raw content as text for messages: 83 not 83.0, TRUE not True, dates as ISO."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"
+    if isinstance(raw, float):
+        if raw.is_integer():
+            return str(int(raw))
+        return repr(raw)
+    if isinstance(raw, _dt.date | _dt.time | _dt.datetime):
+        return raw.isoformat()
+    return str(raw).strip(_STRIP)
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip(_STRIP))
+
+
+def is_header_mark(raw: Any) -> bool:
+    """Fine in a header row's value cell: blank or a dash (the template prints ——)."""
+    return is_blank(raw) or (isinstance(raw, str) and raw.strip(_STRIP) in HEADER_MARKS)
+
+
+def parse(raw: Any, kind: str = "count") -> Parsed:
+    """Read one cell's content as a number of value kind ``kind`` (count|amount|signed)."""
+    tp = type(raw)
+    if tp is int:
+        if raw < 0 and kind != "signed":
+            return Parsed(Decimal(raw), "value.negative", str(raw))
+        return Parsed(Decimal(raw), None, "")
+    if tp is float:
+        if raw.is_integer():
+            value = Decimal(int(raw))
+            if raw < 0 and kind != "signed":
+                return Parsed(value, "value.negative", str(int(raw)))
+            return Parsed(value, None, "")
+        if math.isnan(raw) or math.isinf(raw):
+            return Parsed(None, "value.not_number", describe(raw))
+        return _classify(_from_float(raw), kind, repr(raw))
+    if raw is None:
+        return _BLANK
+    if tp is str:
+        return _parse_text(raw, kind)
+    if isinstance(raw, bool):
+        return Parsed(None, "value.not_number", describe(raw))
+    if isinstance(raw, int):  # an int subclass other than bool (e.g. numpy-like)
+        return parse(int(raw), kind)
+    if isinstance(raw, float):
+        return parse(float(raw), kind)
+    if isinstance(raw, Decimal):
+        if not raw.is_finite():
+            return Parsed(None, "value.not_number", str(raw))
+        return _classify(raw, kind, str(raw))
+    if isinstance(raw, str):
+        return _parse_text(str(raw), kind)
+    return Parsed(None, "value.not_number", describe(raw))
+
+
+def _from_float(x: float) -> Decimal:
+    """The decimal a person typed, given the float a spreadsheet stored.
+
+    ``repr`` is the shortest text that round-trips; a float within 1e-9 of a
+    6-place decimal (0.1 + 0.2 = 0.30000000000000004) is taken as that decimal.
+    """
+    d = Decimal(repr(x))
+    if abs(x) < _SNAP_LIMIT:
+        snapped = d.quantize(_QUANTUM)
+        if abs(d - snapped) <= _NOISE:
+            d = snapped
+    return d
+
+
+def _parse_text(raw: str, kind: str) -> Parsed:
+    text = raw.strip(_STRIP)
+    if not text:
+        return _BLANK
+    if text in ZERO_TEXTS:
+        return Parsed(_ZERO, "value.zero_text", text)
+    m = _NUMBER.fullmatch(text.translate(_TRANSLATE))
+    if m is None:
+        return Parsed(None, "value.not_number", text)
+    sign, digits = m.groups()
+    try:
+        value = Decimal(digits.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return Parsed(None, "value.not_number", text)
+    return _classify(-value if sign == "-" else value, kind, text)
+
+
+def _classify(value: Decimal, kind: str, found: str) -> Parsed:
+    """Normalise a number and check it against the value kind."""
+    value = Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+    if value < 0 and kind != "signed":
+        return Parsed(value, "value.negative", found)
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if exponent < 0:
+        if kind != "amount":
+            return Parsed(value, "value.fraction", found)
+        if exponent < -AMOUNT_PLACES:
+            return Parsed(value, "value.precision", found)
+    if value == 0 and value.is_signed():
+        value = _ZERO
+    return Parsed(value, None, "")
+
+
+def finding(code: str, cell: Cell, sheet: str, address: str, found: str, **fields: Any) -> Finding:
+    """A value finding for one form cell, naming sheet, cell, indicator, label, found, expected."""
+    return make(
+        code,
+        indicator=cell.key,
+        label=cell.label,
+        place=cell.place,
+        sheet=sheet,
+        cell=address,
+        found=found,
+        expected=fields.pop("expected", expected(cell.value)),
+        **fields,
+    )
