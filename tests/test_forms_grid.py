@@ -330,7 +330,7 @@ def balanced(form: Form) -> dict[str, Decimal]:
 
 
 def test_balance_rule_gives_one_check_per_column(form: Form) -> None:
-    (rule,) = form.rules
+    (rule,) = [r for r in form.rules if r.severity == "error"]
     assert (rule.id, rule.severity, rule.table.id) == ("E_t3_balance", "error", "t3")
     checks = [c for c in form.checks if c.rule is rule]
     assert len(checks) == len(form.checks) == 7
@@ -429,3 +429,28 @@ def test_layout_of_tables_3_and_4(form: Form) -> None:
     assert {p.sheet for p in layout.signature.values()} == {SHEET4}
     assert min(p.row for p in layout.signature.values()) > layout.tables["t4"].last_row
     assert not set(layout.signature.values()) & set(layout.places.values())
+
+
+def test_year_over_year_rules_stay_out_of_the_in_sheet_checks(form: Form) -> None:
+    carried = [c for c in form.previous_checks if c.rule.id == "Y_t3_carried_in"]
+    assert len(carried) == 7
+    n = value_rows(form)
+    for i, check in enumerate(carried, start=1):
+        assert check.bind == {"r2": f"t3.2.{i}", f"last.r{n}": f"t3.{n}.{i}"}
+        assert check.evaluate({f"t3.2.{i}": Decimal(4)}, {f"t3.{n}.{i}": Decimal(4)})
+        assert not check.evaluate({f"t3.2.{i}": Decimal(4)}, {f"t3.{n}.{i}": Decimal(3)})
+    assert not any(c.previous for c in form.checks)
+
+
+def test_in_force_count_is_checked_per_row_against_last_year() -> None:
+    form = forms.builtin("gk2021")
+    checks = [c for c in form.previous_checks if c.rule.id == "Y_t2_1_in_force"]
+    assert [(c.id, c.row.label if c.row else None) for c in checks] == [
+        ("Y_t2_1_in_force.1", "规章"),
+        ("Y_t2_1_in_force.2", "行政规范性文件"),
+    ]
+    check = checks[1]
+    this_year = {"t2_1.2.1": Decimal(5), "t2_1.2.2": Decimal(2), "t2_1.2.3": Decimal(13)}
+    assert check.evaluate(this_year, {"t2_1.2.3": Decimal(10)})
+    assert not check.evaluate(this_year, {"t2_1.2.3": Decimal(9)})
+    assert "行政规范性文件" in check.message
