@@ -1,0 +1,866 @@
+"""File → `Return`: identify the form, year and agency, and read every form cell.
+
+A workbook from our template carries its identity in the very hidden ``_xxgk``
+sheet and has every cell where `layout` puts it; that is checked cheaply and
+read by position.  Anything else — rows inserted or deleted, columns moved, a
+different template version, the metadata lost because the table was re-typed,
+or a table that never came from us — is read by matching the form's row labels
+(and 行次 codes) in order, so a number is only ever taken from the row whose
+label names it.  What cannot be matched exactly is refused with a `ReadError`
+naming the rows or columns that differ.
+
+File names mean nothing here; `safety.check` vets the bytes before
+python-calamine parses them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+
+from . import identity as ids
+from . import safety
+from .findings import Finding, make
+from .forms import HEADER_MARK, Form, Table, builtin_forms
+from .identity import Identity
+from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
+from .returns import RawCell, ReadError, Return
+
+__all__ = ["norm", "read", "read_bytes"]
+
+# Header texts of columns that hold no form values.
+CODE_HEADERS = frozenset({"行次", "序号", "栏次", "编号"})
+UNIT_HEADERS = frozenset({"单位", "计量单位", "统计单位"})
+NOTE_HEADERS = frozenset({"情况说明", "说明", "备注", "备注说明", "填报说明"})
+HINT_HEADERS = frozenset({"校验提示", "校验结果", "校验", "提示", "审核提示"})
+_AUX = CODE_HEADERS | UNIT_HEADERS | NOTE_HEADERS | HINT_HEADERS
+HEADER_BAND = 8  # rows above a table searched for its column headers
+TRAILING = 40  # rows below a table searched for extra rows and the signature block
+MIN_SHARE = 0.5  # share of a form's labels found before a non-matching sheet is called a variant
+
+
+# ---------------------------------------------------------------- normalisation
+
+_TRANS = str.maketrans({"、": ".", "\u200b": None, "\ufeff": None, "\u00ad": None, "\u2060": None})
+
+
+@lru_cache(maxsize=65536)
+def _norm_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(text.split()).translate(_TRANS).casefold()
+
+
+def norm(value: Any) -> str:
+    """Label/行次 comparison form: NFKC (full/half-width brackets, digits, spaces), no
+    whitespace at all, 、 read as ., case folded; an integral number as its digits."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return str(value).casefold()
+    return _norm_text(str(value))
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        text = norm(value).replace(",", "")
+        return bool(text) and re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", text) is not None
+    return False
+
+
+def _text(value: Any) -> str:
+    """A cell value as text for notes and the signature block."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+# ---------------------------------------------------------------- the workbook
+
+
+class _Grid:
+    """One sheet as absolute 0-based rows, with normalised text computed on demand."""
+
+    def __init__(self, name: str, rows: list[list[Any]], visible: bool) -> None:
+        self.name, self.rows, self.visible = name, rows, visible
+        self._norms: list[list[str] | None] | None = None
+
+    @property
+    def height(self) -> int:
+        return len(self.rows)
+
+    def get(self, r: int, c: int) -> Any:
+        if 0 <= r < len(self.rows):
+            row = self.rows[r]
+            if 0 <= c < len(row):
+                v = row[c]
+                return None if v == "" else v
+        return None
+
+    def text(self, r: int, c: int) -> str:
+        return norm(self.get(r, c))
+
+    @property
+    def norms(self) -> list[list[str]]:
+        """Normalised text of every string cell ("" elsewhere), row by row."""
+        return [self.norm_row(r) for r in range(len(self.rows))]
+
+    def norm_row(self, r: int) -> list[str]:
+        if self._norms is None:
+            self._norms = [None] * len(self.rows)
+        got = self._norms[r]
+        if got is None:
+            got = self._norms[r] = [norm(v) if isinstance(v, str) else "" for v in self.rows[r]]
+        return got
+
+    def width(self, r: int) -> int:
+        return len(self.rows[r]) if 0 <= r < len(self.rows) else 0
+
+
+class _Book:
+    def __init__(self, wb: pc.CalamineWorkbook) -> None:
+        self.wb = wb
+        self.meta = {m.name: m for m in wb.sheets_metadata}
+        self.names: list[str] = list(wb.sheet_names)
+        self._grids: dict[str, _Grid] = {}
+
+    def grid(self, name: str) -> _Grid:
+        if name not in self._grids:
+            try:
+                rows = self.wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            except Exception as exc:  # noqa: BLE001 - any calamine failure is a bad file
+                raise ReadError("file.unreadable", f"工作表“{name}”无法读取（{_short(exc)}）") from None
+            visible = self.meta[name].visible == pc.SheetVisibleEnum.Visible if name in self.meta else True
+            self._grids[name] = _Grid(name, rows, visible)
+        return self._grids[name]
+
+    def data_sheets(self) -> list[str]:
+        """Sheets that may hold a form table: visible ones first, never our own hidden ones."""
+        names = [n for n in self.names if not n.startswith("_")]
+        meta = self.meta
+        return sorted(names, key=lambda n: n in meta and meta[n].visible != pc.SheetVisibleEnum.Visible)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:120]
+
+
+def _open(data: bytes) -> _Book:
+    try:
+        wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        raise ReadError("file.encrypted", "工作簿已加密") from None
+    except BaseException as exc:  # calamine may raise a Rust panic, which is a BaseException
+        if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
+            raise
+        raise ReadError("file.unreadable", f"文件已损坏（{_short(exc)}）") from None
+    return _Book(wb)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+@lru_cache(maxsize=1)
+def _builtin_cached() -> tuple[Form, ...]:
+    return tuple(builtin_forms())
+
+
+def _builtin() -> list[Form]:
+    """The built-in forms, loaded once per process (a batch reads thousands of files)."""
+    return list(_builtin_cached())
+
+
+def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
+    """Read one return.  Raises `ReadError` (with a findings catalogue code) when the
+    file cannot be read at all; everything else becomes a finding in ``Return.findings``."""
+    path = Path(path)
+    try:
+        st = path.stat()
+        if st.st_size > safety.MAX_FILE:
+            raise ReadError("file.too_large", f"文件大小{st.st_size // (1024 * 1024)}MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError("file.unreadable", exc.strerror or type(exc).__name__) from None
+    ret = read_bytes(data, forms, path=path)
+    ret.mtime = st.st_mtime
+    return ret
+
+
+def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path | None = None) -> Return:
+    """`read` for bytes already in memory."""
+    safety.check(data)
+    book = _open(data)
+    try:
+        return _read_book(book, list(forms) if forms is not None else _builtin(), data, path)
+    finally:
+        book.wb.close()
+
+
+def _read_book(book: _Book, forms: list[Form], data: bytes, path: Path | None) -> Return:
+    meta = _metadata(book)
+    findings: list[Finding] = []
+    form: Form | None = None
+    ident: Identity
+    match: _FormMatch | None = None
+    if meta is not None:
+        ident = _identity(meta)
+        same = [f for f in forms if f.id == ident.form]
+        exact = [f for f in same if f.fingerprint == ident.fingerprint]
+        if exact:
+            form = exact[0]
+            lay = layout_of(form, summary=ident.kind == "summary")
+            match = _positional(book, form, lay)
+            if match is None:
+                match = _search(book, form, lay)
+        elif same:
+            form = max(same, key=lambda f: f.version)
+            findings.append(
+                make(
+                    "file.form_changed",
+                    found=f"{ident.form} 第{ident.form_version}版（{ident.fingerprint or '无指纹'}）",
+                    expected=f"{form.id} 第{form.version}版（{form.fingerprint}）",
+                )
+            )
+            match = _search(book, form, None)
+    if match is None:
+        form, match, title = _identify(book, forms, meta)
+        if meta is None:
+            ident = Identity(form=form.id, form_version=form.version, source="labels")
+        else:  # metadata of an unknown form: keep who it is from, trust the labels for what
+            ident.form, ident.form_version, ident.fingerprint, ident.source = form.id, form.version, "", "labels"
+        if ident.year is None:
+            ident.year = title.year
+        if not ident.agency_name:
+            ident.agency_name = title.agency
+    assert form is not None
+    findings.extend(match.findings)
+    cells: dict[str, RawCell] = {}
+    notes: dict[str, str] = {}
+    for table in form.tables:
+        tm = match.tables[table.id]
+        grid = book.grid(tm.sheet)
+        for cell in (c for c in form.cells.values() if c.table is table):
+            r, c = tm.rows[cell.row.id], tm.cols[cell.column.id]
+            cells[cell.key] = RawCell(cell.key, tm.sheet, a1(r, c), grid.get(r, c))
+        if tm.note_col is not None:
+            for row in table.rows:
+                note = _text(grid.get(tm.rows[row.id], tm.note_col))
+                if note:
+                    notes[f"{table.id}.{row.id}"] = note
+    return Return(
+        path=path or Path(""),
+        form=form,
+        identity=ident,
+        cells=cells,
+        notes=notes,
+        signature=match.signature,
+        findings=findings,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def _metadata(book: _Book) -> dict[str, Any] | None:
+    if ids.META_SHEET not in book.names:
+        return None
+    grid = book.grid(ids.META_SHEET)
+    out: dict[str, Any] = {}
+    for r in range(grid.height):
+        key = grid.get(r, 0)
+        if isinstance(key, str) and key.strip():
+            out[key.strip()] = grid.get(r, 1)
+    return out if out.get(ids.FORM) else None
+
+
+def _identity(meta: dict[str, Any]) -> Identity:
+    def text(key: str) -> str:
+        return _text(meta.get(key))
+
+    def number(key: str) -> int | None:
+        value = text(key)
+        try:
+            return int(float(value)) if value else None
+        except ValueError:
+            return None
+
+    units = []
+    for line in text(ids.UNITS).splitlines():
+        code, _, name = line.partition("\t")
+        if code or name:
+            units.append((code.strip(), name.strip()))
+    return Identity(
+        kind=text(ids.KIND) or "return",
+        form=text(ids.FORM),
+        form_version=number(ids.FORM_VERSION) or 0,
+        fingerprint=text(ids.FINGERPRINT),
+        year=number(ids.YEAR),
+        agency_code=text(ids.AGENCY_CODE),
+        agency_name=text(ids.AGENCY_NAME),
+        template_id=text(ids.TEMPLATE_ID),
+        region=text(ids.REGION),
+        units=units,
+        source="metadata",
+    )
+
+
+# ---------------------------------------------------------------- matches
+
+
+@dataclass
+class _TableMatch:
+    table: Table
+    sheet: str
+    rows: dict[str, int]  # row id -> grid row
+    cols: dict[str, int]  # column id -> grid column
+    note_col: int | None
+    end: int  # last grid row of the table
+
+
+@dataclass
+class _FormMatch:
+    tables: dict[str, _TableMatch]
+    findings: list[Finding] = field(default_factory=list)
+    signature: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Problems:
+    """Why a table could not be matched; rendered into one `file.variant` detail."""
+
+    missing: list[str] = field(default_factory=list)
+    extra_rows: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    missing_cols: list[str] = field(default_factory=list)
+    extra_cols: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.extra_rows or self.codes or self.missing_cols or self.extra_cols)
+
+    def detail(self, limit: int = 6) -> str:
+        parts = []
+        for what, items in (
+            ("找不到指标", self.missing),
+            ("行次不符", self.codes),
+            ("表中多出的行", self.extra_rows),
+            ("找不到数值列", self.missing_cols),
+            ("表中多出的数值列", self.extra_cols),
+        ):
+            if items:
+                shown = "、".join(items[:limit]) + (f"等{len(items)}项" if len(items) > limit else "")
+                parts.append(f"{what}：{shown}")
+        return "；".join(parts)
+
+
+# ---------------------------------------------------------------- fast path: our layout, untouched
+
+
+def _positional(book: _Book, form: Form, lay: Layout) -> _FormMatch | None:
+    """The match when every label, 行次 and column header sits where `layout` puts it."""
+    tables: dict[str, _TableMatch] = {}
+    for table in form.tables:
+        tl = lay.tables[table.id]
+        sl = lay.sheet_of(table)
+        if sl.name not in book.names:
+            return None
+        grid = book.grid(sl.name)
+        for row in table.rows:
+            r = tl.row_of[row.id]
+            if grid.text(r, len(row.groups)) != norm(row.label) or grid.text(r, sl.code_col) != norm(row.code):
+                return None
+        cols = {}
+        for i, col in enumerate(table.columns):
+            c = sl.value_col0 + i
+            label = norm(col.label)
+            if not any(grid.text(r, c) == label for r in range(tl.header_top, tl.header_top + tl.header_rows)):
+                return None
+            cols[col.id] = c
+        # a labelled row holding numbers right after the table: rows were added at its end
+        after = tl.last_row + 1
+        if _row_text(grid, after, 0, sl.label_cols - 1) and any(
+            _is_number(grid.get(after, c)) for c in cols.values()
+        ):
+            return None
+        tables[table.id] = _TableMatch(table, sl.name, dict(tl.row_of), cols, sl.note_col, tl.last_row)
+    match = _FormMatch(tables)
+    sig = lay.signature
+    last = book.grid(lay.sheets[-1].name)
+    for name, place in sig.items():
+        if _signature_label(last, place.row, place.col) != name:
+            match.signature = _find_signature(book, form, tables)
+            break
+        match.signature[name] = _text(last.get(place.row, place.col))
+    return match
+
+
+def _signature_label(grid: _Grid, r: int, value_col: int) -> str | None:
+    for c in range(value_col):
+        text = grid.text(r, c)
+        if text:
+            for name in SIGNATURE:
+                if text.startswith(name):
+                    return name
+    return None
+
+
+def _row_text(grid: _Grid, r: int, lo: int, hi: int) -> list[str]:
+    if not 0 <= r < grid.height:
+        return []
+    row = grid.norm_row(r)
+    return [row[c] for c in range(max(lo, 0), min(hi, len(row) - 1) + 1) if row[c]]
+
+
+# ---------------------------------------------------------------- search by labels
+
+
+def _search(book: _Book, form: Form, lay: Layout | None) -> _FormMatch:
+    """Match ``form`` by labels; with a layout, rows/columns found elsewhere become
+    ``structure.moved`` warnings.  Raises ``file.variant`` when anything does not match."""
+    result = _match_form(book, form, lay)
+    if isinstance(result, _Problems):
+        raise ReadError("file.variant", result.detail())
+    return result
+
+
+def _match_form(book: _Book, form: Form, lay: Layout | None) -> _FormMatch | _Problems:
+    tables: dict[str, _TableMatch] = {}
+    problems = _Problems()
+    findings: list[Finding] = []
+    cursor: dict[str, int] = {}
+    prev_sheet: str | None = None
+    for table in form.tables:
+        sheets = book.data_sheets()
+        if lay is not None:
+            want = lay.sheet_of(table).name
+            if want in book.names:
+                sheets = [want]
+        elif prev_sheet is not None and table.sheet == form.tables[form.tables.index(table) - 1].sheet:
+            sheets = [prev_sheet, *(s for s in sheets if s != prev_sheet)]
+        best: tuple[int, _TableMatch | _Problems] | None = None
+        for name in sheets:
+            grid = book.grid(name)
+            found = _match_table(grid, table, cursor.get(name, 0))
+            score = _score(found, table)
+            if best is None or score > best[0]:
+                best = (score, found)
+            if isinstance(found, _TableMatch):
+                break
+        assert best is not None
+        found = best[1]
+        if isinstance(found, _Problems):
+            problems.missing += found.missing
+            problems.extra_rows += found.extra_rows
+            problems.codes += found.codes
+            problems.missing_cols += found.missing_cols
+            problems.extra_cols += found.extra_cols
+            continue
+        tables[table.id] = found
+        cursor[found.sheet] = found.end + 1
+        prev_sheet = found.sheet
+        if lay is not None:
+            findings += _moves(found, lay.tables[table.id], lay)
+    if problems:
+        return problems
+    match = _FormMatch(tables, findings)
+    match.signature = _find_signature(book, form, tables)
+    return match
+
+
+def _score(found: _TableMatch | _Problems, table: Table) -> int:
+    if isinstance(found, _TableMatch):
+        return 10**6
+    return len(table.rows) - len(found.missing) - len(found.codes)
+
+
+def _moves(tm: _TableMatch, tl: TableLayout, lay: Layout) -> list[Finding]:
+    sl = lay.sheet_of(tm.table)
+    out = []
+    single = len(tm.table.columns) == 1
+    for row in tm.table.rows:
+        want, got = tl.row_of[row.id], tm.rows[row.id]
+        if want != got:
+            col = tm.cols[tm.table.columns[0].id]
+            out.append(
+                make(
+                    "structure.moved",
+                    label=row.label,
+                    indicator=row.code if single else f"{tm.table.id}.{row.code}",
+                    sheet=tm.sheet,
+                    cell=a1(got, col),
+                    detail=f"模板中在第{want + 1}行，现在第{got + 1}行",
+                )
+            )
+    for i, column in enumerate(tm.table.columns):
+        want, got = sl.value_col0 + i, tm.cols[column.id]
+        if want != got:
+            out.append(
+                make(
+                    "structure.moved",
+                    label=f"“{column.label}”列",
+                    sheet=tm.sheet,
+                    cell=a1(tm.rows[tm.table.rows[0].id], got),
+                    detail=f"模板中在{_col_name(want)}列，现在{_col_name(got)}列",
+                )
+            )
+    return out
+
+
+def _col_name(c: int) -> str:
+    return a1(0, c)[:-1]
+
+
+def _match_table(grid: _Grid, table: Table, lo: int) -> _TableMatch | _Problems:
+    """Find ``table`` in ``grid`` at or below row ``lo`` by its labels in order."""
+    labels = [norm(r.label) for r in table.rows]
+    codes = [norm(r.code) for r in table.rows]
+    label_set = set(labels)
+    group_set = {norm(g) for r in table.rows for g in r.groups}
+    norms = grid.norms
+    hits: dict[int, int] = {}
+    for r in range(lo, len(norms)):
+        for c, text in enumerate(norms[r]):
+            if text in label_set:
+                hits[c] = hits.get(c, 0) + 1
+    if not hits:
+        return _Problems(missing=[_row_name(r) for r in table.rows])
+    main = max(sorted(hits), key=lambda c: hits[c])
+    lab_lo = lab_hi = main
+    while lab_lo - 1 in hits:
+        lab_lo -= 1
+    while lab_hi + 1 in hits:
+        lab_hi += 1
+    # Rows with label text, each reduced to its leaf label.
+    seq: list[tuple[int, str]] = []
+    for r in range(lo, len(norms)):
+        texts = _row_text(grid, r, lab_lo, lab_hi)
+        if not texts:
+            continue
+        leaf = next((t for t in reversed(texts) if t in label_set), None)
+        if leaf is None:
+            rest = [t for t in texts if t not in group_set]
+            if not rest:
+                continue  # a row that only carries group labels
+            leaf = rest[-1]
+        seq.append((r, leaf))
+    matched = _align(labels, [t for _, t in seq])
+    rows: dict[str, int] = {}
+    problems = _Problems()
+    for i, row in enumerate(table.rows):
+        j = matched.get(i)
+        if j is None:
+            problems.missing.append(_row_name(row))
+        else:
+            rows[row.id] = seq[j][0]
+    if not rows:
+        return problems
+    first, last = min(rows.values()), max(rows.values())
+    taken = set(rows.values())
+    # 行次: the column (outside the labels) where most matched rows carry their code
+    code_col = _code_column(grid, table, rows, codes, lab_lo, lab_hi)
+    if code_col is not None:
+        for i, row in enumerate(table.rows):
+            at = rows.get(row.id)
+            if at is None:
+                continue
+            got = grid.text(at, code_col)
+            if got and got != codes[i]:
+                shown = _text(grid.get(at, code_col))
+                problems.codes.append(f"第{at + 1}行“{row.label}”标为第{shown}行，应为第{row.code}行")
+    # Columns
+    header_lo = max(lo, first - HEADER_BAND)
+    cols, note_col, col_problems = _match_columns(grid, table, rows, header_lo, first, lab_hi, code_col)
+    problems.missing_cols += col_problems.missing_cols
+    problems.extra_cols += col_problems.extra_cols
+    value_cols = list(cols.values())
+    # Extra rows: labelled rows inside the table, unlabelled rows with numbers inside it,
+    # and labelled rows with numbers straight after it.
+    for r, _leaf in seq:
+        if first < r < last and r not in taken:
+            problems.extra_rows.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
+    for r in range(first + 1, last):
+        if r not in taken and not _row_text(grid, r, lab_lo, lab_hi) and any(
+            _is_number(grid.get(r, c)) for c in value_cols
+        ):
+            problems.extra_rows.append(f"第{r + 1}行（无指标名称却填有数值）")
+    end = last
+    for r in range(last + 1, min(last + 1 + TRAILING, grid.height)):
+        texts = _row_text(grid, r, lab_lo, lab_hi)
+        values = [grid.get(r, c) for c in value_cols]
+        if not texts and all(v is None for v in values):
+            break
+        if any(t.startswith(_SIG_NORMS) for t in texts):
+            break
+        if texts and all(t in group_set for t in texts):
+            continue
+        if any(_is_number(v) for v in values):
+            label = _original(grid, r, lab_lo, lab_hi) if texts else "无指标名称"
+            problems.extra_rows.append(f"第{r + 1}行“{label}”")
+            end = r
+    if problems:
+        return problems
+    return _TableMatch(table, grid.name, rows, cols, note_col, end)
+
+
+_SIG_NORMS = tuple(norm(n) for n in SIGNATURE)
+
+
+def _row_name(row: Any) -> str:
+    return f"第{row.code}行“{row.label}”"
+
+
+def _original(grid: _Grid, r: int, lo: int, hi: int) -> str:
+    texts = [_text(grid.get(r, c)) for c in range(lo, hi + 1)]
+    return " ".join(t for t in texts if t)[:60]
+
+
+def _align(a: list[str], b: list[str]) -> dict[int, int]:
+    """Index pairs of a longest common subsequence of ``a`` and ``b`` (order kept)."""
+    out: dict[int, int] = {}
+    sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for block in sm.get_matching_blocks():
+        for k in range(block.size):
+            out[block.a + k] = block.b + k
+    return out
+
+
+def _code_column(
+    grid: _Grid, table: Table, rows: dict[str, int], codes: list[str], lab_lo: int, lab_hi: int
+) -> int | None:
+    counts: dict[int, int] = {}
+    for i, row in enumerate(table.rows):
+        r = rows.get(row.id)
+        if r is None:
+            continue
+        width = grid.width(r)
+        for c in range(width):
+            if lab_lo <= c <= lab_hi:
+                continue
+            v = grid.get(r, c)
+            if v is not None and norm(v) == codes[i]:
+                counts[c] = counts.get(c, 0) + 1
+    if not counts:
+        return None
+    best = max(sorted(counts), key=lambda c: counts[c])
+    need = max(2, (len(rows) * 6 + 9) // 10) if len(rows) > 2 else len(rows)
+    return best if counts[best] >= need else None
+
+
+def _match_columns(
+    grid: _Grid,
+    table: Table,
+    rows: dict[str, int],
+    header_lo: int,
+    first: int,
+    lab_hi: int,
+    code_col: int | None,
+) -> tuple[dict[str, int], int | None, _Problems]:
+    problems = _Problems()
+    data_rows = [rows[r.id] for r in table.rows if r.id in rows]
+    value_rows = [rows[r.id] for r in table.rows if r.id in rows and r.kind != "header"]
+    units = {norm(r.unit) for r in table.rows if r.unit and r.unit != HEADER_MARK}
+    width = max([grid.width(r) for r in range(header_lo, first)] + [grid.width(r) for r in data_rows] + [0])
+    col_labels = [norm(c.label) for c in table.columns]
+    note_col: int | None = None
+    cands: list[tuple[int, str, str]] = []  # (column, normalised header, header as written)
+    for c in range(lab_hi + 1, width):
+        if c == code_col:
+            continue
+        header, shown = "", ""
+        for r in range(first - 1, header_lo - 1, -1):
+            v = grid.get(r, c)
+            t = grid.text(r, c)
+            if t and isinstance(v, str) and not t.isdigit():
+                header, shown = t, _text(v)
+                break
+        if header in _AUX:
+            if header in NOTE_HEADERS and note_col is None:
+                note_col = c
+            continue
+        if header in col_labels:
+            cands.append((c, header, shown))
+            continue
+        values = [grid.get(r, c) for r in data_rows]
+        if units and not header:
+            texts = [norm(v) for v in values if isinstance(v, str)]
+            if texts and sum(t in units or t == norm(HEADER_MARK) for t in texts) * 2 >= len(values):
+                continue  # a unit column without a header
+        numeric = any(_is_number(grid.get(r, c)) for r in value_rows)
+        if numeric or header:
+            cands.append((c, header, shown))
+    cols: dict[str, int] = {}
+    if len(table.columns) == 1:
+        col = table.columns[0]
+        named = [x for x in cands if x[1] == col_labels[0]]
+        if len(cands) == 1:
+            cols[col.id] = cands[0][0]
+        elif len(named) == 1 and len(cands) > 1:
+            problems.extra_cols += [_col_desc(x) for x in cands if x is not named[0]]
+        elif cands:
+            problems.extra_cols += [_col_desc(x) for x in cands]
+        else:
+            problems.missing_cols.append(f"“{col.label}”")
+        return cols, note_col, problems
+    matched = _align(col_labels, [x[1] for x in cands])
+    for i, col in enumerate(table.columns):
+        j = matched.get(i)
+        if j is None:
+            problems.missing_cols.append(f"“{'/'.join((*col.groups, col.label))}”")
+        else:
+            cols[col.id] = cands[j][0]
+    used = set(matched.values())
+    problems.extra_cols += [_col_desc(x) for j, x in enumerate(cands) if j not in used]
+    return cols, note_col, problems
+
+
+def _col_desc(x: tuple[int, str, str]) -> str:
+    c, _, shown = x
+    return f"{_col_name(c)}列“{shown}”" if shown else f"{_col_name(c)}列（无列名）"
+
+
+# ---------------------------------------------------------------- signature block
+
+_SIG_RE = re.compile(
+    "(" + "|".join(SIGNATURE) + r")\s*[:：]?\s*(.*?)\s*(?=(?:" + "|".join(SIGNATURE) + r")|$)", re.S
+)
+
+
+def _find_signature(book: _Book, form: Form, tables: dict[str, _TableMatch]) -> dict[str, str]:
+    """单位负责人 … 填报日期 below the last table: label then value, in cells or as ``名：值`` text."""
+    last = tables[form.tables[-1].id]
+    grid = book.grid(last.sheet)
+    out: dict[str, str] = {}
+    for r in range(last.end + 1, min(last.end + 1 + TRAILING, grid.height)):
+        cells = [_text(v) for v in (grid.rows[r] if r < grid.height else [])]
+        line = "\t".join(cells)
+        if not any(n in line for n in SIGNATURE):
+            continue
+        for m in _SIG_RE.finditer(line):
+            value = next((t for t in m.group(2).split("\t") if t.strip()), "").strip()
+            out.setdefault(m.group(1), value)
+    return {n: out[n] for n in SIGNATURE if n in out}
+
+
+# ---------------------------------------------------------------- identification by labels
+
+
+@dataclass
+class _Title:
+    year: int | None = None
+    agency: str = ""
+
+
+def _identify(book: _Book, forms: list[Form], meta: dict[str, Any] | None) -> tuple[Form, _FormMatch, _Title]:
+    """Which form a workbook without (usable) metadata holds, from its row labels."""
+    grids = [book.grid(n) for n in book.data_sheets()]
+    present: set[str] = set()
+    for g in grids:
+        for row in g.norms:
+            present.update(t for t in row if t)
+    if not present:
+        raise ReadError("file.not_ours", "工作簿是空的")
+    scored = []
+    for form in forms:
+        labels = [norm(r.label) for t in form.tables for r in t.rows]
+        share = sum(lb in present for lb in labels) / max(len(labels), 1)
+        scored.append((share, form))
+    scored.sort(key=lambda x: -x[0])
+    full: list[tuple[Form, _FormMatch]] = []
+    partial: list[tuple[float, Form, _Problems]] = []
+    for share, form in scored:
+        if share < MIN_SHARE:
+            continue
+        result = _match_form(book, form, None)
+        if isinstance(result, _Problems):
+            partial.append((share, form, result))
+        else:
+            full.append((form, result))
+    if full:
+        titles = [(form, match, _title(book, form, match)) for form, match in full]
+        if len(titles) > 1:
+            named = [t for t in titles if t[2].agency or t[2].year]
+            if len({t[0].fingerprint for t in titles}) > 1 and len(named) != 1:
+                raise ReadError("file.not_ours", "同时符合多个表式：" + "、".join(t[0].id for t in titles))
+            titles = named or titles
+        return titles[0]
+    if partial:
+        share, form, problems = partial[0]
+        raise ReadError("file.variant", f"与{form.name}（{form.id}）不一致：{problems.detail()}")
+    wanted = f"（元数据中的表式为{_text(meta.get(ids.FORM))}）" if meta else ""
+    raise ReadError("file.not_ours", f"表中没有找到已知统计表的指标名称{wanted}")
+
+
+def _title(book: _Book, form: Form, match: _FormMatch) -> _Title:
+    """Year and agency from the text above the first table (title, 填报单位 line)."""
+    tm = match.tables[form.tables[0].id]
+    grid = book.grid(tm.sheet)
+    top = min(tm.rows.values())
+    lines = []
+    for r in range(0, max(top - 1, 0)):
+        texts = [_text(v) for v in grid.rows[r] if isinstance(v, str | int | float) and _text(v)]
+        if texts:
+            lines.append("".join("".join(unicodedata.normalize("NFKC", t).split()) for t in texts))
+    text = "".join(lines)
+    out = _Title()
+    for pattern in (_title_re(form.title, "agency"), _title_re(form.summary_title, "region")):
+        m = pattern.search(text)
+        if m:
+            out.agency = _clean_agency(m.group("who"))
+            year = m.groupdict().get("year")
+            out.year = int(year) if year else None
+            break
+    if out.year is None:
+        m = re.search(r"((?:19|20)\d\d)年", text)
+        out.year = int(m.group(1)) if m else None
+    m = re.search(r"填报单位[:：]?(.+?)(?=(?:填报|统计|年度|日期|单位负责人|\d{4}年)|$)", text)
+    if m and not out.agency:
+        out.agency = _clean_agency(m.group(1))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _title_re(template: str, who: str) -> re.Pattern[str]:
+    """A tolerant regex for a title template: whitespace ignored, full/half-width alike."""
+    template = "".join(unicodedata.normalize("NFKC", template).split())
+    parts = re.split(r"(\{\w+\})", template)
+    out = []
+    for part in parts:
+        if part == "{" + who + "}":
+            out.append(r"(?P<who>.*?)")
+        elif part == "{year}":
+            out.append(r"(?P<year>(?:19|20)\d\d)")
+        elif part.startswith("{") and part.endswith("}"):
+            out.append(r".*?")
+        else:
+            out.append("".join(re.escape(ch) for ch in part))
+    return re.compile("".join(out))
+
+
+def _clean_agency(text: str) -> str:
+    text = re.sub(r"^(附件|附表)\s*\d*\s*[:：.]?", "", text.strip())
+    text = re.sub(r"^(填报单位|单位名称)[:：]?", "", text)
+    return text.strip(" :：-—")
+

@@ -1,0 +1,315 @@
+"""Pre-flight checks on a file's bytes before any spreadsheet library parses it.
+
+Every return passes through here first, so it has to be cheap: the bytes are
+already in memory, the zip central directory is read once, and of each XML
+part only its prolog (normally a few dozen bytes) is decompressed.  What is
+refused here never reaches python-calamine:
+
+* not a spreadsheet at all (PDF, Word, image, text…)          → ``file.not_spreadsheet``
+* a web page or Excel 2003 XML saved with an .xls name         → ``file.unreadable``
+* a truncated or corrupt archive / compound file               → ``file.unreadable``
+* a password-encrypted workbook (OOXML inside OLE2, ODS)       → ``file.encrypted``
+* a zip bomb: too many parts, too much declared content,
+  an extreme compression ratio                                 → ``file.too_large``
+* a DOCTYPE / ENTITY declaration in any XML part (entity bombs,
+  external entities)                                           → ``file.unsafe_xml``
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+from dataclasses import dataclass
+
+from .returns import ReadError
+
+MAX_FILE = 64 * 1024 * 1024  # bytes on disk
+MAX_ENTRIES = 5000  # parts in one archive (a normal workbook has 10–50)
+MAX_TOTAL = 256 * 1024 * 1024  # declared uncompressed bytes of all parts together
+MAX_RATIO = 200  # declared size / compressed size of one part …
+RATIO_FLOOR = 4 * 1024 * 1024  # … checked for parts larger than this
+PROLOG_CAP = 16 * 1024  # bytes of an XML part read to find its root element
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """What the bytes turned out to be: ``xlsx`` (incl. xlsm/xlsb), ``ods`` or ``xls``."""
+
+    kind: str
+
+
+def check(data: bytes) -> Preflight:
+    """Classify ``data`` and refuse anything unsafe or unreadable (raises `ReadError`)."""
+    if not data:
+        raise ReadError("file.not_spreadsheet", "空文件，0字节")
+    if len(data) > MAX_FILE:
+        raise ReadError("file.too_large", f"文件大小{len(data) // (1024 * 1024)}MB")
+    head = data[:8]
+    if head == OLE_MAGIC:
+        return Preflight(_check_ole(data))
+    if head[:4] in ZIP_MAGICS:
+        return Preflight(_check_zip(data))
+    if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
+        raise ReadError("file.unreadable", "文件不完整（只有文件头）")
+    raise _not_spreadsheet(data)
+
+
+# ---------------------------------------------------------------- not a spreadsheet
+
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "PDF文件"),
+    (b"\x89PNG", "PNG图片"),
+    (b"\xff\xd8\xff", "JPEG图片"),
+    (b"GIF8", "GIF图片"),
+    (b"BM", "BMP图片"),
+    (b"Rar!", "RAR压缩包"),
+    (b"7z\xbc\xaf", "7z压缩包"),
+    (b"\x1f\x8b", "gzip压缩包"),
+    (b"{\\rtf", "RTF文档"),
+    (b"MZ", "可执行程序"),
+)
+
+
+def _not_spreadsheet(data: bytes) -> ReadError:
+    for magic, what in _SIGNATURES:
+        if data.startswith(magic):
+            return ReadError("file.not_spreadsheet", what)
+    text = _sniff_text(data[:4096])
+    if text is not None:
+        low = text.lstrip().lower()
+        if "urn:schemas-microsoft-com:office:spreadsheet" in low:
+            return ReadError("file.unreadable", "该文件是Excel 2003 XML表格格式，本工具不支持")
+        if low.startswith(("<html", "<!doctype html", "<table", "<meta", "<head")) or "<html" in low[:512]:
+            return ReadError("file.unreadable", "该文件实际是网页（HTML）格式，只是扩展名为表格")
+        if low.startswith("<?xml"):
+            return ReadError("file.not_spreadsheet", "XML文本文件")
+        return ReadError("file.not_spreadsheet", "文本文件")
+    return ReadError("file.not_spreadsheet", "无法识别的文件格式")
+
+
+def _sniff_text(chunk: bytes) -> str | None:
+    """The chunk as text if it plausibly is text (UTF-8/16 or GBK), else None."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if chunk.startswith(bom):
+            return chunk[len(bom) :].decode(enc, "ignore")
+    if b"\x00" in chunk:
+        return None
+    for enc in ("utf-8", "gb18030"):
+        try:
+            return chunk.decode(enc)
+        except UnicodeDecodeError:
+            # the chunk may end in the middle of a character
+            try:
+                return chunk[:-3].decode(enc)
+            except UnicodeDecodeError:
+                continue
+    return None
+
+
+# ---------------------------------------------------------------- zip (xlsx, xlsm, xlsb, ods)
+
+
+def _check_zip(data: bytes) -> str:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+        raise ReadError("file.unreadable", "文件已损坏或不完整（压缩包结构无法读取）") from None
+    if len(infos) > MAX_ENTRIES:
+        raise ReadError("file.too_large", f"压缩包内有{len(infos)}个部件")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ReadError("file.unreadable", f"部件{info.filename}使用了不支持的压缩方式")
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise ReadError(
+                "file.too_large",
+                f"部件{info.filename}压缩比约{ratio}:1，解压后{info.file_size // (1024 * 1024)}MB",
+            )
+        # deflate never grows data by more than a few bytes per 16 KB block: a declared
+        # size far below the compressed size is a lie meant to slip past the checks above
+        if info.compress_type == zipfile.ZIP_DEFLATED and info.compress_size > info.file_size + info.file_size // 100 + 1024:
+            raise ReadError("file.unreadable", f"部件{info.filename}的大小信息与内容不符，文件已损坏")
+        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+            raise ReadError("file.unreadable", f"部件{info.filename}的大小信息与内容不符，文件已损坏")
+    if total > MAX_TOTAL:
+        raise ReadError("file.too_large", f"解压后共{total // (1024 * 1024)}MB")
+    names = {i.filename for i in infos}
+    kind = _zip_kind(zf, names)
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "[Content_Types].xml":
+            _check_prolog(zf, info)
+    if kind == "ods":
+        _check_ods_encryption(zf, names)
+    return kind
+
+
+def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return "xlsx"
+    if "mimetype" in names:
+        mime = _read_capped(zf, zf.getinfo("mimetype"), 200).strip()
+        if mime == ODS_MIME or mime.startswith(ODS_MIME + b"-template"):
+            return "ods"
+        if mime.startswith(b"application/vnd.oasis.opendocument.text"):
+            raise ReadError("file.not_spreadsheet", "文字处理文档（ODT）")
+        raise ReadError("file.not_spreadsheet", f"OpenDocument文件（{mime.decode('ascii', 'replace')}）")
+    if "word/document.xml" in names:
+        raise ReadError("file.not_spreadsheet", "Word文档（.docx）")
+    if "ppt/presentation.xml" in names:
+        raise ReadError("file.not_spreadsheet", "演示文稿（.pptx）")
+    if "content.xml" in names:
+        return "ods"  # an ODS without its mimetype part; calamine decides
+    raise ReadError("file.not_spreadsheet", "压缩包，其中没有工作簿")
+
+
+def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    try:
+        with zf.open(info) as fh:
+            return fh.read(cap)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
+        raise ReadError("file.unreadable", f"部件{info.filename}已损坏（{type(exc).__name__}）") from None
+    except RuntimeError:  # zipfile: an encrypted member
+        raise ReadError("file.encrypted", f"部件{info.filename}已加密") from None
+
+
+def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Refuse an XML part whose prolog declares a DTD (entity bombs, external entities).
+
+    A DTD can only come before the root element, so reading up to the first start
+    tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.
+    """
+    try:
+        with zf.open(info) as fh:
+            buf = fh.read(1024)
+            while True:
+                verdict = _prolog(_prolog_text(buf))
+                if verdict == "dtd":
+                    raise ReadError("file.unsafe_xml", f"部件{info.filename}含有DOCTYPE/ENTITY声明")
+                if verdict == "ok" or len(buf) >= info.file_size:
+                    return
+                if len(buf) >= PROLOG_CAP:
+                    raise ReadError("file.unsafe_xml", f"部件{info.filename}的XML声明部分异常冗长")
+                more = fh.read(4096)
+                if not more:
+                    return
+                buf += more
+    except ReadError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
+        raise ReadError("file.unreadable", f"部件{info.filename}已损坏（{type(exc).__name__}）") from None
+    except RuntimeError:
+        raise ReadError("file.encrypted", f"部件{info.filename}已加密") from None
+
+
+def _prolog_text(buf: bytes) -> str:
+    if buf.startswith((b"\xff\xfe", b"\xfe\xff")) or buf[1:2] == b"\x00" or buf[:1] == b"\x00":
+        enc = "utf-16-be" if buf.startswith(b"\xfe\xff") or buf[:1] == b"\x00" else "utf-16-le"
+        return buf[: len(buf) // 2 * 2].decode(enc, "ignore")
+    return buf.decode("latin-1")
+
+
+def _prolog(text: str) -> str:
+    """``ok``: the root element starts before any declaration; ``dtd``: a ``<!DOCTYPE``
+    (or any other ``<!`` markup that is not a comment) comes first; ``more``: undecided.
+
+    Comments and processing instructions are skipped whole, so markup inside them
+    does not count.
+    """
+    i = 0
+    while True:
+        i = text.find("<", i)
+        if i < 0 or i + 1 >= len(text):
+            return "more"
+        if text.startswith("<!--", i):
+            j = text.find("-->", i + 4)
+        elif text[i + 1] == "?":
+            j = text.find("?>", i + 2)
+        elif text[i + 1] == "!":
+            return "dtd"
+        else:
+            return "ok"
+        if j < 0:
+            return "more"
+        i = j + 2
+
+
+def _check_ods_encryption(zf: zipfile.ZipFile, names: set[str]) -> None:
+    if "META-INF/manifest.xml" not in names:
+        return
+    manifest = _read_capped(zf, zf.getinfo("META-INF/manifest.xml"), 1024 * 1024)
+    if b"encryption-data" in manifest:
+        raise ReadError("file.encrypted", "ODS文件设置了密码")
+
+
+# ---------------------------------------------------------------- OLE2 / CFB (xls, encrypted OOXML)
+
+_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+
+
+def ole_stream_names(data: bytes) -> list[str]:
+    """Names of the directory entries of a compound file (raises `ReadError` if corrupt)."""
+    bad = ReadError("file.unreadable", "文件已损坏或不完整（复合文档结构无法读取）")
+    if len(data) < 512:
+        raise bad
+    shift = struct.unpack_from("<H", data, 0x1E)[0]
+    if shift not in (9, 12):
+        raise bad
+    size = 1 << shift
+    n_fat, first_dir, first_difat, n_difat = struct.unpack_from("<I4xI8xII", data, 0x2C)
+
+    def sector(n: int) -> bytes:
+        off = (n + 1) * size
+        if n >= 0xFFFFFFFA or off + size > len(data):
+            raise bad
+        return data[off : off + size]
+
+    per = size // 4
+    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (_FREE, _END)]
+    nxt, seen = first_difat, 0
+    while nxt not in (_FREE, _END) and seen < n_difat:
+        block = struct.unpack(f"<{per}I", sector(nxt))
+        fat_sectors += [s for s in block[:-1] if s not in (_FREE, _END)]
+        nxt, seen = block[-1], seen + 1
+    if len(fat_sectors) < min(n_fat, 1):
+        raise bad
+    fat: list[int] = []
+    for s in fat_sectors[: max(n_fat, 1)]:
+        fat.extend(struct.unpack(f"<{per}I", sector(s)))
+    names: list[str] = []
+    s, steps = first_dir, 0
+    limit = len(data) // size + 1
+    while s not in (_FREE, _END):
+        entries = sector(s)
+        for off in range(0, size, 128):
+            length = struct.unpack_from("<H", entries, off + 64)[0]
+            kind = entries[off + 66]
+            if kind in (1, 2, 5) and 2 <= length <= 64:
+                names.append(entries[off : off + length - 2].decode("utf-16-le", "replace"))
+        steps += 1
+        if steps > limit or s >= len(fat):
+            raise bad
+        s = fat[s]
+    return names
+
+
+def _check_ole(data: bytes) -> str:
+    names = ole_stream_names(data)
+    lower = {n.lower() for n in names}
+    if "encryptedpackage" in lower or "encryptioninfo" in lower:
+        raise ReadError("file.encrypted", "工作簿已加密")
+    if "workbook" in lower or "book" in lower:
+        return "xls"
+    if "worddocument" in lower:
+        raise ReadError("file.not_spreadsheet", "Word文档（.doc）")
+    if "powerpoint document" in lower:
+        raise ReadError("file.not_spreadsheet", "演示文稿（.ppt）")
+    raise ReadError("file.not_spreadsheet", "复合文档中没有工作簿")

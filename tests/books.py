@@ -1,0 +1,194 @@
+"""Workbooks for reader/annotate tests: filled returns built at `layout` positions, plain
+three-column sheets like the published seed table, and the seed's figures.
+
+`filled_return` writes a return the way our template lays it out (labels, 行次, units,
+values, formulas with cached results, 情况说明, signature block, the very hidden ``_xxgk``
+sheet); `plain_sheet` writes a table somebody typed themselves (统计指标 | 单位 | 统计数).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from xxgk import identity as ids
+from xxgk.forms import HEADER_MARK, Form, builtin
+from xxgk.layout import SIGNATURE, layout_of
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = ROOT / "samples" / "seed_2018.tsv"
+AGENCY = "沙坡头区机关事务局"
+
+
+def seed_rows() -> list[tuple[str, str, str, str]]:
+    """(行次, 统计指标, 单位, 统计数) as published, 65 rows."""
+    with SEED.open(encoding="utf-8") as fh:
+        lines = [ln for ln in fh if not ln.startswith("#")]
+    rows = list(csv.reader(lines, delimiter="\t"))
+    return [(r[0], r[1], r[2], r[3] if len(r) > 3 else "") for r in rows[1:]]
+
+
+def seed_values() -> dict[str, Any]:
+    """The seed's figures by gk2018 cell key (the 行次), as numbers; blank as None."""
+    return {code: (int(v) if v else None) for code, _, _, v in seed_rows()}
+
+
+def sample_values(form: Form, seed: int = 1) -> dict[str, Any]:
+    """Distinct input values for every input cell of ``form``; formulas computed."""
+    inputs = {c.key: (i * 7 + seed) % 23 for i, c in enumerate(form.inputs)}
+    for c in form.inputs:
+        if c.value == "amount":
+            inputs[c.key] = inputs[c.key] + 0.25
+    return form.compute(inputs)
+
+
+def filled_return(
+    path: Path,
+    form: Form | None = None,
+    values: Mapping[str, Any] | None = None,
+    *,
+    agency: str = AGENCY,
+    code: str = "640502001",
+    year: int = 2018,
+    notes: Mapping[str, str] | None = None,
+    signature: Mapping[str, Any] | None = None,
+    meta: bool | Mapping[str, Any] = True,
+    header_values: Mapping[str, Any] | None = None,
+) -> Path:
+    """A filled return at the template's positions.  ``values`` by cell key (default:
+    `sample_values`); formula cells get a formula with the value as cached result;
+    ``meta`` False leaves out ``_xxgk``, a mapping overrides metadata entries."""
+    form = form or builtin("gk2018")
+    values = dict(sample_values(form) if values is None else values)
+    lay = layout_of(form)
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    for sl in lay.sheets:
+        ws = wb.add_worksheet(sl.name)
+        ws.write(0, 0, form.title.format(agency=agency, year=year), bold)
+        ws.write(1, 0, f"填报单位：{agency}")
+        for tl in sl.tables:
+            t = tl.table
+            if tl.caption_row is not None:
+                ws.write(tl.caption_row, 0, t.title)
+            ws.write(tl.header_top, 0, t.stub)
+            ws.write(tl.header_top, sl.code_col, "行次")
+            if sl.unit_col is not None:
+                ws.write(tl.header_top, sl.unit_col, "单位")
+            for i, col in enumerate(t.columns):
+                c = sl.value_col0 + i
+                for depth, g in enumerate(col.groups):
+                    ws.write(tl.header_top + depth, c, g)
+                ws.write(tl.header_top + len(col.groups), c, col.label)
+                if tl.code_row is not None:
+                    ws.write(tl.code_row, c, col.code)
+            ws.write(tl.header_top, sl.hint_col, "校验提示")
+            ws.write(tl.header_top, sl.note_col, "情况说明")
+            for row in t.rows:
+                r = tl.row_of[row.id]
+                for depth, g in enumerate(row.groups):
+                    ws.write(r, depth, g)
+                ws.write(r, len(row.groups), row.label)
+                ws.write_string(r, sl.code_col, row.code)
+                if sl.unit_col is not None:
+                    ws.write(r, sl.unit_col, row.unit)
+        for cell in form.cells.values():
+            if cell.table.sheet != sl.name and lay.sheet_of(cell.table) is not sl:
+                continue
+            p = lay.places[cell.key]
+            if cell.kind == "header":
+                v = (header_values or {}).get(cell.key, HEADER_MARK)
+                ws.write(p.row, p.col, v)
+            elif cell.kind == "formula":
+                parts = "+".join(lay.places[k].a1 for k in cell.parts)
+                ws.write_formula(p.row, p.col, f"={parts}", None, values.get(cell.key, 0))
+            elif values.get(cell.key) is not None:
+                ws.write(p.row, p.col, values[cell.key])
+        for key, text in (notes or {}).items():
+            cell = next(c for c in form.cells.values() if f"{c.table.id}.{c.row.id}" == key)
+            if lay.sheet_of(cell.table) is sl:
+                p = lay.note(cell)
+                ws.write(p.row, p.col, text)
+        if sl.signature_row is not None:
+            for name, place in lay.signature.items():
+                ws.write(place.row, 0, name)
+                v = (signature or {}).get(name)
+                if v is not None:
+                    ws.write(place.row, place.col, v)
+    if meta is not False:
+        m = wb.add_worksheet(ids.META_SHEET)
+        entries: dict[str, Any] = {
+            ids.KIND: "return",
+            ids.FORM: form.id,
+            ids.FORM_VERSION: form.version,
+            ids.FINGERPRINT: form.fingerprint,
+            ids.YEAR: year,
+            ids.AGENCY_CODE: code,
+            ids.AGENCY_NAME: agency,
+            ids.TEMPLATE_ID: "t-0001",
+        }
+        if isinstance(meta, Mapping):
+            entries.update(meta)
+        for i, (k, v) in enumerate(entries.items()):
+            m.write_string(i, 0, k)
+            if isinstance(v, str):
+                m.write_string(i, 1, v)
+            else:
+                m.write(i, 1, v)
+        m.very_hidden()
+    wb.close()
+    return path
+
+
+def plain_sheet(
+    path: Path,
+    rows: Sequence[Sequence[Any]] | None = None,
+    *,
+    title: Sequence[str] = (f"{AGENCY}政府信息公开情况统计表（2018年度）",),
+    header: Sequence[str] = ("统计指标", "单位", "统计数"),
+    first_row: int = 0,
+    first_col: int = 0,
+    engine: str = "xlsxwriter",
+) -> Path:
+    """A table typed by hand: title line(s), a header, then rows (default: the seed's
+    统计指标 | 单位 | 统计数, numbers as numbers)."""
+    if rows is None:
+        rows = [(label, unit, int(v) if v else None) for _, label, unit, v in seed_rows()]
+    grid: list[tuple[int, int, Any]] = []
+    r = first_row
+    for line in title:
+        grid.append((r, first_col, line))
+        r += 1
+    for c, h in enumerate(header):
+        grid.append((r, first_col + c, h))
+    r += 1
+    for row in rows:
+        for c, v in enumerate(row):
+            if v is not None and v != "":
+                grid.append((r, first_col + c, v))
+        r += 1
+    if engine == "openpyxl":
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        assert ws is not None
+        ws.title = "Sheet1"
+        for rr, cc, v in grid:
+            ws.cell(rr + 1, cc + 1, v)
+        wb.save(path)
+    else:
+        xw = xlsxwriter.Workbook(str(path))
+        ws2 = xw.add_worksheet("Sheet1")
+        for rr, cc, v in grid:
+            ws2.write(rr, cc, v)
+        xw.close()
+    return path
+
+
+def signature_values() -> dict[str, Any]:
+    return dict(zip(SIGNATURE, ("张三", "李四", "王五", "0955-7012345", "2019-01-20"), strict=True))
