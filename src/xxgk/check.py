@@ -1,0 +1,354 @@
+"""Check one return: values parsed, formulas recomputed (cached results never trusted), rules.
+
+`check_return` works on a `Return` already read; `check_file` reads a file first and
+turns a file that cannot be read at all into a report with one file-level finding,
+so a batch never stops at a bad file.  The `CheckResult` keeps the computed values
+and the `Return`, so merging and annotating need not read the file again.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from . import values as V
+from .findings import CATALOGUE, WARNING, Finding, Report, make
+from .forms import Cell, Check, Form
+from .identity import Identity
+from .layout import layout_of
+from .returns import RawCell, ReadError, Return, row_key
+from .rules import LAST
+
+__all__ = [
+    "SPREADSHEET_SUFFIXES",
+    "CheckResult",
+    "check_file",
+    "check_files",
+    "check_return",
+    "collect_files",
+    "figures_return",
+]
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+HEADER_EXPECTED = "不填写（或——）"
+BLANK_EXPECTED = "数字（没有发生的填0）"
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one file.
+
+    ``values`` holds every input and formula cell whose value is known, with formulas
+    recomputed from the inputs (blanks and 无/— count as 0).  Cells whose content is
+    no number at all, and formulas built on them, are absent and listed in ``unknown``.
+    ``ret`` is None when the file could not be read.
+    """
+
+    report: Report
+    values: dict[str, Decimal] = field(default_factory=dict)
+    ret: Return | None = None
+    unknown: frozenset[str] = frozenset()
+
+    @property
+    def valid(self) -> bool:
+        return self.report.valid
+
+    @property
+    def path(self) -> Path:
+        return Path(self.report.file)
+
+
+# ---------------------------------------------------------------- one return
+
+
+def check_return(ret: Return) -> CheckResult:
+    """Check a return that has been read: values, formulas, rules and explanations."""
+    form = ret.form
+    report = Report(
+        file=str(ret.path),
+        form=ret.identity.form or form.id,
+        year=ret.identity.year,
+        agency_code=ret.identity.agency_code,
+        agency_name=ret.identity.agency_name,
+    )
+    findings = report.findings
+    findings.extend(ret.findings)
+    raw = ret.cells
+    places = layout_of(form).places
+    already = {f.indicator for f in ret.findings if f.indicator}
+
+    def where(cell: Cell) -> tuple[str, str]:
+        found = raw.get(cell.key)
+        if found is not None:
+            return found.sheet, found.cell
+        place = places[cell.key]
+        return place.sheet, place.a1
+
+    present = [c for c in form.inputs if c.key in raw]
+    if present and all(V.is_blank(raw[c.key].value) for c in present):
+        findings.append(make("file.empty"))
+        return CheckResult(report, {}, ret, frozenset(c.key for c in form.cells.values()))
+
+    inputs: dict[str, Decimal] = {}
+    cached: dict[str, Decimal] = {}
+    unknown: set[str] = set()  # no number at all
+    suspect: set[str] = set()  # a number, but not one the form allows (negative, fraction…)
+    blanks: list[tuple[Cell, str, str]] = []
+    for cell in form.cells.values():
+        rc = raw.get(cell.key)
+        if rc is None:
+            if cell.kind == "input":
+                unknown.add(cell.key)
+                if cell.key not in already:
+                    sheet, address = where(cell)
+                    findings.append(make(
+                        "structure.missing", indicator=cell.key, label=cell.label, sheet=sheet,
+                        cell=address, detail=f"{cell.place}（{address}）未读取到",
+                        expected=cell.label,
+                    ))
+            continue
+        if cell.kind == "header":
+            if not V.is_header_mark(rc.value):
+                findings.append(V.finding("value.in_header", cell, rc.sheet, rc.cell,
+                                          V.describe(rc.value), expected=HEADER_EXPECTED))
+            continue
+        parsed = V.parse(rc.value, cell.value)
+        if parsed.blank:
+            if cell.kind == "input":
+                inputs[cell.key] = Decimal(0)
+                blanks.append((cell, rc.sheet, rc.cell))
+            continue
+        if parsed.code is not None:
+            findings.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found))
+        if parsed.value is None:
+            if cell.kind == "input":
+                unknown.add(cell.key)
+            continue
+        if cell.kind == "input":
+            inputs[cell.key] = parsed.value
+            if parsed.code not in (None, "value.zero_text"):
+                suspect.add(cell.key)
+        elif parsed.code in (None, "value.zero_text"):
+            cached[cell.key] = parsed.value
+    if blanks:
+        findings.append(_blank_finding(form, blanks))
+
+    computed = form.compute({c.key: inputs.get(c.key, Decimal(0)) for c in form.inputs})
+    for cell in form.formulas:
+        if any(p in unknown for p in cell.parts):
+            unknown.add(cell.key)
+        elif any(p in suspect for p in cell.parts):
+            suspect.add(cell.key)
+    known = {k: v for k, v in computed.items() if k not in unknown}
+    # Formulas and rules are judged only on values that are fine: one wrong cell, one finding.
+    unsure = unknown | suspect
+
+    for cell in form.formulas:
+        if cell.key in cached and cell.key not in unsure and cached[cell.key] != known[cell.key]:
+            findings.append(_mismatch(form, cell, raw[cell.key], cached[cell.key], known))
+
+    for check in form.checks:
+        if any(k in unsure for k in check.bind.values()):
+            continue
+        if not check.evaluate(known):
+            findings.append(_rule_finding(ret, check, known, where))
+    return CheckResult(report, known, ret, frozenset(unknown))
+
+
+def _fmt(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _blank_finding(form: Form, blanks: list[tuple[Cell, str, str]]) -> Finding:
+    sheets = list(dict.fromkeys(s for _, s, _ in blanks))
+    many_sheets = len(form.sheets) > 1
+    detail = "、".join(
+        f"{c.place}（{s + '!' if many_sheets else ''}{a}）" for c, s, a in blanks
+    )
+    first = blanks[0][0]
+    return make(
+        "value.blank",
+        indicator=",".join(c.key for c, _, _ in blanks),
+        label=first.label if len(blanks) == 1 else f"{len(blanks)}个未填写的单元格",
+        sheet=",".join(sheets),
+        cell=",".join(a for _, _, a in blanks),
+        found="（空白）",
+        expected=BLANK_EXPECTED,
+        detail=detail,
+    )
+
+
+def _mismatch(form: Form, cell: Cell, rc: RawCell, found: Decimal, known: Mapping[str, Decimal]) -> Finding:
+    cells = form.cells
+    parts = " + ".join(f"{cells[p].place} {_fmt(known[p])}" for p in cell.parts)
+    return V.finding(
+        "formula.mismatch", cell, rc.sheet, rc.cell, _fmt(found),
+        expected=_fmt(known[cell.key]), detail=f"{parts} = {_fmt(known[cell.key])}",
+    )
+
+
+def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where: Any) -> Finding:
+    form = ret.form
+    cells = form.cells
+    anchor = cells[check.anchor]
+    involved = list(dict.fromkeys((*check.highlight, *check.bind.values())))
+    detail = "、".join(f"{cells[k].place}={_fmt(known[k])}" for k in involved)
+    names = {n: cells[k].place for n, k in check.bind.items()}
+    sheet, address = where(anchor)
+    fields: dict[str, Any] = {}
+    if check.rule.severity == WARNING:
+        note = ret.notes.get(row_key(anchor), "").strip()
+        if note:
+            fields = {"explained": True, "explanation": note}
+    return make(
+        f"rule.{check.rule.severity}",
+        severity=check.rule.severity,
+        message=check.message.rstrip("。"),
+        detail=detail,
+        indicator=anchor.key,
+        label=anchor.label,
+        sheet=sheet,
+        cell=address,
+        found=_fmt(known[anchor.key]),
+        expected=readable(check.rule.expr.tree, names),
+        rule=check.id,
+        **fields,
+    )
+
+
+_OPS = {ast.Eq: "=", ast.NotEq: "≠", ast.Lt: "<", ast.LtE: "≤", ast.Gt: ">", ast.GtE: "≥"}
+
+
+def readable(node: ast.expr, names: Mapping[str, str]) -> str:
+    """A rule condition in words for people: ``r3 <= r2`` → ``第3行 ≤ 第2行``."""
+    if isinstance(node, ast.BoolOp):
+        joiner = " 且 " if isinstance(node.op, ast.And) else " 或 "
+        return joiner.join(
+            f"（{readable(v, names)}）" if isinstance(v, ast.BoolOp) else readable(v, names)
+            for v in node.values
+        )
+    if isinstance(node, ast.Compare):
+        text = readable(node.left, names)
+        for op, comp in zip(node.ops, node.comparators, strict=True):
+            text += f" {_OPS[type(op)]} {readable(comp, names)}"
+        return text
+    if isinstance(node, ast.Name):
+        return names.get(node.id, node.id)
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    if isinstance(node, ast.BinOp):
+        right = readable(node.right, names)
+        if isinstance(node.right, ast.BinOp):
+            right = f"({right})"
+        return f"{readable(node.left, names)} {'+' if isinstance(node.op, ast.Add) else '-'} {right}"
+    if isinstance(node, ast.UnaryOp):
+        return f"{'-' if isinstance(node.op, ast.USub) else '+'}{readable(node.operand, names)}"
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Name) and node.func.id == "last":
+            return "".join(f"上年{names.get(LAST + a.id, a.id)}" for a in node.args if isinstance(a, ast.Name))
+        return "(" + " + ".join(readable(a, names) for a in node.args) + ")"
+    return ast.unparse(node)  # pragma: no cover - the rule grammar has no other nodes
+
+
+# ---------------------------------------------------------------- files
+
+
+def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckResult:
+    """Read and check one file; a file that cannot be read gives a report, never an exception."""
+    from .reader import read
+
+    path = Path(path)
+    try:
+        ret = read(path, forms)
+    except ReadError as exc:
+        return _unreadable(path, exc.code, exc.detail, exc.fields)
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
+        return _unreadable(path, "file.unreadable", f"{type(exc).__name__}: {exc}", {})
+    return check_return(ret)
+
+
+def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -> CheckResult:
+    if code not in CATALOGUE:
+        detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
+    extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
+    finding = make(code, detail=detail or "未知原因", **extra)
+    return CheckResult(Report(file=str(path), findings=[finding]))
+
+
+def collect_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Files named, and spreadsheets found recursively in directories; sorted, no duplicates.
+
+    Office lock files (``~$name.xlsx``) and LibreOffice lock files are skipped.
+    """
+    found: set[Path] = set()
+    for p in map(Path, paths):
+        if p.is_dir():
+            for child in p.rglob("*"):
+                if (
+                    child.suffix.lower() in SPREADSHEET_SUFFIXES
+                    and not child.name.startswith(("~$", ".~lock"))
+                    and child.is_file()
+                ):
+                    found.add(child)
+        else:
+            found.add(p)
+    return sorted(found)
+
+
+PARALLEL_MIN_FILES = 64
+
+
+def check_files(
+    paths: Sequence[Path], forms: Sequence[Form] | None = None, jobs: int | None = None
+) -> list[CheckResult]:
+    """Check many files in the order given; ``jobs`` > 1 uses worker processes.
+
+    By default (``jobs`` None) a pool is used only for large batches on a multi-core machine.
+    """
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 4) if len(paths) >= PARALLEL_MIN_FILES else 1
+    if jobs <= 1 or len(paths) < 2:
+        return [check_file(p, forms) for p in paths]
+    chunk = max(1, len(paths) // (jobs * 8))
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(check_file, paths, [forms] * len(paths), chunksize=chunk))
+
+
+# ---------------------------------------------------------------- figures without a workbook
+
+
+def figures_return(
+    form: Form,
+    figures: Mapping[str, Any],
+    *,
+    notes: Mapping[str, str] | None = None,
+    path: Path | str = "<figures>",
+    year: int | None = None,
+    agency_code: str = "",
+    agency_name: str = "",
+) -> Return:
+    """A `Return` from figures keyed by cell key, placed where the template puts them.
+
+    Cells not in ``figures`` are blank.  ``notes`` maps a cell key to the 情况说明 of its
+    row.  Useful to check published figures (or test data) without a workbook.
+    """
+    unknown = sorted(set(figures) - set(form.cells))
+    if unknown:
+        raise KeyError(f"not cells of form {form.id}: {', '.join(unknown)}")
+    places = layout_of(form).places
+    cells = {
+        key: RawCell(key, places[key].sheet, places[key].a1, figures.get(key))
+        for key in form.cells
+    }
+    identity = Identity(
+        form=form.id, form_version=form.version, fingerprint=form.fingerprint, year=year,
+        agency_code=agency_code, agency_name=agency_name,
+    )
+    row_notes = {row_key(form.cells[k]): text for k, text in (notes or {}).items()}
+    return Return(path=Path(path), form=form, identity=identity, cells=cells, notes=row_notes)
