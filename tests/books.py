@@ -58,13 +58,14 @@ def filled_return(
     signature: Mapping[str, Any] | None = None,
     meta: bool | Mapping[str, Any] = True,
     header_values: Mapping[str, Any] | None = None,
+    summary: bool = False,
 ) -> Path:
     """A filled return at the template's positions.  ``values`` by cell key (default:
     `sample_values`); formula cells get a formula with the value as cached result;
     ``meta`` False leaves out ``_xxgk``, a mapping overrides metadata entries."""
     form = form or builtin("gk2018")
     values = dict(sample_values(form) if values is None else values)
-    lay = layout_of(form)
+    lay = layout_of(form, summary=summary)
     wb = xlsxwriter.Workbook(str(path))
     bold = wb.add_format({"bold": True})
     for sl in lay.sheets:
@@ -97,7 +98,7 @@ def filled_return(
                 if sl.unit_col is not None:
                     ws.write(r, sl.unit_col, row.unit)
         for cell in form.cells.values():
-            if cell.table.sheet != sl.name and lay.sheet_of(cell.table) is not sl:
+            if lay.sheet_of(cell.table) is not sl:
                 continue
             p = lay.places[cell.key]
             if cell.kind == "header":
@@ -192,3 +193,56 @@ def plain_sheet(
 
 def signature_values() -> dict[str, Any]:
     return dict(zip(SIGNATURE, ("张三", "李四", "王五", "0955-7012345", "2019-01-20"), strict=True))
+
+
+def fill_template(
+    path: Path,
+    form: Form | None = None,
+    values: Mapping[str, Any] | None = None,
+    *,
+    agency: str = AGENCY,
+    code: str = "640502001",
+    year: int = 2018,
+    notes: Mapping[str, str] | None = None,
+    signature: Mapping[str, Any] | None = None,
+) -> Path:
+    """Our real template (`write_template`), filled in the way a clerk would: inputs typed,
+    formulas left alone (their results stored as a spreadsheet program would)."""
+    import openpyxl
+
+    from xxgk.annotate import restore_cached
+    from xxgk.template import write_template
+
+    form = form or builtin("gk2018")
+    values = dict(sample_values(form) if values is None else values)
+    lay = layout_of(form)
+    blank = path.with_name(path.stem + ".blank.xlsx")
+    write_template(form, blank, year=year, agency=agency, code=code, overwrite=True)
+    wb = openpyxl.load_workbook(blank)
+    for cell in form.inputs:
+        if values.get(cell.key) is not None:
+            p = lay.places[cell.key]
+            wb[p.sheet][p.a1] = values[cell.key]
+    for key, text in (notes or {}).items():
+        cell = next(c for c in form.cells.values() if f"{c.table.id}.{c.row.id}" == key)
+        p = lay.note(cell)
+        wb[p.sheet][p.a1] = text
+    for name, value in (signature or {}).items():
+        p = lay.signature[name]
+        wb[p.sheet][p.a1] = value
+    raw = path.with_name(path.stem + ".raw.xlsx")
+    wb.save(raw)
+    grids: dict[str, list[list[Any]]] = {}
+    for cell in form.formulas:
+        p = lay.places[cell.key]
+        grid = grids.setdefault(p.sheet, [])
+        while len(grid) <= p.row:
+            grid.append([])
+        row = grid[p.row]
+        while len(row) <= p.col:
+            row.append(None)
+        row[p.col] = values.get(cell.key, 0)
+    restore_cached(raw, path, grids)
+    blank.unlink()
+    raw.unlink()
+    return path

@@ -37,7 +37,9 @@ from .identity import Identity
 from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
 from .returns import RawCell, ReadError, Return
 
-__all__ = ["norm", "read", "read_bytes"]
+__all__ = ["RESULT_SHEET", "Book", "norm", "open_book", "read", "read_bytes"]
+
+RESULT_SHEET = "校验结果"  # the sheet `annotate` puts first; never part of a return
 
 # Header texts of columns that hold no form values.
 CODE_HEADERS = frozenset({"行次", "序号", "栏次", "编号"})
@@ -139,7 +141,9 @@ class _Grid:
         return len(self.rows[r]) if 0 <= r < len(self.rows) else 0
 
 
-class _Book:
+class Book:
+    """A workbook open in python-calamine, its sheets read into grids on demand."""
+
     def __init__(self, wb: pc.CalamineWorkbook) -> None:
         self.wb = wb
         self.meta = {m.name: m for m in wb.sheets_metadata}
@@ -156,9 +160,26 @@ class _Book:
             self._grids[name] = _Grid(name, rows, visible)
         return self._grids[name]
 
+    def state(self, name: str) -> str:
+        """``visible``, ``hidden`` or ``veryHidden`` (openpyxl's words)."""
+        meta = self.meta.get(name)
+        if meta is None or meta.visible == pc.SheetVisibleEnum.Visible:
+            return "visible"
+        return "veryHidden" if meta.visible == pc.SheetVisibleEnum.VeryHidden else "hidden"
+
+    def merged(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        """Merged ranges of a sheet (0-based corners); empty where the format has none."""
+        try:
+            return list(self.wb.get_sheet_by_name(name).merged_cell_ranges or [])
+        except Exception:  # noqa: BLE001 - merged ranges are cosmetic
+            return []
+
+    def close(self) -> None:
+        self.wb.close()
+
     def data_sheets(self) -> list[str]:
         """Sheets that may hold a form table: visible ones first, never our own hidden ones."""
-        names = [n for n in self.names if not n.startswith("_")]
+        names = [n for n in self.names if not n.startswith("_") and n != RESULT_SHEET]
         meta = self.meta
         return sorted(names, key=lambda n: n in meta and meta[n].visible != pc.SheetVisibleEnum.Visible)
 
@@ -168,7 +189,8 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
-def _open(data: bytes) -> _Book:
+def open_book(data: bytes) -> Book:
+    """Open workbook bytes (already vetted by `safety.check`) with python-calamine."""
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
@@ -177,7 +199,7 @@ def _open(data: bytes) -> _Book:
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
             raise
         raise ReadError("file.unreadable", f"文件已损坏（{_short(exc)}）") from None
-    return _Book(wb)
+    return Book(wb)
 
 
 # ---------------------------------------------------------------- entry points
@@ -212,14 +234,14 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
 def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path | None = None) -> Return:
     """`read` for bytes already in memory."""
     safety.check(data)
-    book = _open(data)
+    book = open_book(data)
     try:
         return _read_book(book, list(forms) if forms is not None else _builtin(), data, path)
     finally:
-        book.wb.close()
+        book.close()
 
 
-def _read_book(book: _Book, forms: list[Form], data: bytes, path: Path | None) -> Return:
+def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) -> Return:
     meta = _metadata(book)
     findings: list[Finding] = []
     form: Form | None = None
@@ -285,7 +307,7 @@ def _read_book(book: _Book, forms: list[Form], data: bytes, path: Path | None) -
 # ---------------------------------------------------------------- metadata
 
 
-def _metadata(book: _Book) -> dict[str, Any] | None:
+def _metadata(book: Book) -> dict[str, Any] | None:
     if ids.META_SHEET not in book.names:
         return None
     grid = book.grid(ids.META_SHEET)
@@ -379,7 +401,7 @@ class _Problems:
 # ---------------------------------------------------------------- fast path: our layout, untouched
 
 
-def _positional(book: _Book, form: Form, lay: Layout) -> _FormMatch | None:
+def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
     """The match when every label, 行次 and column header sits where `layout` puts it."""
     tables: dict[str, _TableMatch] = {}
     for table in form.tables:
@@ -437,7 +459,7 @@ def _row_text(grid: _Grid, r: int, lo: int, hi: int) -> list[str]:
 # ---------------------------------------------------------------- search by labels
 
 
-def _search(book: _Book, form: Form, lay: Layout | None) -> _FormMatch:
+def _search(book: Book, form: Form, lay: Layout | None) -> _FormMatch:
     """Match ``form`` by labels; with a layout, rows/columns found elsewhere become
     ``structure.moved`` warnings.  Raises ``file.variant`` when anything does not match."""
     result = _match_form(book, form, lay)
@@ -446,7 +468,7 @@ def _search(book: _Book, form: Form, lay: Layout | None) -> _FormMatch:
     return result
 
 
-def _match_form(book: _Book, form: Form, lay: Layout | None) -> _FormMatch | _Problems:
+def _match_form(book: Book, form: Form, lay: Layout | None) -> _FormMatch | _Problems:
     tables: dict[str, _TableMatch] = {}
     problems = _Problems()
     findings: list[Finding] = []
@@ -748,7 +770,7 @@ _SIG_RE = re.compile(
 )
 
 
-def _find_signature(book: _Book, form: Form, tables: dict[str, _TableMatch]) -> dict[str, str]:
+def _find_signature(book: Book, form: Form, tables: dict[str, _TableMatch]) -> dict[str, str]:
     """单位负责人 … 填报日期 below the last table: label then value, in cells or as ``名：值`` text."""
     last = tables[form.tables[-1].id]
     grid = book.grid(last.sheet)
@@ -773,7 +795,7 @@ class _Title:
     agency: str = ""
 
 
-def _identify(book: _Book, forms: list[Form], meta: dict[str, Any] | None) -> tuple[Form, _FormMatch, _Title]:
+def _identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tuple[Form, _FormMatch, _Title]:
     """Which form a workbook without (usable) metadata holds, from its row labels."""
     grids = [book.grid(n) for n in book.data_sheets()]
     present: set[str] = set()
@@ -813,7 +835,7 @@ def _identify(book: _Book, forms: list[Form], meta: dict[str, Any] | None) -> tu
     raise ReadError("file.not_ours", f"表中没有找到已知统计表的指标名称{wanted}")
 
 
-def _title(book: _Book, form: Form, match: _FormMatch) -> _Title:
+def _title(book: Book, form: Form, match: _FormMatch) -> _Title:
     """Year and agency from the text above the first table (title, 填报单位 line)."""
     tm = match.tables[form.tables[0].id]
     grid = book.grid(tm.sheet)

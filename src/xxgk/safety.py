@@ -264,7 +264,7 @@ def ole_stream_names(data: bytes) -> list[str]:
     if shift not in (9, 12):
         raise bad
     size = 1 << shift
-    n_fat, first_dir, first_difat, n_difat = struct.unpack_from("<I4xI8xII", data, 0x2C)
+    n_fat, first_dir, first_difat, n_difat = struct.unpack_from("<II16xII", data, 0x2C)
 
     def sector(n: int) -> bytes:
         off = (n + 1) * size

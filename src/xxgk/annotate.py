@@ -1,0 +1,398 @@
+"""A copy of the department's own workbook with the problems marked in it.
+
+Each problem cell gets a red (error) or amber (warning) fill and a comment with
+the message; a first sheet 校验结果 lists every finding with its 行次, cell,
+indicator, the value found, what was expected and the 情况说明.  The input file
+is never touched: the copy is written to a temporary file beside the target and
+moved into place.
+
+* **.xlsx / .xlsm** are edited with openpyxl, which keeps sheets (and their
+  hidden / very hidden state, so the ``_xxgk`` identity stays), protection, data
+  validation, conditional formats, merged cells and formulas.  openpyxl drops the
+  cached results of formulas, so they are written back from the original file:
+  the copy shows the same numbers without recalculation and reads back to the
+  same `Return`.  (Images and charts are not carried over by openpyxl; returns
+  have none.)
+* **.xls / .ods** (and .xlsb) cannot be edited by openpyxl.  For them the copy is
+  a new .xlsx holding every sheet's cell contents as read (formula results as
+  values, hidden sheets kept hidden, ``_xxgk`` included), marked the same way,
+  and the 校验结果 sheet says so.  Formatting, formulas and protection of such a
+  file are not reproduced; the department should fix its own file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import re
+import uuid
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from . import safety
+from .findings import ERROR, Finding
+from .reader import RESULT_SHEET, open_book
+from .returns import Return, row_key
+
+__all__ = ["RESULT_SHEET", "AnnotateError", "annotate", "restore_cached", "target_path"]
+
+ERROR_FILL = "FFC7CE"
+WARNING_FILL = "FFEB9C"
+HEADERS = ("严重程度", "行次/单元格", "指标", "问题", "填报值", "应为", "情况说明")
+WIDTHS = (12, 22, 36, 70, 12, 12, 30)
+AUTHOR = "xxgk校验"
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA"})
+
+
+class AnnotateError(Exception):
+    """The annotated copy cannot be written (the input changed since it was read, …)."""
+
+
+def target_path(ret: Return, out_dir: Path) -> Path:
+    """Where `annotate` writes the copy of ``ret``'s workbook."""
+    src = ret.path
+    ext = ".xlsm" if src.suffix.lower() == ".xlsm" else ".xlsx"
+    return Path(out_dir) / f"{src.stem}_校验结果{ext}"
+
+
+def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwrite: bool = False) -> Path:
+    """Write the marked copy of ``ret.path`` into ``out_dir`` and return its path.
+
+    Raises FileExistsError when the copy exists and ``overwrite`` is false, and
+    `AnnotateError` when the input no longer has the content that was read.
+    """
+    src = Path(ret.path)
+    data = src.read_bytes()
+    if ret.sha256 and hashlib.sha256(data).hexdigest() != ret.sha256:
+        raise AnnotateError(f"{src}: 文件在校验后已被修改，请重新校验 (file changed since it was read)")
+    kind = safety.check(data).kind
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = target_path(ret, out_dir)
+    if target.resolve() == src.resolve():
+        raise AnnotateError(f"{src}: 标注副本不能覆盖原文件 (would overwrite the input)")
+    if target.exists() and not overwrite:
+        raise FileExistsError(f"{target}: 文件已存在 (file exists)")
+    tmp = out_dir / f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        editable = kind == "xlsx" and not _is_xlsb(data)
+        if editable:
+            _annotate_xlsx(data, ret, findings, tmp, keep_vba=target.suffix == ".xlsm")
+        else:
+            _annotate_copy(data, ret, findings, tmp, src.suffix.lower() or kind)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def _is_xlsb(data: bytes) -> bool:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return "xl/workbook.bin" in zf.namelist()
+
+
+# ---------------------------------------------------------------- xlsx: edit in place (a copy)
+
+
+def _annotate_xlsx(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, *, keep_vba: bool) -> None:
+    wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=True, keep_links=True)
+    _mark(wb, findings)
+    _results_sheet(wb, ret, findings, note="")
+    raw = out.with_suffix(".raw")
+    try:
+        wb.save(raw)
+        restore_cached(raw, out, _cached_values(data))
+    finally:
+        if raw.exists():
+            raw.unlink()
+
+
+def _cached_values(data: bytes) -> dict[str, list[list[Any]]]:
+    """Every sheet of the original as calamine reads it (formula cells: cached results)."""
+    book = open_book(data)
+    try:
+        return {name: book.grid(name).rows for name in book.names}
+    finally:
+        book.close()
+
+
+_CELL_RE = re.compile(
+    r'<c\b(?P<attrs>[^>]*?)>(?P<f><f\b(?:[^>]*?/>|[^>]*>.*?</f>))(?:<v\s*/>|<v>.*?</v>|<v\s[^>]*>.*?</v>)?</c>',
+    re.S,
+)
+_REF_RE = re.compile(r'\br="([A-Z]+)(\d+)"')
+_T_RE = re.compile(r'\s+t="[^"]*"')
+
+
+def restore_cached(src: Path, dst: Path, grids: Mapping[str, Sequence[Sequence[Any]]]) -> None:
+    """Copy the .xlsx ``src`` to ``dst`` giving every formula cell the cached result at the
+    same sheet and address in ``grids`` (as python-calamine reads them).
+
+    openpyxl saves formulas without results; without them a reader sees blanks and a
+    viewer that does not recalculate shows nothing.
+    """
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        parts = _sheet_parts(zin)
+        for info in zin.infolist():
+            payload = zin.read(info)
+            name = parts.get(info.filename)
+            if name is not None and name in grids:
+                payload = _fill_sheet(payload.decode("utf-8"), grids[name]).encode("utf-8")
+            zout.writestr(info, payload, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Worksheet part path -> sheet name, from workbook.xml and its relationships."""
+    ns = {
+        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
+    }
+    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {}
+    for rel in rels.findall("p:Relationship", ns):
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[rel.get("Id")] = target
+    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+    out = {}
+    for sheet in book.iterfind("m:sheets/m:sheet", ns):
+        rid = sheet.get(f"{{{ns['r']}}}id")
+        if rid in targets:
+            out[targets[rid]] = sheet.get("name", "")
+    return out
+
+
+def _fill_sheet(xml: str, grid: Sequence[Sequence[Any]]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        attrs = m.group("attrs")
+        ref = _REF_RE.search(attrs)
+        if ref is None:
+            return m.group(0)
+        r, c = int(ref.group(2)) - 1, _col_index(ref.group(1))
+        value = grid[r][c] if r < len(grid) and c < len(grid[r]) else None
+        cached = _cached_xml(value)
+        if cached is None:
+            return m.group(0)
+        kind, text = cached
+        attrs = _T_RE.sub("", attrs) + (f' t="{kind}"' if kind else "")
+        return f"<c{attrs}>{m.group('f')}<v>{text}</v></c>"
+
+    return _CELL_RE.sub(repl, xml)
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _cached_xml(value: Any) -> tuple[str, str] | None:
+    """(t attribute, <v> text) for a cached formula result; None: leave the cell alone."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "b", "1" if value else "0"
+    if isinstance(value, int | float):
+        return "", repr(float(value)) if isinstance(value, float) and not value.is_integer() else str(int(value))
+    if isinstance(value, dt.datetime):
+        return "", repr((value - _EPOCH).total_seconds() / 86400)
+    if isinstance(value, dt.date):
+        return "", str((dt.datetime(value.year, value.month, value.day) - _EPOCH).days)
+    if isinstance(value, dt.timedelta):
+        return "", repr(value.total_seconds() / 86400)
+    if isinstance(value, dt.time):
+        return "", repr((value.hour * 3600 + value.minute * 60 + value.second) / 86400)
+    text = str(value)
+    if text in EXCEL_ERRORS:
+        return "e", text
+    return "str", _escape(text)
+
+
+def _escape(text: str) -> str:
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# ---------------------------------------------------------------- xls / ods: a content copy
+
+
+def _annotate_copy(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, ext: str) -> None:
+    book = open_book(data)
+    wb = Workbook()
+    default = wb.active
+    try:
+        for name in book.names:
+            if name == RESULT_SHEET:
+                continue
+            grid = book.grid(name)
+            ws = wb.create_sheet(name)
+            for r, row in enumerate(grid.rows):
+                for c, value in enumerate(row):
+                    if value is None or value == "":
+                        continue
+                    cell = ws.cell(r + 1, c + 1)
+                    if isinstance(value, str):
+                        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+                        cell.data_type = "s"  # text such as "=1+1" stays text
+                    else:
+                        cell.value = value
+            for (r0, c0), (r1, c1) in book.merged(name):
+                if (r0, c0) != (r1, c1):
+                    ws.merge_cells(start_row=r0 + 1, start_column=c0 + 1, end_row=r1 + 1, end_column=c1 + 1)
+            state = book.state(name)
+            if state != "visible":
+                ws.sheet_state = state
+    finally:
+        book.close()
+    if default is not None:
+        wb.remove(default)
+    _mark(wb, findings)
+    note = (
+        f"原文件为{ext}格式，无法在原格式上直接标注；本文件是按原表内容生成的.xlsx副本"
+        "（保留全部单元格内容，公式以计算结果显示，未保留原格式、公式和保护）。请在原文件中改正后重新报送。"
+    )
+    _results_sheet(wb, ret, findings, note=note)
+    wb.save(out)
+
+
+# ---------------------------------------------------------------- marks and the results sheet
+
+
+def _mark(wb: Workbook, findings: Iterable[Finding]) -> None:
+    by_cell: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        if f.sheet and f.cell and f.sheet in wb.sheetnames:
+            by_cell.setdefault((f.sheet, f.cell.split(":")[0].replace("$", "")), []).append(f)
+    for (sheet, ref), items in by_cell.items():
+        ws = wb[sheet]
+        cell = _anchor(ws, ref)
+        if cell is None:
+            continue
+        error = any(f.severity == ERROR for f in items)
+        colour = ERROR_FILL if error else WARNING_FILL
+        cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+        text = "\n".join(f"{_severity(f)}{f.message}" for f in items)
+        if cell.comment is not None and cell.comment.text.strip():
+            text = f"{cell.comment.text.rstrip()}\n——\n{text}"
+        comment = Comment(text, AUTHOR)
+        comment.width = 320
+        comment.height = min(60 + 18 * (len(text) // 22 + text.count("\n")), 400)
+        cell.comment = comment
+
+
+def _anchor(ws: Worksheet, ref: str) -> Any:
+    """The cell at ``ref``, or the top-left cell of the merged range containing it."""
+    for merged in ws.merged_cells.ranges:
+        if ref in merged:
+            return ws.cell(merged.min_row, merged.min_col)
+    try:
+        return ws[ref]
+    except (ValueError, KeyError):
+        return None
+
+
+def _severity(f: Finding) -> str:
+    if f.severity == ERROR:
+        return "【错误】"
+    return "【提醒·已说明】" if f.explained else "【提醒】"
+
+
+def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, note: str) -> None:
+    if RESULT_SHEET in wb.sheetnames:
+        wb.remove(wb[RESULT_SHEET])
+    ws = wb.create_sheet(RESULT_SHEET, 0)
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ident = ret.identity
+    errors = sum(f.severity == ERROR for f in findings)
+    warnings = len(findings) - errors
+    unexplained = sum(f.severity != ERROR and not f.explained for f in findings)
+    verdict = "通过" if not errors and not unexplained else "未通过"
+    unit = ident.agency_name or "（未能识别）"
+    if ident.agency_code:
+        unit += f"（{ident.agency_code}）"
+    year = f"{ident.year}年度" if ident.year else "年度未知"
+    lines = [
+        (f"校验结果：{ret.path.name}", Font(bold=True, size=14)),
+        (f"单位：{unit}　表式：{ret.form.name}（{year}）", Font()),
+        (f"结论：{verdict}　错误{errors}项，提醒{warnings}项（未说明{unexplained}项）", Font(bold=True)),
+    ]
+    if note:
+        lines.append((note, Font(color="9C0006")))
+    for i, (text, font) in enumerate(lines, start=1):
+        cell = ws.cell(i, 1, text)
+        cell.font = font
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=len(HEADERS))
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    if note:
+        ws.row_dimensions[len(lines)].height = 32
+    head = len(lines) + 2
+    for c, (text, width) in enumerate(zip(HEADERS, WIDTHS, strict=True), start=1):
+        cell = ws.cell(head, c, text)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill(fill_type="solid", start_color="F2F2F2", end_color="F2F2F2")
+        cell.border = border
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ordered = sorted(findings, key=lambda f: f.severity != ERROR)
+    for r, f in enumerate(ordered, start=head + 1):
+        values = (
+            _severity(f).strip("【】"),
+            _where(ret, f),
+            f.label,
+            f.message,
+            f.found,
+            f.expected,
+            f.explanation or _note(ret, f),
+        )
+        for c, value in enumerate(values, start=1):
+            cell = ws.cell(r, c, ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell.data_type = "s"
+            cell.border = border
+            cell.alignment = wrap
+        colour = ERROR_FILL if f.severity == ERROR else WARNING_FILL
+        ws.cell(r, 1).fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
+        if f.sheet and f.cell and f.sheet in wb.sheetnames:
+            link = ws.cell(r, 2)
+            link.hyperlink = f"#'{f.sheet.replace(chr(39), chr(39) * 2)}'!{f.cell}"
+            link.font = Font(color="0563C1", underline="single")
+    if not findings:
+        ws.cell(head + 1, 1, "未发现问题。")
+    ws.freeze_panes = ws.cell(head + 1, 1)
+    for sheet in wb.worksheets:
+        sheet.sheet_view.tabSelected = False
+    ws.sheet_view.tabSelected = True
+    wb.active = 0
+
+
+def _where(ret: Return, f: Finding) -> str:
+    cell = ret.form.cells.get(f.indicator) if f.indicator else None
+    at = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else ""
+    if cell is not None:
+        return f"{cell.place}（{at}）" if at else cell.place
+    return at or "全表"
+
+
+def _note(ret: Return, f: Finding) -> str:
+    cell = ret.form.cells.get(f.indicator) if f.indicator else None
+    return ret.notes.get(row_key(cell), "") if cell is not None else ""
