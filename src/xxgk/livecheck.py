@@ -1,0 +1,188 @@
+"""The checks a template runs by itself while a clerk types, from the form's own rules.
+
+Each `Check` becomes one row of a very hidden sheet: a violated flag computed
+by the rule's Excel rendering, whether its anchor row carries an explanation,
+and the hint text.  The visible sheets only point at that sheet (hint and
+status cells) or repeat the condition (highlights), so the verdict in the sheet
+is the verdict `xxgk check` reaches from the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cached_property
+
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from .forms import Check, Form
+from .identity import CHECK_SHEET
+from .layout import Layout, Place
+from .returns import row_key
+from .sheetstyle import Styles
+from .xlref import quote, ranges, ref
+
+HEADERS = ("编号", "类别", "违反", "提示信息", "情况说明单元格", "已说明", "计为问题", "提示文本")
+VIOLATED, EXPLAINED, PROBLEM, HINT = 2, 5, 6, 7  # columns of the check sheet
+TOTALS_COL = 10  # K: problems (row 0) and blank input cells (row 1)
+PREFIX = {"error": "【错误】", "warning": "【提醒】"}
+EXPLAINED_PREFIX = "【提醒·已说明】"
+
+
+def status_text(problems: int, blanks: int) -> str:
+    """What the status cell shows; the template's formula computes the same text."""
+    if problems == 0 and blanks == 0:
+        return "校验通过"
+    parts = [f"发现{problems}个问题"] if problems else []
+    if blanks:
+        parts.append(f"尚有{blanks}格未填写")
+    return "，".join(parts)
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    check: Check
+    row: int  # on the check sheet
+    note: Place  # the anchor row's 情况说明 cell
+    violated: bool  # on the values the workbook is written with (the cached result)
+    explained: bool  # the anchor row's 情况说明 is filled in those values
+
+    @property
+    def warning(self) -> bool:
+        return self.check.rule.severity == "warning"
+
+    @property
+    def problem(self) -> bool:
+        return self.violated and not (self.warning and self.explained)
+
+    @property
+    def prefix(self) -> str:
+        return EXPLAINED_PREFIX if self.warning and self.explained else PREFIX[self.check.rule.severity]
+
+
+class LiveChecks:
+    """Formulas for one form: check sheet rows, hints, status, highlights.
+
+    ``values`` (every cell key, exact decimals) and ``notes`` (row key → 情况说明) are
+    what the workbook is written with; they only set the cached results, which for
+    a blank template are computed on zeros.
+    """
+
+    def __init__(self, form: Form, layout: Layout, *, values: Mapping[str, Decimal] | None = None,
+                 notes: Mapping[str, str] | None = None) -> None:
+        self.form, self.layout = form, layout
+        zeros = {c.key: Decimal(0) for c in form.inputs}
+        computed = form.compute({**zeros, **(values or {})})
+        notes = notes or {}
+        self.items = []
+        for i, check in enumerate(form.checks):
+            anchor = form.cells[check.anchor]
+            self.items.append(LiveCheck(
+                check, i + 1, layout.note(anchor), violated=not check.evaluate(computed),
+                explained=bool(notes.get(row_key(anchor), "").strip()),
+            ))
+        self.blanks = sum(c.key not in (values or {}) for c in form.inputs)
+
+    def _at(self, row: int, col: int) -> str:
+        return f"{quote(CHECK_SHEET)}!{ref(Place(CHECK_SHEET, row, col), CHECK_SHEET, absolute=True)}"
+
+    def condition(self, check: Check, here: str | None, *, absolute: bool = False) -> str:
+        """The rule as an Excel condition over the form's cells, from sheet ``here``."""
+        places = self.layout.places
+        return check.rule.expr.to_excel(lambda name: ref(places[check.bind[name]], here, absolute=absolute))
+
+    @cached_property
+    def hints(self) -> dict[Place, tuple[str, str]]:
+        """Hint cell → (formula, cached text) joining the hints of the checks anchored on its row."""
+        by_place: dict[Place, list[LiveCheck]] = {}
+        for item in self.items:
+            by_place.setdefault(self.layout.hint(self.form.cells[item.check.anchor]), []).append(item)
+        out = {}
+        for place, items in by_place.items():
+            joined = "&".join(self._at(i.row, HINT) for i in items)
+            cached = "\n".join(i.prefix + i.check.message for i in items if i.violated)
+            out[place] = (f"=MID({joined},2,32000)", cached)
+        return out
+
+    @property
+    def problems(self) -> int:
+        return sum(i.problem for i in self.items)
+
+    def status(self) -> tuple[str, str]:
+        """Formula and cached text of the status cell."""
+        problems, blanks = self._at(0, TOTALS_COL), self._at(1, TOTALS_COL)
+        formula = (
+            f'=IF({problems}+{blanks}=0,"校验通过",'
+            f'IF({problems}>0,"发现"&{problems}&"个问题","")'
+            f'&IF(AND({problems}>0,{blanks}>0),"，","")'
+            f'&IF({blanks}>0,"尚有"&{blanks}&"格未填写",""))'
+        )
+        return formula, status_text(self.problems, self.blanks)
+
+    def highlights(self) -> list[tuple[Place, str, str]]:
+        """(cell, conditional-format formula, severity) for every highlighted cell; errors first."""
+        out: list[tuple[Place, str, str]] = []
+        for severity in ("error", "warning"):
+            for item in self.items:
+                if item.check.rule.severity != severity:
+                    continue
+                for key in item.check.highlight:
+                    place = self.layout.places[key]
+                    condition = self.condition(item.check, place.sheet, absolute=True)
+                    out.append((place, f"=NOT({condition})", severity))
+        return out
+
+    def write_sheet(self, wb: Workbook, styles: Styles) -> None:
+        """The very hidden check sheet: one row per check, totals in column K."""
+        ws = wb.add_worksheet(CHECK_SHEET)
+        for col, text in enumerate(HEADERS):
+            ws.write_string(0, col, text)
+        for item in self.items:
+            self._write_row(ws, item)
+        n = len(self.items)
+        flags = f"G2:G{n + 1}" if n else "0"
+        ws.write_string(0, TOTALS_COL - 1, "问题数")
+        ws.write_formula(0, TOTALS_COL, f"=SUM({flags})", None, self.problems)
+        ws.write_string(1, TOTALS_COL - 1, "未填写")
+        inputs = [self.layout.places[c.key] for c in self.form.inputs]
+        ws.write_formula(1, TOTALS_COL, _blank_count(inputs), None, self.blanks)
+        ws.set_column(3, 3, 80)
+        ws.protect()
+        ws.very_hidden()
+
+    def _write_row(self, ws: Worksheet, item: LiveCheck) -> None:
+        r, check = item.row, item.check
+        ws.write_string(r, 0, check.id)
+        ws.write_string(r, 1, check.rule.severity)
+        ws.write_formula(r, VIOLATED, f"=IF({self.condition(check, None)},0,1)", None, int(item.violated))
+        ws.write_string(r, 3, check.message)
+        ws.write_string(r, 4, ref(item.note, None))
+        row1 = r + 1  # 1-based row for same-sheet references
+        if item.warning:
+            explained = f"=IF(LEN(TRIM({ref(item.note, None)}))>0,1,0)"
+            ws.write_formula(r, EXPLAINED, explained, None, int(item.explained))
+            ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", None, int(item.problem))
+            prefix = f'IF(F{row1}=1,"{EXPLAINED_PREFIX}","{PREFIX["warning"]}")'
+        else:
+            ws.write_number(r, EXPLAINED, 0)
+            ws.write_formula(r, PROBLEM, f"=C{row1}", None, int(item.problem))
+            prefix = f'"{PREFIX["error"]}"'
+        cached = "\n" + item.prefix + check.message if item.violated else ""
+        ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', None, cached)
+
+
+def _blank_count(inputs: list[Place]) -> str:
+    """How many input cells are empty: their number minus COUNTA over them (≤255 ranges a call)."""
+    if not inputs:
+        return "=0"
+    refs = ranges(inputs, None)
+    calls = [f"COUNTA({','.join(refs[i : i + 255])})" for i in range(0, len(refs), 255)]
+    return f"={len(inputs)}-" + "-".join(calls)
+
+
+def violations(form: Form, values: Mapping[str, Decimal]) -> set[str]:
+    """Ids of the checks ``values`` (every input, as exact decimals) violate."""
+    computed = form.compute(values)
+    return {c.id for c in form.checks if not c.evaluate(computed)}
