@@ -5,6 +5,9 @@ Library functions never print or exit; this module is the only place that does.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
 from . import __version__, forms
@@ -23,3 +26,61 @@ def forms_cmd() -> None:
         lo, hi = form.years
         span = f"{lo or '…'}–{hi or '…'}"
         click.echo(f"{form.id}\t{span}\tv{form.version}\t{form.name}")
+
+
+@main.command("template")
+@click.option("--year", type=click.IntRange(1990, 2100), required=True, help="统计年度 (reporting year).")
+@click.option("--form", "form_spec", metavar="ID|PATH", help="Form id or YAML file; default: by year.")
+@click.option("--agency", help="填报单位 name (one workbook).")
+@click.option("--code", default="", help="Unit code for --agency.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Workbook to write.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path),
+              help="Roster CSV/XLSX (代码, 名称): one workbook per unit.")
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), help="Directory for --roster.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes for --roster (default: CPUs).")
+@click.option("--force", is_flag=True, help="Overwrite existing workbooks.")
+def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str, output: Path | None,
+                 roster: Path | None, out_dir: Path | None, jobs: int | None, force: bool) -> None:
+    """Generate the template(s) a department fills in.
+
+    xxgk template --year Y [--form ID|PATH] (--agency NAME [--code CODE] -o FILE | --roster FILE --out-dir DIR)
+    """
+    from typing import NoReturn
+
+    from . import template
+    from .roster import RosterError, read_roster
+
+    def fail(message: str) -> NoReturn:
+        click.echo(f"错误 (error): {message}", err=True)
+        sys.exit(2)
+
+    single = agency is not None or output is not None
+    if single == (roster is not None or out_dir is not None):
+        fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
+    try:
+        form = forms.resolve(form_spec, year)
+        if single:
+            if not agency or not agency.strip() or output is None:
+                fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
+            path = template.write_template(form, output, year=year, agency=agency.strip(),
+                                           code=code.strip(), overwrite=force)
+            click.echo(f"已生成模板 (written): {path}")
+            return
+        if roster is None or out_dir is None:
+            fail("批量生成需要 --roster 和 --out-dir (--roster FILE and --out-dir DIR are both required)")
+        units = read_roster(roster)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        todo = template.plan(((u.code, u.name) for u in units), out_dir, year=year, form=form)
+        existing = [job.path for job in todo if job.path.exists()]
+        if existing and not force:
+            fail(f"{len(existing)}个文件已存在，如需覆盖请加 --force (files exist, e.g. {existing[0]})")
+        with click.progressbar(length=len(todo), label="生成模板 (writing)", file=sys.stderr) as bar:
+            for _ in template.write_many(form, todo, year=year, workers=jobs, overwrite=force):
+                bar.update(1)
+        click.echo(f"已生成{len(todo)}个模板 (written {len(todo)} workbooks) → {out_dir}")
+    except FileExistsError as exc:
+        fail(f"{exc}，如需覆盖请加 --force (use --force to overwrite)")
+    except (forms.FormError, RosterError) as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
