@@ -393,7 +393,7 @@ def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) 
 
 def test_collect_files(tmp_path: Path) -> None:
     for name in ("b/2.xlsx", "b/~$2.xlsx", "a/1.XLS", "a/deep/3.ods", "a/deep/4.xlsm", "c/notes.txt",
-                 "c/.~lock.5.xlsx#", "c/5.csv"):
+                 "c/.~lock.5.xlsx#", "c/5.csv", "b/out/2_校验结果.xlsx"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     explicit = tmp_path / "c" / "notes.txt"
@@ -401,3 +401,51 @@ def test_collect_files(tmp_path: Path) -> None:
     assert got == [tmp_path / "a/1.XLS", tmp_path / "a/deep/3.ods", tmp_path / "a/deep/4.xlsm",
                    tmp_path / "b/2.xlsx", explicit]
     assert check.collect_files([tmp_path / "c"]) == []
+
+
+# ---------------------------------------------------------------- last year
+
+
+def test_compare_years_same_form_and_explanations() -> None:
+    g21 = forms.builtin("gk2021")
+    now = {c.key: D(0) for c in g21.cells.values() if c.kind != "header"}
+    last = dict(now)
+    now.update({"t3.2.1": D(3), "t2_1.1.1": D(2), "t2_1.1.3": D(7)})
+    last.update({"t3.25.1": D(2), "t2_1.1.3": D(5)})
+    found = check.compare_years(g21, now, g21, last)
+    assert [(f.code, f.rule) for f in found] == [("previous.mismatch", "Y_t3_carried_in.1")]
+    f = found[0]
+    assert (f.severity, f.indicator, f.found, f.expected) == ("warning", "t3.2.1", "3", "第2行第1栏 = 上年第25行第1栏")
+    assert f.cell == layout_of(g21).places["t3.2.1"].a1 and not f.explained
+    notes = {"t3.r2": "上年结转数以上年报告更正后为准"}
+    [f] = check.compare_years(g21, now, g21, last, notes=notes)
+    assert f.explained and f.explanation == notes["t3.r2"]
+
+
+def test_compare_years_across_forms_maps_by_label() -> None:
+    g19, g21 = forms.builtin("gk2019"), forms.builtin("gk2021")
+    last = {c.key: D(0) for c in g19.cells.values() if c.kind != "header"}
+    last_out = next(c for c in g19.cells.values() if c.table.id == "t3" and c.row.label == "四、结转下年度继续办理"
+                    and c.column.id == "c1")
+    last[last_out.key] = D(4)
+    last[last_out.key.rsplit(".", 1)[0] + ".7"] = D(4)  # its 总计 column, as recomputed
+    mapped = check.previous_values(g21, g19, last)
+    assert mapped["t3.25.1"] == 4
+    assert "t2_1.1.3" not in mapped  # 现行有效件数 has no counterpart in the 2019 table
+    now = {c.key: D(0) for c in g21.cells.values() if c.kind != "header"}
+    found = check.compare_years(g21, now, g19, last)
+    assert [(f.code, f.rule) for f in found] == [
+        ("previous.mismatch", "Y_t3_carried_in.1"),
+        ("previous.mismatch", "Y_t3_carried_in.7"),
+        ("previous.unmapped", "Y_t2_1_in_force.1"),
+        ("previous.unmapped", "Y_t2_1_in_force.2"),
+    ]
+    assert "上年表式（" in found[2].message and "无法比对" in found[2].message
+
+
+def test_compare_with_skips_other_units(form: forms.Form) -> None:
+    a = run(form, seed_inputs(form), agency_code="001")
+    b = run(form, seed_inputs(form), agency_code="002")
+    assert not check.compare_with(a, b)
+    assert check.compare_with(a, run(form, seed_inputs(form), agency_code="001"))
+    assert codes(a) == [("rule.warning", "12")]  # gk2018 has no year-over-year rules

@@ -32,10 +32,13 @@ __all__ = [
     "check_files",
     "check_return",
     "collect_files",
+    "compare_with",
+    "compare_years",
     "figures_return",
 ]
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+ANNOTATED_SUFFIX = "_校验结果"  # annotate.target_path names its marked copies <stem>_校验结果.xlsx
 HEADER_EXPECTED = "不填写（或——）"
 BLANK_EXPECTED = "数字（没有发生的填0）"
 
@@ -256,6 +259,100 @@ def readable(node: ast.expr, names: Mapping[str, str]) -> str:
     return ast.unparse(node)  # pragma: no cover - the rule grammar has no other nodes
 
 
+# ---------------------------------------------------------------- last year
+
+
+def previous_values(form: Form, prev_form: Form, prev_values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """Last year's values on this form's cell keys.
+
+    The same form maps key to key; another form (gk2019 → gk2021) is matched by table id
+    and the cell's full label (groups, row and column); a label that is not unique is skipped.
+    """
+    if prev_form.id == form.id:
+        return {k: v for k, v in prev_values.items() if k in form.cells}
+    index: dict[tuple[str, str], str | None] = {}
+    for cell in prev_form.cells.values():
+        if cell.kind != "header":
+            pair = (cell.table.id, cell.label)
+            index[pair] = None if pair in index else cell.key
+    out: dict[str, Decimal] = {}
+    for cell in form.cells.values():
+        key = index.get((cell.table.id, cell.label))
+        if key is not None and key in prev_values:
+            out[cell.key] = prev_values[key]
+    return out
+
+
+def compare_years(
+    form: Form,
+    values: Mapping[str, Decimal],
+    prev_form: Form,
+    prev_values: Mapping[str, Decimal],
+    *,
+    notes: Mapping[str, str] | None = None,
+) -> list[Finding]:
+    """The year-over-year checks (rules using ``last(...)``) of this year's values against last year's.
+
+    A violated check is a ``previous.mismatch`` warning, explained by a 情况说明 on its anchor
+    row (``notes`` by `returns.row_key`); a check whose last-year cells cannot be matched in
+    last year's form is a ``previous.unmapped`` warning.
+    """
+    last = previous_values(form, prev_form, prev_values)
+    cells = form.cells
+    places = layout_of(form).places
+    found: list[Finding] = []
+    for check in form.previous_checks:
+        now = {k for n, k in check.bind.items() if not n.startswith(LAST)}
+        before = {k for n, k in check.bind.items() if n.startswith(LAST)}
+        if any(k not in values for k in now):
+            continue
+        anchor = cells[check.anchor]
+        common: dict[str, Any] = {
+            "indicator": anchor.key, "label": anchor.label,
+            "sheet": places[anchor.key].sheet, "cell": places[anchor.key].a1, "rule": check.id,
+        }
+        note = (notes or {}).get(row_key(anchor), "").strip()
+        if note:
+            common.update(explained=True, explanation=note)
+        if any(k not in last for k in before):
+            missing = "、".join(f"“{cells[k].label}”" for k in sorted(before - set(last)))
+            found.append(make(
+                "previous.unmapped", severity=WARNING, **common,
+                detail=f"{check.message.rstrip('。')}——上年表式（{prev_form.name}）中没有{missing}，无法比对，请人工核对",
+            ))
+            continue
+        if check.evaluate(values, last):
+            continue
+        names = {n: cells[k].place for n, k in check.bind.items()}
+        detail = "、".join(
+            f"上年{names[n]}={_fmt(last[k])}" if n.startswith(LAST) else f"{names[n]}={_fmt(values[k])}"
+            for n, k in check.bind.items()
+        )
+        found.append(make(
+            "previous.mismatch", severity=WARNING, message=check.message.rstrip("。"), detail=detail,
+            found=_fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names), **common,
+        ))
+    return found
+
+
+def compare_with(result: CheckResult, previous: CheckResult) -> bool:
+    """Add the year-over-year findings of ``result`` against last year's ``previous`` (in place).
+
+    Returns False, adding nothing, when either file was not read or they belong to different
+    units (both agency codes known and different).
+    """
+    ret, prev = result.ret, previous.ret
+    if ret is None or prev is None or not result.values:
+        return False
+    code, prev_code = ret.identity.agency_code.strip(), prev.identity.agency_code.strip()
+    if code and prev_code and code != prev_code:
+        return False
+    result.report.findings.extend(
+        compare_years(ret.form, result.values, prev.form, previous.values, notes=ret.notes)
+    )
+    return True
+
+
 # ---------------------------------------------------------------- files
 
 
@@ -284,7 +381,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
 def collect_files(paths: Iterable[Path | str]) -> list[Path]:
     """Files named, and spreadsheets found recursively in directories; sorted, no duplicates.
 
-    Office lock files (``~$name.xlsx``) and LibreOffice lock files are skipped.
+    In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
+    marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
     """
     found: set[Path] = set()
     for p in map(Path, paths):
@@ -293,6 +391,7 @@ def collect_files(paths: Iterable[Path | str]) -> list[Path]:
                 if (
                     child.suffix.lower() in SPREADSHEET_SUFFIXES
                     and not child.name.startswith(("~$", ".~lock"))
+                    and not child.stem.endswith(ANNOTATED_SUFFIX)
                     and child.is_file()
                 ):
                     found.add(child)

@@ -28,6 +28,57 @@ def forms_cmd() -> None:
         click.echo(f"{form.id}\t{span}\tv{form.version}\t{form.name}")
 
 
+@main.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one block per return, ready to paste into a message; json: one document.")
+@click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write a copy of each return with findings, problem cells highlighted, into DIR.")
+@click.option("--previous", "previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Last year's return or summary of the same unit: adds the year-over-year checks.")
+def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None) -> None:
+    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods).
+
+    Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
+    """
+    import json
+
+    from . import check, render
+    from .findings import batch_json
+
+    files = check.collect_files(paths)
+    if not files:
+        raise click.UsageError("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
+    last = None
+    if previous is not None:
+        last = check.check_file(previous)
+        if last.ret is None or last.unknown:
+            problems = "；".join(f.message for f in last.report.findings if f.severity == "error")
+            raise click.BadParameter(f"上年数据无法使用：{problems}", param_hint="--previous")
+    results = check.check_files(files)
+    for result in results:
+        if last is not None and result.ret is not None and not check.compare_with(result, last):
+            click.echo(f"上年数据与{result.path.name}不是同一单位，未作上年比对。", err=True)
+    if annotate_dir is not None:
+        from .annotate import annotate
+
+        annotate_dir.mkdir(parents=True, exist_ok=True)
+        for result in results:
+            if result.ret is not None and result.report.findings:
+                try:
+                    out = annotate(result.ret, result.report.findings, annotate_dir, overwrite=True)
+                except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
+                    click.echo(f"无法生成批注文件（{result.path.name}）：{exc}", err=True)
+                else:
+                    click.echo(f"已生成批注文件：{out}", err=True)
+    reports = [r.report for r in results]
+    if fmt == "json":
+        click.echo(json.dumps(batch_json(reports), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.results_text([(r.report, r.ret.form if r.ret else None) for r in results]), nl=False)
+    sys.exit(0 if all(r.valid for r in reports) else 1)
+
+
 @main.command("template")
 @click.option("--year", type=click.IntRange(1990, 2100), required=True, help="统计年度 (reporting year).")
 @click.option("--form", "form_spec", metavar="ID|PATH", help="Form id or YAML file; default: by year.")
