@@ -387,7 +387,7 @@ def test_check_file_turns_read_errors_into_findings(fake_reader: dict[str, Any],
 def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) -> None:
     fake_reader["a.xlsx"] = ReadError("file.encrypted")
     fake_reader["b.xlsx"] = figures_return(form, seed_inputs(form), path="b.xlsx")
-    results = check.check_files([Path("b.xlsx"), Path("a.xlsx")], jobs=1)
+    results = check.check_files([Path("b.xlsx"), Path("a.xlsx")])
     assert [r.report.file for r in results] == ["b.xlsx", "a.xlsx"]
 
 
