@@ -72,6 +72,7 @@ def write_return(
     meta: Mapping[str, Any] | bool = True,
 ) -> Filed:
     values = {k: number(v) for k, v in form.compute(dict(inputs)).items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
     filled_return(
         path, form, values, agency=name, code=code, year=year, notes=notes, meta=meta,
         signature={"填报人": f"{name}填报人", "联系电话": "0955-1234567", "填报日期": date},

@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from multiprocessing import get_context
 from pathlib import Path
@@ -41,12 +41,12 @@ from typing import Any
 
 from . import __version__
 from . import forms as forms_mod
-from .check import check_file, collect_files
+from .check import check_file, collect_files, compare_years
 from .findings import WARNING, Finding, Report, batch_json, make
 from .forms import Form
+from .layout import layout_of
 from .returns import row_key
 from .roster import Unit, read_roster
-from .rules import LAST
 
 __all__ = [
     "STATUS_LABELS",
@@ -679,56 +679,15 @@ def _aggregate_checks(
 def compare_previous(
     summary: Summary, previous: Path | str, form_list: Sequence[Form] | None = None
 ) -> list[Finding]:
-    """Year-over-year rules (``last(x)``) on the summary's totals against last year's file.
-
-    Last year's summary (or return) may follow another edition of the form; its cells
-    are matched to this form's by table title, row label and column label.
-    """
-    name = Path(previous).name
+    """Year-over-year rules (``last(x)``) on the summary's totals against last year's summary
+    (or return), which may follow another edition of the form (`check.compare_years`)."""
     result = check_file(previous, form_list)
-    if result.ret is None:
-        reasons = "；".join(f.message for f in result.report.findings)
-        return [make("previous.unmapped", detail=f"上年数据{name}无法读取：{reasons}")]
-    form, old = summary.form, result.ret.form
-    last = _map_previous(form, old, result.values)
-    out: list[Finding] = []
-    skipped: list[str] = []
-    cells = form.cells
-    for check in form.previous_checks:
-        needed = [k for n, k in check.bind.items() if n.startswith(LAST)]
-        if any(k not in last for k in needed):
-            skipped.append(check.id)
-            continue
-        if any(k not in summary.totals for n, k in check.bind.items() if not n.startswith(LAST)):
-            continue
-        if check.evaluate(summary.totals, last):
-            continue
-        anchor = cells[check.anchor]
-        involved = dict.fromkeys((*check.highlight, *(k for n, k in check.bind.items() if not n.startswith(LAST))))
-        detail = "、".join(f"{cells[k].place}={format(summary.totals[k], 'f')}" for k in involved)
-        detail += "；上年" + "、".join(f"{cells[k].place}={format(last[k], 'f')}" for k in dict.fromkeys(needed))
-        out.append(make(
-            "previous.mismatch", message=check.message.rstrip("。"), detail=detail,
-            indicator=anchor.key, label=anchor.label, found=format(summary.totals[anchor.key], "f"),
-            rule=check.id,
-        ))
-    if skipped:
-        out.append(make("previous.unmapped", detail=f"上年数据{name}中找不到对应指标，未比对：{'、'.join(skipped)}"))
-    return out
-
-
-def _map_previous(form: Form, old: Form, values: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """Last year's values keyed by this form's cell keys."""
-    if old.id == form.id:
-        return {k: v for k, v in values.items() if k in form.cells}
-
-    def label(c: Any) -> tuple[str, str, str]:
-        return (_norm_name(c.table.title), _norm_name(c.row.label), _norm_name(c.column.label))
-
-    by_label = {label(c): c.key for c in old.cells.values()}
-    out = {}
-    for cell in form.cells.values():
-        k = by_label.get(label(cell))
-        if k is not None and k in values:
-            out[cell.key] = values[k]
-    return out
+    if result.ret is None or not result.values:
+        reasons = "；".join(f.message for f in result.report.findings) or "没有可比对的数据"
+        return [make("previous.unmapped", detail=f"上年数据{Path(previous).name}无法读取：{reasons}")]
+    found = compare_years(summary.form, summary.totals, result.ret.form, result.values, notes=summary.notes)
+    places = layout_of(summary.form, summary=True).places
+    return [
+        replace(f, sheet=places[f.indicator].sheet, cell=places[f.indicator].a1) if f.indicator in places else f
+        for f in found
+    ]

@@ -187,15 +187,22 @@ def short_label(text: str) -> str:
 
 
 def column_header(form: Form, cell: Cell) -> str:
-    """The 分单位明细 header of a value cell: 行次 and short label, or table-row-column."""
+    """The 分单位明细 header of a value cell: 行次 and short label (one-column forms), else
+    table-row-column such as 三-1-自然人 (the row by its label when short; the column with
+    its group when the label repeats, e.g. 四-行政复议/结果维持)."""
     single = len(form.tables) == 1 and len(form.tables[0].columns) == 1
     unit = f"（{cell.row.unit}）" if cell.row.unit == "万元" else ""
     if single:
         return f"{cell.row.code} {short_label(cell.row.label)}{unit}"
-    row = cell.row.code if len(cell.row.label) > 8 else cell.row.label
-    parts = [table_tag(cell.table), row]
-    if len(cell.table.columns) > 1:
-        parts.append(cell.column.label)
+    table = cell.table
+    parts = [table_tag(table)]
+    if len(table.rows) > 1:
+        parts.append(cell.row.code if len(cell.row.label) > 8 else cell.row.label)
+    if len(table.columns) > 1:
+        column = cell.column.label
+        if sum(c.label == column for c in table.columns) > 1 and cell.column.groups:
+            column = f"{cell.column.groups[-1]}/{column}"
+        parts.append(column)
     return "-".join(parts) + unit
 
 

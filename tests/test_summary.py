@@ -1,0 +1,259 @@
+"""The summary workbook: totals readable without recalculation (calamine, LibreOffice),
+per-unit detail, register, issues, charts, metadata, read back as an input; the CSV."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lo import Book, convert, make_profile, soffice
+from merge_books import add, district, valid_inputs, write_return
+from xxgk import identity as ids
+from xxgk.check import check_file
+from xxgk.forms import Form, builtin
+from xxgk.layout import INFO_ROW, layout_of
+from xxgk.merge import Summary, merge
+from xxgk.roster import Unit
+from xxgk.summary import (
+    CHART_SHEET,
+    DETAIL_FIRST_COL,
+    DETAIL_FIRST_ROW,
+    DETAIL_HEADER_ROW,
+    DETAIL_SHEET,
+    ISSUES_SHEET,
+    REGISTER_SHEET,
+    column_header,
+    write_csv,
+    write_summary,
+)
+
+GK2018 = builtin("gk2018")
+GK2021 = builtin("gk2021")
+UNITS = [(f"64050200{i}", f"测试单位{i}") for i in range(1, 6)]
+
+
+def number(value: object) -> Decimal:
+    assert isinstance(value, int | float) and not isinstance(value, bool), value
+    return Decimal(str(value))
+
+
+def assert_totals(book: Book, form: Form, summary: Summary) -> None:
+    """Every value cell of the 汇总表 shows the exact total, as a number."""
+    places = layout_of(form, summary=True).places
+    for cell in form.cells.values():
+        if cell.kind == "header":
+            continue
+        p = places[cell.key]
+        assert number(book.get(p.sheet, p.row, p.col)) == summary.totals[cell.key], cell.key
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> tuple[Summary, Path]:
+    """Three valid units, one invalid, one missing, one off the roster."""
+    folder = tmp_path / "in"
+    district(folder, GK2018, UNITS[:3])
+    bad = dict(valid_inputs(GK2018, 40))
+    bad["15"] = bad["14"] + 2
+    write_return(folder / "bad.xlsx", GK2018, bad, code=UNITS[3][0], name=UNITS[3][1])
+    write_return(folder / "other.xlsx", GK2018, valid_inputs(GK2018, 41), code="7", name="外单位")
+    summary = merge([folder], roster=[Unit(c, n) for c, n in UNITS], region="测试区", jobs=1)
+    return summary, write_summary(summary, tmp_path / "汇总.xlsx")
+
+
+def test_totals_show_without_recalculation(mixed: tuple[Summary, Path]) -> None:
+    summary, path = mixed
+    book = Book(path)  # python-calamine: cached results only
+    assert_totals(book, GK2018, summary)
+    sheet = layout_of(GK2018, summary=True).sheets[0]
+    assert sheet.name == "汇总表"
+    assert book.get("汇总表", 0, 0) == "测试区政府信息公开情况统计表（2018年度）汇总"
+    texts = [book.get("汇总表", INFO_ROW, c) for c in range(sheet.last_col + 1)]
+    assert "不完整：2个单位未报送或未通过校验" in texts
+    assert "汇总地区：测试区" in texts
+
+
+def test_input_totals_are_formulas_over_the_detail(mixed: tuple[Summary, Path]) -> None:
+    summary, path = mixed
+    places = layout_of(GK2018, summary=True).places
+    with zipfile.ZipFile(path) as zf:
+        sheet1 = zf.read("xl/worksheets/sheet1.xml").decode()
+        charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == 2
+    p = places["2"]
+    col = DETAIL_FIRST_COL + [c.key for c in GK2018.cells.values() if c.kind != "header"].index("2")
+    letter = chr(ord("A") + col)
+    first, last = DETAIL_FIRST_ROW + 1, DETAIL_FIRST_ROW + len(summary.blocks)
+    assert f'<c r="{p.a1}"' in sheet1
+    assert f"SUM('分单位明细'!{letter}{first}:{letter}{last})" in sheet1.replace("&apos;", "'")
+
+
+def test_detail_register_and_issues(mixed: tuple[Summary, Path]) -> None:
+    summary, path = mixed
+    book = Book(path)
+    cells = [c for c in GK2018.cells.values() if c.kind != "header"]
+    assert book.get(DETAIL_SHEET, DETAIL_HEADER_ROW, DETAIL_FIRST_COL) == column_header(GK2018, cells[0])
+    assert column_header(GK2018, cells[0]) == "2 （一）主动公开政府信息数"
+    for i, block in enumerate(summary.blocks):
+        r = DETAIL_FIRST_ROW + i
+        assert (book.get(DETAIL_SHEET, r, 0), book.get(DETAIL_SHEET, r, 1)) == (block.code, block.name)
+        for j, cell in enumerate(cells):
+            assert number(book.get(DETAIL_SHEET, r, DETAIL_FIRST_COL + j)) == block.values.get(cell.key, 0)
+    total_row = DETAIL_FIRST_ROW + len(summary.blocks)
+    assert book.get(DETAIL_SHEET, total_row, 0) == "合计"
+    for j, cell in enumerate(cells):
+        assert number(book.get(DETAIL_SHEET, total_row, DETAIL_FIRST_COL + j)) == summary.totals[cell.key]
+
+    register = [row for row in book.grids[REGISTER_SHEET][2:] if any(row)]
+    got = {(row[2], row[3]) for row in register}
+    assert got == {(UNITS[0][1], "已通过"), (UNITS[1][1], "已通过"), (UNITS[2][1], "已通过"),
+                   (UNITS[3][1], "未通过校验"), (UNITS[4][1], "未报送"), ("外单位", "名单外单位")}
+    bad = next(row for row in register if row[3] == "未通过校验")
+    assert bad[4] == "bad.xlsx" and len(bad[5]) == 64 and bad[9] == 1  # 文件名, SHA-256, 错误数
+    assert bad[6] == f"{UNITS[3][1]}填报人" and bad[8] == "2019-01-20"
+
+    issues = [row for row in book.grids[ISSUES_SHEET][2:] if any(row)]
+    expected = sum(len(e.report.findings) for e in summary.entries)
+    assert len(issues) == expected >= 1
+    row = next(r for r in issues if r[1] == "bad.xlsx")
+    assert row[0] == UNITS[3][1] and row[2] == "第15行" and row[5] == "错误" and "第15行" in row[6]
+
+
+def test_metadata_and_read_back_as_an_input(mixed: tuple[Summary, Path]) -> None:
+    summary, path = mixed
+    book = Book(path)
+    assert book.visible[ids.META_SHEET] != "Visible"
+    meta = {r[0]: r[1] for r in book.grids[ids.META_SHEET] if r and r[0]}
+    assert meta[ids.KIND] == "summary" and meta[ids.REGION] == meta[ids.AGENCY_NAME] == "测试区"
+    assert meta[ids.FORM] == "gk2018" and meta[ids.FINGERPRINT] == GK2018.fingerprint
+    assert meta[ids.YEAR] == "2018"
+    assert meta[ids.UNITS].splitlines() == [f"{c}\t{n}" for c, n in UNITS[:3]]
+    result = check_file(path)
+    assert result.ret is not None and result.ret.identity.kind == "summary"
+    assert result.ret.identity.units == UNITS[:3]
+    assert result.report.valid, result.report.findings
+    assert result.values == summary.totals
+
+
+def test_charts_chart_the_first_input_by_unit_and_the_first_total_by_part(
+        mixed: tuple[Summary, Path]) -> None:
+    summary, path = mixed
+    book = Book(path)
+    rows = [r for r in book.grids[CHART_SHEET] if any(r)]
+    by_unit = {r[0]: r[1] for r in rows[2:2 + len(summary.blocks)]}
+    assert {n: number(v) for n, v in by_unit.items()} == {b.name: Decimal(b.values["2"]) for b in summary.blocks}
+    parts = {r[0]: number(r[1]) for r in rows[2 + len(summary.blocks) + 2:]}
+    assert parts == {"1. 当面申请数": summary.totals["23"], "2. 传真申请数": summary.totals["24"],
+                     "3. 网络申请数": summary.totals["25"], "4. 信函申请数": summary.totals["26"]}
+
+
+def test_complete_summary_says_so_and_is_not_overwritten(tmp_path: Path) -> None:
+    district(tmp_path / "in", GK2018, UNITS[:2])
+    summary = merge([tmp_path / "in"], roster=[Unit(c, n) for c, n in UNITS[:2]], region="测试区", jobs=1)
+    path = write_summary(summary, tmp_path / "s.xlsx")
+    book = Book(path)
+    texts = [v for v in book.grids["汇总表"][INFO_ROW] if v]
+    assert not any("不完整" in str(t) for t in texts) and "校验通过" in texts
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError):
+        write_summary(summary, path)
+    assert path.read_bytes() == before
+    write_summary(summary, path, overwrite=True)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".~")] == []
+
+
+def test_explained_warnings_explain_the_summary(tmp_path: Path) -> None:
+    """A warning the totals trip carries the units' explanations, so the summary is accepted."""
+    figures = []
+    for i in range(2):
+        f = dict(valid_inputs(GK2018, 70 + i))
+        f["2"] += 5
+        f["10"] += 5  # every item still published through a channel
+        f["3"], f["4"] = Decimal(5), Decimal(0)  # 主动公开规范性文件 > 制发规范性文件: a warning
+        figures.append(f)
+    for i, f in enumerate(figures):
+        write_return(tmp_path / "in" / f"{i}.xlsx", GK2018, f, code=f"U{i}", name=f"单位{i}",
+                     notes={"t1.r3": f"公开了以前年度的文件{i}"})
+    summary = merge([tmp_path / "in"], region="区", jobs=1)
+    assert summary.complete and summary.totals["3"] > summary.totals["4"]
+    assert summary.notes["t1.r3"] == "单位0：公开了以前年度的文件0；单位1：公开了以前年度的文件1"
+    path = write_summary(summary, tmp_path / "s.xlsx")
+    result = check_file(path)
+    warnings = [f for f in result.report.findings if f.severity == "warning"]
+    assert result.report.valid and warnings and all(f.explained for f in warnings)
+
+
+def test_grid_form_summary(tmp_path: Path) -> None:
+    district(tmp_path / "in", GK2021, UNITS[:3], year=2022)
+    summary = merge([tmp_path / "in"], region="区", jobs=1)
+    path = write_summary(summary, tmp_path / "s.xlsx")
+    book = Book(path)
+    assert_totals(book, GK2021, summary)
+    assert {s.name for s in layout_of(GK2021, summary=True).sheets} <= set(book.grids)
+    headers = [h for h in book.grids[DETAIL_SHEET][DETAIL_HEADER_ROW] if h]
+    assert {"三-1-自然人", "三-25-总计", "四-行政复议/结果维持", "四-复议后起诉/总计",
+            "第二十条第（一）项-规章-本年制发件数", "第二十条第（五）项"} <= set(headers)
+    assert len(headers) == 2 + sum(c.kind != "header" for c in GK2021.cells.values())
+    assert len(set(headers)) == len(headers)
+    result = check_file(path)
+    assert result.report.valid and result.values == summary.totals
+
+
+def test_year_over_year_against_last_years_summary(tmp_path: Path) -> None:
+    district(tmp_path / "2021", GK2021, UNITS[:2], year=2021, seed=5)
+    last = write_summary(merge([tmp_path / "2021"], jobs=1), tmp_path / "2021.xlsx")
+    district(tmp_path / "2022", GK2021, UNITS[:2], year=2022, seed=9)
+    now = merge([tmp_path / "2022"], jobs=1, previous=last)
+    before = merge([tmp_path / "2021"], jobs=1).totals
+    differ = [c.code for c in GK2021.tables[-2].columns
+              if now.totals[f"t3.2.{c.code}"] != before[f"t3.25.{c.code}"]]
+    carried = [f for f in now.findings if f.rule.startswith("Y_t3_carried_in")]
+    assert differ and len(carried) == len(differ)
+    assert all(f.code == "previous.mismatch" and f.sheet.startswith("汇总表") for f in carried)
+
+
+def test_nothing_accepted_still_writes_a_readable_summary(tmp_path: Path) -> None:
+    bad = dict(valid_inputs(GK2018, 3))
+    bad["15"] = bad["14"] + 1
+    write_return(tmp_path / "in" / "bad.xlsx", GK2018, bad, code="1", name="甲")
+    summary = merge([tmp_path / "in"], region="区", jobs=1)
+    assert summary.blocks == [] and all(v == 0 for v in summary.totals.values())
+    path = write_summary(summary, tmp_path / "s.xlsx")
+    assert_totals(Book(path), GK2018, summary)
+    assert check_file(path).values == summary.totals
+
+
+def test_csv_has_every_value_of_every_accepted_return(mixed: tuple[Summary, Path], tmp_path: Path) -> None:
+    summary, _ = mixed
+    out = write_csv(summary, tmp_path / "long.csv")
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    cells = [c for c in GK2018.cells.values() if c.kind != "header"]
+    assert len(rows) == len(summary.blocks) * len(cells)
+    assert set(rows[0]) == {"年度", "表式", "单位代码", "单位名称", "表", "行次", "指标", "栏次", "栏目", "数值", "指标编码"}
+    by_unit: dict[str, dict[str, Decimal]] = {}
+    for r in rows:
+        assert r["年度"] == "2018" and r["表式"] == "gk2018"
+        by_unit.setdefault(r["单位名称"], {})[r["指标编码"]] = Decimal(r["数值"])
+    assert set(by_unit) == {n for _, n in UNITS[:3]}
+    assert add(*by_unit.values()) == summary.totals
+    first = next(r for r in rows if r["指标编码"] == "61")
+    assert first["行次"] == "61" and first["指标"].startswith("（四）政府信息公开专项经费")
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_libreoffice_shows_the_same_totals(mixed: tuple[Summary, Path], tmp_path: Path) -> None:
+    summary, path = mixed
+    # as a person opens it (cached results trusted) and fully recalculated: both show the totals
+    trusted = convert([path], "ods", tmp_path / "trusted", tmp_path / "profile-default")
+    recalculated = convert([path], "xlsx", tmp_path / "recalc", make_profile(tmp_path / "profile-recalc"))
+    for out in (*trusted, *recalculated):
+        assert_totals(Book(out), GK2018, summary)
+    # saved by LibreOffice, the summary is still an input one level up
+    city = merge(recalculated, region="市", jobs=1)
+    assert city.totals == summary.totals and city.units == summary.units
