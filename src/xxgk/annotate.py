@@ -40,6 +40,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
@@ -374,7 +375,8 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
         ws.cell(r, 1).fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         if f.sheet and f.cell and f.sheet in wb.sheetnames:
             link = ws.cell(r, 2)
-            link.hyperlink = f"#'{f.sheet.replace(chr(39), chr(39) * 2)}'!{f.cell}"
+            quoted = f.sheet.replace("'", "''")
+            link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{quoted}'!{f.cell}")
             link.font = Font(color="0563C1", underline="single")
     if not findings:
         ws.cell(head + 1, 1, "未发现问题。")

@@ -1,0 +1,253 @@
+"""Pre-flight: files that are no spreadsheet, broken, encrypted or malicious are refused
+with a catalogue code before python-calamine parses them, and quickly."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from books import fill_template
+from xxgk import safety
+from xxgk.findings import CATALOGUE, make
+from xxgk.reader import read
+from xxgk.returns import ReadError
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    return fill_template(tmp_path_factory.mktemp("good") / "r.xlsx").read_bytes()
+
+
+def refused(tmp_path: Path, data: bytes, code: str, name: str = "return.xlsx") -> ReadError:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(ReadError) as info:
+        read(path)
+    err = info.value
+    assert err.code == code, (err.code, err.detail)
+    assert err.code in CATALOGUE
+    return err
+
+
+def rezip(data: bytes, replace: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
+    """``data`` (a zip) with some parts replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, replace.get(info.filename, zin.read(info)))
+        for name, payload in (extra or {}).items():
+            zout.writestr(name, payload)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- not a spreadsheet
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
+        ("统计指标,单位,统计数\n一、主动公开情况,——,83\n".encode(), "文本"),
+        ("统计指标\t单位\n".encode("gbk"), "文本"),
+        (b"", "空文件"),
+    ],
+)
+def test_not_a_spreadsheet(tmp_path: Path, data: bytes, what: str) -> None:
+    err = refused(tmp_path, data, "file.not_spreadsheet")
+    assert what in err.detail
+    assert what in make(err.code, detail=err.detail).message
+
+
+def test_word_document_in_a_zip(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("word/document.xml", "<w:document/>")
+    assert "Word" in refused(tmp_path, buf.getvalue(), "file.not_spreadsheet").detail
+
+
+def test_web_page_named_xls(tmp_path: Path) -> None:
+    html = "<html><head><meta charset='utf-8'></head><body><table><tr><td>统计数</td></tr></table></body></html>"
+    err = refused(tmp_path, html.encode(), "file.unreadable", name="导出.xls")
+    assert "HTML" in err.detail
+
+
+# ---------------------------------------------------------------- broken
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.95, 10 / 9000])
+def test_truncated_zip(tmp_path: Path, good: bytes, keep: float) -> None:
+    refused(tmp_path, good[: max(int(len(good) * keep), 10)], "file.unreadable")
+
+
+def test_corrupt_sheet_xml(tmp_path: Path, good: bytes) -> None:
+    data = rezip(good, {"xl/worksheets/sheet1.xml": b"<worksheet><sheetData><row><c r='A1' t="})
+    refused(tmp_path, data, "file.unreadable")
+
+
+def test_corrupt_compound_file(tmp_path: Path) -> None:
+    refused(tmp_path, safety.OLE_MAGIC + b"\x00" * 600, "file.unreadable", name="r.xls")
+
+
+def test_lying_part_size(tmp_path: Path, good: bytes) -> None:
+    """A central directory that declares a part far smaller than its compressed data."""
+    data = bytearray(good)
+    at = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, at + 24, 1)  # uncompressed size of the first part: 1 byte
+    refused(tmp_path, bytes(data), "file.unreadable")
+
+
+# ---------------------------------------------------------------- encrypted
+
+
+def cfb(streams: list[str]) -> bytes:
+    """A minimal compound file (512-byte sectors: FAT in sector 0, directory in sector 1)
+    whose directory names ``streams`` — the shape of an encrypted OOXML workbook."""
+    header = bytearray(512)
+    header[:8] = safety.OLE_MAGIC
+    struct.pack_into("<HHH", header, 0x18, 0x3E, 3, 0xFFFE)  # minor, major version, byte order
+    struct.pack_into("<HH", header, 0x1E, 9, 6)  # sector shift 512, mini sector shift 64
+    struct.pack_into("<II", header, 0x2C, 1, 1)  # one FAT sector; directory starts at sector 1
+    struct.pack_into("<I", header, 0x38, 4096)  # mini stream cutoff
+    struct.pack_into("<III", header, 0x3C, 0xFFFFFFFE, 0, 0xFFFFFFFE)  # no mini FAT, no DIFAT
+    struct.pack_into("<I", header, 0x48, 0)
+    difat = [0] + [0xFFFFFFFF] * 108
+    struct.pack_into("<109I", header, 0x4C, *difat)
+    fat = [0xFFFFFFFD, 0xFFFFFFFE] + [0xFFFFFFFF] * 126
+    directory = bytearray(512)
+    for i, name in enumerate(["Root Entry", *streams][:4]):
+        raw = name.encode("utf-16-le") + b"\x00\x00"
+        off = i * 128
+        directory[off : off + len(raw)] = raw
+        struct.pack_into("<HB", directory, off + 64, len(raw), 5 if i == 0 else 2)
+    return bytes(header) + struct.pack("<128I", *fat) + bytes(directory)
+
+
+def test_encrypted_ooxml(tmp_path: Path) -> None:
+    data = cfb(["EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"])
+    assert "EncryptedPackage" in safety.ole_stream_names(data)
+    err = refused(tmp_path, data, "file.encrypted")
+    assert "密码" in make(err.code).message  # tells the department to remove the password
+
+
+def test_word_97_document(tmp_path: Path) -> None:
+    assert "Word" in refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.not_spreadsheet", "a.xls").detail
+
+
+def test_encrypted_ods(tmp_path: Path) -> None:
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+        'opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="content.xml">'
+        '<manifest:encryption-data manifest:checksum-type="SHA1"/></manifest:file-entry></manifest:manifest>'
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("META-INF/manifest.xml", manifest)
+        zf.writestr("content.xml", b"\x8f\x12binary")
+    refused(tmp_path, buf.getvalue(), "file.encrypted", "r.ods")
+
+
+# ---------------------------------------------------------------- zip bombs
+
+
+def test_zip_bomb_of_zeros(tmp_path: Path, good: bytes) -> None:
+    """200 MB of zeros deflate to ~200 KB: refused from the central directory alone."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        chunk = b"\x00" * (1 << 20)
+        with zout.open("xl/media/padding.bin", "w", force_zip64=True) as fh:
+            for _ in range(200):
+                fh.write(chunk)
+    data = buf.getvalue()
+    assert len(data) < 1_000_000
+    start = time.perf_counter()
+    err = refused(tmp_path, data, "file.too_large")
+    assert time.perf_counter() - start < 0.5
+    assert "压缩比" in err.detail
+
+
+def test_declared_huge_size(tmp_path: Path, good: bytes) -> None:
+    data = bytearray(good)
+    at = data.find(b"PK\x01\x02")
+    struct.pack_into("<I", data, at + 24, 0xFFFF0000)  # declares ~4 GB for the first part
+    refused(tmp_path, bytes(data), "file.too_large")
+
+
+def test_too_many_parts(tmp_path: Path, good: bytes) -> None:
+    extra = {f"xl/junk/{i}.bin": b"" for i in range(safety.MAX_ENTRIES + 1)}
+    refused(tmp_path, rezip(good, {}, extra), "file.too_large")
+
+
+def test_too_large_file(tmp_path: Path, good: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "MAX_FILE", len(good) - 1)
+    refused(tmp_path, good, "file.too_large")
+    with pytest.raises(ReadError) as info:
+        safety.check(good)
+    assert info.value.code == "file.too_large"
+
+
+# ---------------------------------------------------------------- XML entity bombs
+
+LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + "".join(f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n' for i in range(1, 10))
+    + "]>\n"
+)
+
+
+def _with_prolog(good: bytes, part: str, prolog: str) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        body = zf.read(part).decode("utf-8")
+    body = body[body.index("?>") + 2 :] if body.startswith("<?xml") else body
+    return rezip(good, {part: (prolog + body.replace("<sheets>", "<sheets>&lol9;", 1)).encode("utf-8")})
+
+
+def test_billion_laughs_in_workbook_xml(tmp_path: Path, good: bytes) -> None:
+    err = refused(tmp_path, _with_prolog(good, "xl/workbook.xml", LAUGHS), "file.unsafe_xml")
+    assert "xl/workbook.xml" in err.detail
+
+
+def test_doctype_after_a_long_comment(tmp_path: Path, good: bytes) -> None:
+    prolog = '<?xml version="1.0"?>\n<!--' + "x" * 3000 + "-->\n" + LAUGHS.split("\n", 1)[1]
+    refused(tmp_path, _with_prolog(good, "xl/worksheets/sheet1.xml", prolog), "file.unsafe_xml")
+
+
+def test_external_entity_in_utf16_part(tmp_path: Path, good: bytes) -> None:
+    xml = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x/>'
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        assert "xl/styles.xml" in zf.namelist()
+    data = rezip(good, {"xl/styles.xml": b"\xff\xfe" + xml.encode("utf-16-le")})
+    refused(tmp_path, data, "file.unsafe_xml")
+
+
+def test_endless_prolog(tmp_path: Path, good: bytes) -> None:
+    prolog = '<?xml version="1.0"?>' + "<!-- padding -->" * 2000
+    refused(tmp_path, _with_prolog(good, "xl/workbook.xml", prolog), "file.unsafe_xml")
+
+
+def test_doctype_only_mentioned_in_a_comment_is_fine(tmp_path: Path, good: bytes) -> None:
+    prolog = '<?xml version="1.0"?><!-- no <!DOCTYPE here --><?pi <!ENTITY?>'
+    data = _with_prolog(good, "xl/workbook.xml", prolog).replace(b"&lol9;", b"")
+    path = tmp_path / "ok.xlsx"
+    path.write_bytes(data)
+    assert read(path).identity.form == "gk2018"
+
+
+# ---------------------------------------------------------------- speed
+
+
+def test_preflight_is_cheap(good: bytes) -> None:
+    assert safety.check(good).kind == "xlsx"
+    start = time.perf_counter()
+    for _ in range(50):
+        safety.check(good)
+    assert (time.perf_counter() - start) / 50 < 0.02  # measured ≈ 0.25 ms
