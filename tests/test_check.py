@@ -168,13 +168,20 @@ def test_isolated_blanks_are_zero_with_one_warning(form: forms.Form) -> None:
     figures.update({"3": None, "4": "", "65": "\u3000"})
     result = run(form, figures)
     f = only(result, "value.blank")
-    assert codes(result) == [("value.blank", "3,4,65")]
-    assert f.severity == "warning" and f.cell == ",".join(a1(form, k) for k in ("3", "4", "65"))
-    assert f.sheet == "统计表" and f.found == "（空白）"
+    assert codes(result) == [("value.blank", "3")]  # one finding, addressed to the first blank
+    assert f.severity == "warning" and f.cell == a1(form, "3") and f.sheet == "统计表"
+    assert f.label == "其中：主动公开规范性文件数等3个单元格" and f.found == "（空白）"
+    assert f.message.startswith("以下单元格未填写，已按0处理：第3行（")
     for key in ("3", "4", "65"):
         assert f"第{key}行（{a1(form, key)}）" in f.message
         assert result.values[key] == 0
     assert not result.valid
+
+
+def test_a_single_blank(form: forms.Form) -> None:
+    f = only(run(form, {**zeros(form), "65": None}), "value.blank")
+    assert (f.indicator, f.label, f.cell) == ("65", "（三）接受培训人员数", a1(form, "65"))
+    assert f.message == f"以下单元格未填写，已按0处理：第65行（{a1(form, '65')}）。如确为0，请填写0。"
 
 
 def test_zero_text_reads_as_zero_with_a_warning(form: forms.Form) -> None:

@@ -215,6 +215,10 @@ def test_directory_batch_sorted_with_bad_files(tmp_path: Path, gk2018: forms.For
     assert "结论：通过\n" in blocks[1] and "校验通过，可以报送。" in blocks[1]
     assert "单位名称：（未能识别）" in blocks[2] and "文件名：3_broken.xlsx" in blocks[2]
     assert "1. 【错误】文件无法读取" in blocks[2]
+    at = layout_of(gk2018).places
+    assert (f"1. 【错误】第63行（{at['63'].a1}）“（一）召开政府信息公开工作会议或专题会议数”："
+            "填写为“两次”，不是数字。应填写非负整数。") in blocks[0]
+    assert (f"2. 【提醒】第64行（{at['64'].a1}）“（二）举办各类培训班数”：填写为“无”，已按0处理，请直接填写数字0。") in blocks[0]
     assert blocks[3].strip() == "共检查3份，通过1份，未通过2份。"
 
 
@@ -306,7 +310,7 @@ def test_previous_of_another_unit_is_not_compared(tmp_path: Path) -> None:
 def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, gk2018: forms.Form) -> None:
     good = {**seed_inputs(gk2018), "19": 0}
     write_return(tmp_path / "in" / "ok.xlsx", gk2018, good)
-    write_return(tmp_path / "in" / "bad.xlsx", gk2018, {**good, "58": 0})
+    write_return(tmp_path / "in" / "bad.xlsx", gk2018, {**good, "58": 0, "3": None, "4": None})
     (tmp_path / "in" / "broken.xlsx").write_bytes(b"not a workbook")
     out = tmp_path / "in" / "marked"
     for _ in range(2):  # a second run overwrites its own copies and does not check them
@@ -314,7 +318,11 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
         assert result.exit_code == 1, result.output
         assert "共检查3份，通过1份，未通过2份。" in result.output
         assert f"已生成批注文件：{out / 'bad_校验结果.xlsx'}" in result.output
+        places = layout_of(gk2018).places
+        assert (f"【提醒】以下单元格未填写，已按0处理：第3行（{places['3'].a1}）、第4行（{places['4'].a1}）。"
+                "如确为0，请填写0。") in result.output
     assert sorted(p.name for p in out.iterdir()) == ["bad_校验结果.xlsx"]
     marked = openpyxl.load_workbook(out / "bad_校验结果.xlsx")
     texts = [str(c.value) for ws in marked.worksheets for row in ws.iter_rows() for c in row if c.value]
     assert any("填报值0与各分项之和2不符" in t for t in texts)
+    assert any("以下单元格未填写，已按0处理" in t for t in texts)

@@ -167,18 +167,18 @@ def _fmt(value: Decimal) -> str:
 
 
 def _blank_finding(form: Form, blanks: list[tuple[Cell, str, str]]) -> Finding:
-    sheets = list(dict.fromkeys(s for _, s, _ in blanks))
     many_sheets = len(form.sheets) > 1
     detail = "、".join(
         f"{c.place}（{s + '!' if many_sheets else ''}{a}）" for c, s, a in blanks
     )
-    first = blanks[0][0]
+    first, sheet, address = blanks[0]
+    # One finding for all of them, addressed (sheet, cell, indicator) to the first; the message lists every one.
     return make(
         "value.blank",
-        indicator=",".join(c.key for c, _, _ in blanks),
-        label=first.label if len(blanks) == 1 else f"{len(blanks)}个未填写的单元格",
-        sheet=",".join(sheets),
-        cell=",".join(a for _, _, a in blanks),
+        indicator=first.key,
+        label=first.label if len(blanks) == 1 else f"{first.label}等{len(blanks)}个单元格",
+        sheet=sheet,
+        cell=address,
         found="（空白）",
         expected=BLANK_EXPECTED,
         detail=detail,

@@ -56,14 +56,12 @@ def finding_line(finding: Finding, form: Form | None = None) -> str:
     mark = SEVERITY_MARK.get(finding.severity, f"【{finding.severity}】")
     cell = form.cells.get(finding.indicator) if form is not None else None
     message = finding.message
-    if cell is not None and finding.cell:
+    if cell is not None and finding.cell and finding.label == cell.label:
         where = f"{cell.place}（{finding.cell}）"
         lead = f"{cell.place}“{finding.label}”（{finding.cell}）"
         if message.startswith(lead):  # value messages already name the place: say it once
             message = message[len(lead) :].lstrip("，,：: ")
         head = f"{mark}{where}“{finding.label}”：{message}"
-    elif finding.cell and "," not in finding.cell and finding.code.startswith(("value.", "formula.")):
-        head = f"{mark}{finding.cell}：{message}"
     else:
         head = f"{mark}{message}"
     if finding.explained:
