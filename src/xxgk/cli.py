@@ -135,3 +135,75 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+@main.command("merge")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Summary workbook to write (汇总表).")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Roster CSV/XLSX (代码, 名称): who must report; others are listed, not summed.")
+@click.option("--region", default="", help="Region named in the title (e.g. 沙坡头区).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: for people, in Chinese; json: one document (returns, summary, units, output).")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPUs).")
+@click.option("--prefer", type=click.Choice(["strict", "latest"]), default="strict", show_default=True,
+              help="Two different files of one unit: strict refuses both; latest takes the later one.")
+@click.option("--previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Last year's summary: year-over-year checks on the totals.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every value of every accepted return as a long CSV (UTF-8 with BOM).")
+@click.option("--force", is_flag=True, help="Overwrite an existing summary / CSV.")
+def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region: str, fmt: str,
+              jobs: int | None, prefer: str, previous: Path | None, csv_path: Path | None,
+              force: bool) -> None:
+    """Check every return and merge the accepted ones into a summary workbook.
+
+    Exit code 0 if every roster unit reported and passed; 1 if any is missing, failed,
+    or in conflict (the summary is still written); 2 for bad usage.
+    """
+    import json
+    from typing import NoReturn
+
+    from . import merge, summary
+    from .roster import RosterError, read_roster
+
+    def fail(message: str) -> NoReturn:
+        click.echo(f"错误 (error): {message}", err=True)
+        sys.exit(2)
+
+    for target in (output, csv_path):
+        if target is not None and target.exists() and not force:
+            fail(f"{target} 已存在，如需覆盖请加 --force (file exists; use --force)")
+    try:
+        files = merge.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
+        if not files:
+            fail("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
+        units = read_roster(roster) if roster is not None else None
+        with click.progressbar(length=len(files), label="校验汇总 (checking)", file=sys.stderr) as bar:
+            done = [0]
+
+            def progress(n: int, _total: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+
+            result = merge.merge(files, roster=units, region=region.strip(), prefer=prefer, jobs=jobs,
+                                 previous=previous, progress=progress)
+        summary.write_summary(result, output, overwrite=force)
+        if csv_path is not None:
+            summary.write_csv(result, csv_path, overwrite=force)
+    except merge.MergeError as exc:
+        fail(str(exc))
+    except RosterError as exc:
+        fail(str(exc))
+    except FileExistsError as exc:
+        fail(f"{exc}，如需覆盖请加 --force (use --force to overwrite)")
+    except OSError as exc:
+        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(output), ensure_ascii=False, indent=2))
+    else:
+        click.echo(summary.summary_text(result, output), nl=False)
+        if csv_path is not None:
+            click.echo(f"明细CSV已生成：{csv_path}")
+    sys.exit(0 if result.complete else 1)

@@ -501,3 +501,45 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
     return (str(summary.year), form.id, block.code, block.name, cell.table.title or cell.table.id,
             cell.row.code, label, cell.column.code, column, text, cell.key)
 
+
+
+# ---------------------------------------------------------------- text for people
+
+
+TEXT_ORDER = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+
+
+def summary_text(summary: Summary, output: Path | str | None = None) -> str:
+    """What `xxgk merge` prints: where the summary is, counts, then who needs attention."""
+    from .render import finding_line
+
+    form = summary.form
+    lines = []
+    if output is not None:
+        lines.append(f"汇总表已生成：{output}")
+    region = f"，汇总地区：{summary.region}" if summary.region else ""
+    lines.append(f"表式：{form.name}（{form.id}），{summary.year}年度{region}")
+    counts = "，".join(f"{label}{summary.count(s)}" for s, label in STATUS_LABELS.items() if summary.count(s))
+    lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
+                 f"（含{len(summary.units)}个单位）；{counts}。")
+    lines.append(f"结论：{incomplete_text(summary)}，汇总表只含已通过校验的单位。" if not summary.complete
+                 else "结论：完整，所有单位均已报送并通过校验。")
+    for status in TEXT_ORDER:
+        group = [u for u in summary.register if u.status == status]
+        if not group:
+            continue
+        lines.append("")
+        lines.append(f"{STATUS_LABELS[status]}（{len(group)}）：")
+        for u in group:
+            who = " ".join(x for x in (u.code, u.name) if x)
+            files = "、".join(Path(f).name for f in u.files)
+            tail = "：".join(x for x in (files, u.detail) if x)
+            lines.append(f"  {who}" + (f" — {tail}" if tail else ""))
+            if status == "invalid":
+                for e in u.entries:
+                    lines.extend(f"      {finding_line(f, form)}" for f in e.report.findings if f.blocking)
+    if summary.findings:
+        lines.append("")
+        lines.append("汇总数据的提醒：")
+        lines.extend(f"  {finding_line(f, form)}" for f in summary.findings)
+    return "\n".join(lines) + "\n"
