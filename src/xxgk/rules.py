@@ -34,6 +34,9 @@ _CMP_XL = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">"
 Value = Decimal | bool
 
 
+GRAMMAR = "allowed: names, numbers, + -, comparisons (== != < <= > >=), and/or, sum(...), last(name)"
+
+
 class RuleSyntaxError(ValueError):
     """An expression outside the grammar; the message says what is allowed."""
 
@@ -63,7 +66,7 @@ def parse(source: str, *, condition: bool | None = None) -> Expr:
     try:
         module = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise RuleSyntaxError(f"cannot parse {source!r}: {exc.msg}") from None
+        raise RuleSyntaxError(f"cannot parse {source!r}: {exc.msg}; {GRAMMAR}") from None
     names: list[str] = []
     is_cond = _validate(module.body, names, source)
     if condition is True and not is_cond:
@@ -83,7 +86,7 @@ def _validate(node: ast.expr, names: list[str], source: str) -> bool:
     if isinstance(node, ast.Compare):
         for op in node.ops:
             if type(op) not in _CMP_PY:
-                raise RuleSyntaxError(f"comparison {type(op).__name__} not allowed in {source!r}")
+                raise RuleSyntaxError(f"comparison {type(op).__name__} not allowed in {source!r}; {GRAMMAR}")
         for operand in [node.left, *node.comparators]:
             _arith(operand, names, source)
         return True
@@ -93,6 +96,8 @@ def _validate(node: ast.expr, names: list[str], source: str) -> bool:
 
 def _arith(node: ast.expr, names: list[str], source: str) -> None:
     if isinstance(node, ast.Name):
+        if node.id.startswith("__"):
+            raise RuleSyntaxError(f"name {node.id!r} is not a cell name, in {source!r}; {GRAMMAR}")
         names.append(node.id)
     elif isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, int | float):
@@ -110,14 +115,13 @@ def _arith(node: ast.expr, names: list[str], source: str) -> None:
             raise RuleSyntaxError(f"{fn or 'a call'}(...) takes cell names only, in {source!r}")
         if fn == "last" and len(node.args) != 1:
             raise RuleSyntaxError(f"last(...) takes exactly one cell name, in {source!r}")
+        if any(isinstance(a, ast.Name) and a.id.startswith("__") for a in node.args):
+            raise RuleSyntaxError(f"dunder names are not cell names, in {source!r}; {GRAMMAR}")
         prefix = LAST if fn == "last" else ""
         names.extend(prefix + a.id for a in node.args if isinstance(a, ast.Name))
     else:
         kind = type(node).__name__
-        raise RuleSyntaxError(
-            f"{kind} is not allowed in {source!r}; allowed: names, numbers, + -, "
-            "comparisons, and/or, sum(...), last(name)"
-        )
+        raise RuleSyntaxError(f"{kind} is not allowed in {source!r}; {GRAMMAR}")
 
 
 def _number(node: ast.Constant) -> Decimal:
