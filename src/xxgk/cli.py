@@ -113,6 +113,8 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
         if single:
             if not agency or not agency.strip() or output is None:
                 fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
+            if not output.parent.is_dir():
+                fail(f"{output}: 所在目录不存在 (no such directory)")
             path = template.write_template(form, output, year=year, agency=agency.strip(),
                                            code=code.strip(), overwrite=force)
             click.echo(f"已生成模板 (written): {path}")
