@@ -251,3 +251,61 @@ def test_preflight_is_cheap(good: bytes) -> None:
     for _ in range(50):
         safety.check(good)
     assert (time.perf_counter() - start) / 50 < 0.02  # measured ≈ 0.25 ms
+
+
+# ---------------------------------------------------------------- sparse sheets
+
+FAR_CORNER = """
+import sys, xlsxwriter
+from xxgk.reader import read
+from xxgk.returns import ReadError
+wb = xlsxwriter.Workbook(sys.argv[1])
+ws = wb.add_worksheet("统计表")
+ws.write(0, 0, "一、主动公开情况")
+ws.write(int(sys.argv[2]), int(sys.argv[3]), 1)
+wb.close()
+try:
+    read(sys.argv[1])
+except ReadError as err:
+    print(err.code, err.detail)
+"""
+
+
+@pytest.mark.parametrize(("row", "col"), [(1048575, 16383), (1048575, 5), (3000, 1000)])
+def test_far_apart_cells_are_refused_not_allocated(tmp_path: Path, row: int, col: int) -> None:
+    """python-calamine allocates the whole used area of a sheet at once; two cells at far
+    corners would abort the process.  Run in a child so a regression cannot kill pytest."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FAR_CORNER, str(tmp_path / "far.xlsx"), str(row), str(col)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.startswith("file.too_large"), out.stdout
+    assert f"{row + 1}行" in out.stdout
+
+
+def test_wide_but_small_sheet_is_fine(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(tmp_path / "w.xlsx")
+    ws = wb.add_worksheet("S")
+    ws.write(0, 0, "x")
+    ws.write(40000, 40, 1)  # column AO, row 40001: 1.6 million cells in all, within the limit
+    wb.close()
+    safety.check((tmp_path / "w.xlsx").read_bytes())
+
+
+def test_ods_with_a_value_repeated_across_the_sheet(tmp_path: Path) -> None:
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="o" xmlns:table="t" '
+        'xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="统计表">'
+        '<table:table-row table:number-rows-repeated="5000"><table:table-cell office:value-type="float" '
+        'office:value="1" table:number-columns-repeated="1000"><text:p>1</text:p></table:table-cell>'
+        "</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+    assert "5000行×1000列" in refused(tmp_path, buf.getvalue(), "file.too_large", "r.ods").detail

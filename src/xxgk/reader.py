@@ -281,12 +281,13 @@ def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) ->
     findings.extend(match.findings)
     cells: dict[str, RawCell] = {}
     notes: dict[str, str] = {}
+    for cell in form.cells.values():
+        tm = match.tables[cell.table.id]
+        r, c = tm.rows[cell.row.id], tm.cols[cell.column.id]
+        cells[cell.key] = RawCell(cell.key, tm.sheet, _a1(r, c), book.grid(tm.sheet).get(r, c))
     for table in form.tables:
         tm = match.tables[table.id]
         grid = book.grid(tm.sheet)
-        for cell in (c for c in form.cells.values() if c.table is table):
-            r, c = tm.rows[cell.row.id], tm.cols[cell.column.id]
-            cells[cell.key] = RawCell(cell.key, tm.sheet, a1(r, c), grid.get(r, c))
         if tm.note_col is not None:
             for row in table.rows:
                 note = _text(grid.get(tm.rows[row.id], tm.note_col))
@@ -302,6 +303,9 @@ def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) ->
         findings=findings,
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+_a1 = lru_cache(maxsize=65536)(a1)
 
 
 # ---------------------------------------------------------------- metadata
@@ -412,7 +416,11 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
         grid = book.grid(sl.name)
         for row in table.rows:
             r = tl.row_of[row.id]
-            if grid.text(r, len(row.groups)) != norm(row.label) or grid.text(r, sl.code_col) != norm(row.code):
+            label, code = grid.get(r, len(row.groups)), grid.get(r, sl.code_col)
+            # as the template wrote them (fast), or equal once normalised
+            if (label != row.label and norm(label) != norm(row.label)) or (
+                code != row.code and norm(code) != norm(row.code)
+            ):
                 return None
         cols = {}
         for i, col in enumerate(table.columns):

@@ -18,6 +18,7 @@ refused here never reaches python-calamine:
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zipfile
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ MAX_TOTAL = 256 * 1024 * 1024  # declared uncompressed bytes of all parts togeth
 MAX_RATIO = 200  # declared size / compressed size of one part …
 RATIO_FLOOR = 4 * 1024 * 1024  # … checked for parts larger than this
 PROLOG_CAP = 16 * 1024  # bytes of an XML part read to find its root element
+MAX_PART = 64 * 1024 * 1024  # declared uncompressed bytes of one part
+MAX_CELLS = 2_000_000  # rows × columns of one sheet's used area (python-calamine allocates it densely)
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -140,12 +143,23 @@ def _check_zip(data: bytes) -> str:
             raise ReadError("file.unreadable", f"部件{info.filename}的大小信息与内容不符，文件已损坏")
         if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
             raise ReadError("file.unreadable", f"部件{info.filename}的大小信息与内容不符，文件已损坏")
+        if info.file_size > MAX_PART:
+            raise ReadError("file.too_large", f"部件{info.filename}解压后{info.file_size // (1024 * 1024)}MB")
     if total > MAX_TOTAL:
         raise ReadError("file.too_large", f"解压后共{total // (1024 * 1024)}MB")
     names = {i.filename for i in infos}
     kind = _zip_kind(zf, names)
     for info in infos:
-        if info.filename.endswith((".xml", ".rels", ".vml")) or info.filename == "[Content_Types].xml":
+        name = info.filename
+        if (name == "content.xml") if kind == "ods" else (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            # the parts holding cells are read whole once: prolog and used area
+            xml = _read_capped(zf, info, MAX_PART)
+            _prolog_verdict(name, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
+            if kind == "ods":
+                _check_ods_extent(xml)
+            else:
+                _check_sheet_extent(name, xml)
+        elif name.endswith((".xml", ".rels", ".vml")):
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
@@ -190,14 +204,7 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     try:
         with zf.open(info) as fh:
             buf = fh.read(1024)
-            while True:
-                verdict = _prolog(_prolog_text(buf))
-                if verdict == "dtd":
-                    raise ReadError("file.unsafe_xml", f"部件{info.filename}含有DOCTYPE/ENTITY声明")
-                if verdict == "ok" or len(buf) >= info.file_size:
-                    return
-                if len(buf) >= PROLOG_CAP:
-                    raise ReadError("file.unsafe_xml", f"部件{info.filename}的XML声明部分异常冗长")
+            while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
                 more = fh.read(4096)
                 if not more:
                     return
@@ -208,6 +215,19 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         raise ReadError("file.unreadable", f"部件{info.filename}已损坏（{type(exc).__name__}）") from None
     except RuntimeError:
         raise ReadError("file.encrypted", f"部件{info.filename}已加密") from None
+
+
+def _prolog_verdict(name: str, buf: bytes, *, complete: bool) -> bool:
+    """True when the start of a part is known safe; raises when it declares a DTD or its
+    prolog runs past `PROLOG_CAP`; False: read more."""
+    verdict = _prolog(_prolog_text(buf))
+    if verdict == "dtd":
+        raise ReadError("file.unsafe_xml", f"部件{name}含有DOCTYPE/ENTITY声明")
+    if verdict == "ok" or complete:
+        return True
+    if len(buf) >= PROLOG_CAP:
+        raise ReadError("file.unsafe_xml", f"部件{name}的XML声明部分异常冗长")
+    return False
 
 
 def _prolog_text(buf: bytes) -> str:
@@ -240,6 +260,68 @@ def _prolog(text: str) -> str:
         if j < 0:
             return "more"
         i = j + 2
+
+
+# A sheet's used area: python-calamine allocates rows × columns cells for it at once, so a
+# sheet with one value in A1 and one in XFD1048576 would take terabytes and abort the
+# process.  The area is measured from the cell references before calamine sees them.
+
+_BIG_REF = re.compile(rb' r="(?:[A-Z]{2,}[0-9]|[A-Z][0-9]{5,})')
+_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _check_sheet_extent(name: str, xml: bytes) -> None:
+    """Refuse a worksheet part whose cells span more than `MAX_CELLS`."""
+    # (an empty <c/> holds nothing, so only cells with attributes or content count)
+    cells = xml.count(b"<c ") + xml.count(b"<c>")
+    referenced = xml.count(b' r="') >= cells
+    if referenced and not _BIG_REF.search(xml):
+        return  # every cell within Z9999: the usual case, two scans of the part
+    rows = cols = 0
+    for letters, digits in _CELL_REF.findall(xml):
+        rows = max(rows, int(digits))
+        col = 0
+        for ch in letters:
+            col = col * 26 + ch - 64
+        cols = max(cols, col)
+    if not referenced:
+        # cells without a reference follow the previous one: bound them by their number
+        rows, cols = rows + xml.count(b"<row"), cols + cells
+    if rows * cols > MAX_CELLS:
+        raise ReadError("file.too_large", f"工作表{name}的数据区域达{rows}行×{cols}列")
+
+
+_ODS_TABLE = re.compile(rb"<table:table[\s>]")
+_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
+_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
+_ODS_ROWS_REP = re.compile(rb'number-rows-repeated="([0-9]+)"')
+_ODS_COLS_REP = re.compile(rb'number-columns-repeated="([0-9]+)"')
+
+
+def _check_ods_extent(xml: bytes) -> None:
+    """The same limit for the tables of an ODS ``content.xml``: repeated rows and cells
+    count as often as they repeat up to the last one holding something."""
+    starts = [m.start() for m in _ODS_TABLE.finditer(xml)] + [len(xml)]
+    for t0, t1 in zip(starts, starts[1:], strict=False):
+        table = xml[t0:t1]
+        rows = list(_ODS_ROW.finditer(table))
+        row_at, used_rows, used_cols = 0, 0, 0
+        for i, m in enumerate(rows):
+            rep = _ODS_ROWS_REP.search(m.group(1))
+            times = int(rep.group(1)) if rep else 1
+            body = b"" if m.group(2) else table[m.end() : rows[i + 1].start() if i + 1 < len(rows) else len(table)]
+            col_at, last = 0, 0
+            for c in _ODS_CELL.finditer(body):
+                crep = _ODS_COLS_REP.search(c.group(1))
+                n = int(crep.group(1)) if crep else 1
+                col_at += n
+                if not c.group(2) or b"value-type" in c.group(1) or b"formula" in c.group(1):
+                    last = col_at
+            if last:
+                used_rows, used_cols = row_at + times, max(used_cols, last)
+            row_at += times
+            if used_rows * used_cols > MAX_CELLS:
+                raise ReadError("file.too_large", f"表格数据区域达{used_rows}行×{used_cols}列")
 
 
 def _check_ods_encryption(zf: zipfile.ZipFile, names: set[str]) -> None:
