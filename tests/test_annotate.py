@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
+import lo
 from books import fill_template, sample_values, signature_values
-from test_reader import convert
 from xxgk import annotate as A
 from xxgk import identity as ids
 from xxgk.findings import Finding, make
@@ -147,8 +146,12 @@ def test_finding_in_merged_cell_marks_its_anchor(tmp_path: Path, filled: tuple[P
     assert ws.cell(anchor.min_row, anchor.min_col).comment is not None
 
 
+def convert(path: Path, fmt: str, out_dir: Path) -> Path:
+    return lo.convert([path], fmt, out_dir, lo.make_profile(out_dir / "profile"))[0]
+
+
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(lo.soffice() is None, reason="LibreOffice (soffice) is not installed")
 @pytest.mark.parametrize("fmt", ["xls", "ods"])
 def test_xls_and_ods_get_an_xlsx_copy(tmp_path: Path, filled: tuple[Path, Return], fmt: str) -> None:
     path, ret = filled
@@ -169,7 +172,7 @@ def test_xls_and_ods_get_an_xlsx_copy(tmp_path: Path, filled: tuple[Path, Return
 
 
 @pytest.mark.libreoffice
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+@pytest.mark.skipif(lo.soffice() is None, reason="LibreOffice (soffice) is not installed")
 def test_annotated_copy_opens_in_libreoffice(tmp_path: Path, filled: tuple[Path, Return]) -> None:
     _, ret = filled
     out = A.annotate(ret, findings(), tmp_path / "out")
