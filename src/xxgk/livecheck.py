@@ -42,6 +42,13 @@ def status_text(problems: int, blanks: int) -> str:
 
 
 @dataclass(frozen=True)
+class Hint:
+    formula: str
+    cached: str
+    checks: int  # how many checks may write into it
+
+
+@dataclass(frozen=True)
 class LiveCheck:
     check: Check
     row: int  # on the check sheet
@@ -94,8 +101,8 @@ class LiveChecks:
         return check.rule.expr.to_excel(lambda name: ref(places[check.bind[name]], here, absolute=absolute))
 
     @cached_property
-    def hints(self) -> dict[Place, tuple[str, str]]:
-        """Hint cell → (formula, cached text) joining the hints of the checks anchored on its row."""
+    def hints(self) -> dict[Place, Hint]:
+        """Hint cell → the hint joining the messages of the checks anchored on its row."""
         by_place: dict[Place, list[LiveCheck]] = {}
         for item in self.items:
             by_place.setdefault(self.layout.hint(self.form.cells[item.check.anchor]), []).append(item)
@@ -103,7 +110,7 @@ class LiveChecks:
         for place, items in by_place.items():
             joined = "&".join(self._at(i.row, HINT) for i in items)
             cached = "\n".join(i.prefix + i.check.message for i in items if i.violated)
-            out[place] = (f"=MID({joined},2,32000)", cached)
+            out[place] = Hint(f"=MID({joined},2,32000)", cached, len(items))
         return out
 
     @property

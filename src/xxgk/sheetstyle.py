@@ -19,7 +19,7 @@ NOTE_FILL = "#FFFBEB"  # paler yellow: optional text
 FORMULA_FILL = "#E7E6E6"  # grey: computed or not applicable
 HEADER_FILL = "#F2F2F2"
 ERROR_FILL, ERROR_FONT = "#FFC7CE", "#9C0006"
-WARNING_FILL, WARNING_FONT = "#FFEB9C", "#9C5700"
+WARNING_FILL, WARNING_FONT = "#F4B183", "#833C0B"  # orange, unlike the input yellow
 OK_FONT = "#006100"
 
 _BASE: dict[str, Any] = {"font_name": BODY_FONT, "font_size": 11, "valign": "vcenter"}

@@ -53,7 +53,8 @@ VALIDATION = {
         "error_message": "本格只能填写整数（可为负数，不能有小数、文字或单位）。",
     },
 }
-WIDTH_CODE, WIDTH_UNIT, WIDTH_HINT, WIDTH_NOTE = 6, 7, 30, 22
+WIDTH_CODE, WIDTH_UNIT, WIDTH_HINT, WIDTH_NOTE = 6, 7, 40, 22
+HINT_LINES = 3  # lines of 9-point hint text kept visible per check anchored on a row
 
 
 def metadata(form: Form, *, year: int, agency: str, code: str = "",
@@ -225,6 +226,7 @@ class FormSheet:
         self.fixed_status, self.info = status, info
         self.widths: dict[int, float] = {}
         self.lines: dict[int, int] = {}  # row -> wrapped lines its tallest cell needs
+        self.min_height: dict[int, float] = {}  # row -> points it needs whatever its text
         self.cells = {(c.table.id, c.row.id, c.column.id): c for c in form.cells.values()}
 
     def write(self, first: bool) -> None:
@@ -245,7 +247,7 @@ class FormSheet:
         label_texts = [r.label for tl in sl.tables for r in tl.table.rows]
         longest = max((display_width(t) for t in label_texts), default=20)
         if sl.label_cols == 1:
-            self.widths[0] = min(max(longest + 2, 24), 48)
+            self.widths[0] = min(max(longest + 2, 24), 44)
         else:
             for col in range(sl.label_cols - 1):
                 self.widths[col] = 10
@@ -269,9 +271,11 @@ class FormSheet:
         self.lines[row] = max(self.lines.get(row, 1), lines)
 
     def _rows(self) -> None:
-        for row, lines in self.lines.items():
-            if lines > 1:
-                self.ws.set_row(row, 15 * lines + 3)
+        for row in sorted({*self.lines, *self.min_height}):
+            lines = self.lines.get(row, 1)
+            height = max(15 * lines + 3 if lines > 1 else 0, self.min_height.get(row, 0))
+            if height:
+                self.ws.set_row(row, height)
 
     def _put(self, r0: int, c0: int, r1: int, c1: int, text: str, fmt: Format) -> None:
         """Text in a cell or a merged range, noting the height it needs."""
@@ -335,8 +339,9 @@ class FormSheet:
             first = self.cells[(table.id, row.id, table.columns[0].id)]
             hint = self.layout.hint(first)
             if hint in hints:
-                formula, cached = hints[hint]
-                self.ws.write_formula(hint.row, hint.col, formula, s.hint, cached)
+                live = hints[hint]
+                self.ws.write_formula(hint.row, hint.col, live.formula, s.hint, live.cached)
+                self.min_height[hint.row] = 12 + 8 * HINT_LINES * min(live.checks, 3)
             else:
                 self.ws.write_blank(hint.row, hint.col, None, s.hint)
             note = self.layout.note(first)
