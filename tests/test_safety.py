@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import lo
 from books import fill_template
 from xxgk import safety
 from xxgk.findings import CATALOGUE, make
@@ -309,3 +310,41 @@ def test_ods_with_a_value_repeated_across_the_sheet(tmp_path: Path) -> None:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         zf.writestr("content.xml", content)
     assert "5000行×1000列" in refused(tmp_path, buf.getvalue(), "file.too_large", "r.ods").detail
+
+
+def test_biff_cells_far_apart_are_refused() -> None:
+    def record(typ: int, body: bytes) -> bytes:
+        return struct.pack("<HH", typ, len(body)) + body
+
+    bof = record(0x0809, b"\x00\x06\x10\x00" + b"\x00" * 12)
+    near = bof + record(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)) + record(0x000A, b"")
+    far = near + bof + record(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)) + \
+        record(0x027E, struct.pack("<HHHI", 65535, 255, 15, 2)) + record(0x000A, b"")
+    safety._check_biff_extent(near)
+    with pytest.raises(ReadError) as info:
+        safety._check_biff_extent(far)
+    assert info.value.code == "file.too_large" and "65536行×256列" in info.value.detail
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(lo.soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_xls_sheets_are_measured(tmp_path: Path) -> None:
+    """Two values at the corners of an .xls sheet cost python-calamine over 1 GB: refused.
+    A tiny .xls keeps its workbook stream in the compound file's mini stream: still read."""
+    import xlsxwriter
+
+    for name, far in (("far", True), ("tiny", False)):
+        wb = xlsxwriter.Workbook(tmp_path / f"{name}.xlsx")
+        ws = wb.add_worksheet("S")
+        ws.write(0, 0, "x")
+        if far:
+            ws.write(65535, 255, 7)
+        wb.close()
+    far_xls, tiny_xls = lo.convert([tmp_path / "far.xlsx", tmp_path / "tiny.xlsx"], "xls", tmp_path / "xls",
+                                   lo.make_profile(tmp_path / "profile"))
+    assert "65536行×256列" in refused(tmp_path, far_xls.read_bytes(), "file.too_large", "far.xls").detail
+    cfb = safety._Compound(tiny_xls.read_bytes())
+    assert cfb.entries["Workbook"][2] < cfb.cutoff  # in the mini stream
+    assert cfb.stream("Workbook")[:2] == b"\x09\x08"  # a BIFF BOF record
+    assert safety.check(tiny_xls.read_bytes()).kind == "xls"
+    refused(tmp_path, tiny_xls.read_bytes(), "file.not_ours", "tiny.xls")

@@ -22,6 +22,7 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
+from typing import Any
 
 from .returns import ReadError
 
@@ -266,8 +267,9 @@ def _prolog(text: str) -> str:
 # sheet with one value in A1 and one in XFD1048576 would take terabytes and abort the
 # process.  The area is measured from the cell references before calamine sees them.
 
-_BIG_REF = re.compile(rb' r="(?:[A-Z]{2,}[0-9]|[A-Z][0-9]{5,})')
-_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"')
+# a reference on a cell with content (not self-closing: a styled empty cell holds nothing)
+_BIG_REF = re.compile(rb' r="(?:[A-Z]{2,}[0-9]+|[A-Z][0-9]{5,})"[^>/]*>')
+_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
 
 
 def _check_sheet_extent(name: str, xml: bytes) -> None:
@@ -337,59 +339,124 @@ def _check_ods_encryption(zf: zipfile.ZipFile, names: set[str]) -> None:
 _FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
 
 
+class _Compound:
+    """Just enough of a compound file (OLE2/CFB) to list its streams and read one."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        bad = ReadError("file.unreadable", "文件已损坏或不完整（复合文档结构无法读取）")
+        self.bad = bad
+        if len(data) < 512:
+            raise bad
+        shift = struct.unpack_from("<H", data, 0x1E)[0]
+        if shift not in (9, 12):
+            raise bad
+        self.size = size = 1 << shift
+        n_fat, first_dir, self.cutoff, first_mini, _n_mini, first_difat, n_difat = struct.unpack_from(
+            "<II4xIIIII", data, 0x2C
+        )
+        per = size // 4
+        fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (_FREE, _END)]
+        nxt, seen = first_difat, 0
+        while nxt not in (_FREE, _END) and seen < n_difat:
+            block = struct.unpack(f"<{per}I", self._sector(nxt))
+            fat_sectors += [s for s in block[:-1] if s not in (_FREE, _END)]
+            nxt, seen = block[-1], seen + 1
+        if not fat_sectors:
+            raise bad
+        self.fat: list[int] = []
+        for s in fat_sectors[: max(n_fat, 1)]:
+            self.fat.extend(struct.unpack(f"<{per}I", self._sector(s)))
+        self.entries: dict[str, tuple[int, int, int]] = {}  # name -> (type, start, size)
+        root: tuple[int, int] | None = None
+        directory = self._chain(first_dir)
+        for off in range(0, len(directory) - 127, 128):
+            length, kind = struct.unpack_from("<HB", directory, off + 64)
+            if kind in (1, 2, 5) and 2 <= length <= 64:
+                name = directory[off : off + length - 2].decode("utf-16-le", "replace")
+                start, stream_size = struct.unpack_from("<IQ", directory, off + 116)
+                if kind == 5:
+                    root = (start, stream_size)
+                self.entries.setdefault(name, (kind, start, stream_size))
+        self.first_mini, self.root = first_mini, root
+
+    def _sector(self, n: int) -> bytes:
+        off = (n + 1) * self.size
+        if n >= 0xFFFFFFFA or off + self.size > len(self.data):
+            raise self.bad
+        return self.data[off : off + self.size]
+
+    def _chain(self, start: int, fat: list[int] | None = None, sector: Any = None) -> bytes:
+        fat = self.fat if fat is None else fat
+        read = self._sector if sector is None else sector
+        parts, s, steps = [], start, 0
+        limit = len(self.data) // 64 + 1
+        while s not in (_FREE, _END):
+            parts.append(read(s))
+            steps += 1
+            if steps > limit or s >= len(fat):
+                raise self.bad
+            s = fat[s]
+        return b"".join(parts)
+
+    def stream(self, name: str) -> bytes:
+        kind, start, size = self.entries[name]
+        if size >= self.cutoff or self.root is None:
+            return self._chain(start)[:size]
+        # a small stream lives in the mini stream (64-byte sectors, its own FAT)
+        mini_fat_bytes = self._chain(self.first_mini)
+        mini_fat = list(struct.unpack(f"<{len(mini_fat_bytes) // 4}I", mini_fat_bytes))
+        mini = self._chain(self.root[0])
+
+        def mini_sector(n: int) -> bytes:
+            if n * 64 + 64 > len(mini):
+                raise self.bad
+            return mini[n * 64 : n * 64 + 64]
+
+        return self._chain(start, mini_fat, mini_sector)[:size]
+
+
 def ole_stream_names(data: bytes) -> list[str]:
     """Names of the directory entries of a compound file (raises `ReadError` if corrupt)."""
-    bad = ReadError("file.unreadable", "文件已损坏或不完整（复合文档结构无法读取）")
-    if len(data) < 512:
-        raise bad
-    shift = struct.unpack_from("<H", data, 0x1E)[0]
-    if shift not in (9, 12):
-        raise bad
-    size = 1 << shift
-    n_fat, first_dir, first_difat, n_difat = struct.unpack_from("<II16xII", data, 0x2C)
+    return list(_Compound(data).entries)
 
-    def sector(n: int) -> bytes:
-        off = (n + 1) * size
-        if n >= 0xFFFFFFFA or off + size > len(data):
-            raise bad
-        return data[off : off + size]
 
-    per = size // 4
-    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (_FREE, _END)]
-    nxt, seen = first_difat, 0
-    while nxt not in (_FREE, _END) and seen < n_difat:
-        block = struct.unpack(f"<{per}I", sector(nxt))
-        fat_sectors += [s for s in block[:-1] if s not in (_FREE, _END)]
-        nxt, seen = block[-1], seen + 1
-    if len(fat_sectors) < min(n_fat, 1):
-        raise bad
-    fat: list[int] = []
-    for s in fat_sectors[: max(n_fat, 1)]:
-        fat.extend(struct.unpack(f"<{per}I", sector(s)))
-    names: list[str] = []
-    s, steps = first_dir, 0
-    limit = len(data) // size + 1
-    while s not in (_FREE, _END):
-        entries = sector(s)
-        for off in range(0, size, 128):
-            length = struct.unpack_from("<H", entries, off + 64)[0]
-            kind = entries[off + 66]
-            if kind in (1, 2, 5) and 2 <= length <= 64:
-                names.append(entries[off : off + length - 2].decode("utf-16-le", "replace"))
-        steps += 1
-        if steps > limit or s >= len(fat):
-            raise bad
-        s = fat[s]
-    return names
+# BIFF records that put a value in a cell (row, column first); BLANK/MULBLANK hold nothing.
+_BIFF_CELLS = frozenset({0x0203, 0x027E, 0x00FD, 0x0204, 0x0006, 0x0205, 0x00D6, 0x0003, 0x0004, 0x0002})
+_BIFF_MULRK, _BIFF_BOF = 0x00BD, 0x0809
+
+
+def _check_biff_extent(stream: bytes) -> None:
+    """The used-area limit for each sheet of an .xls workbook stream."""
+    rows = cols = 0
+    pos, end = 0, len(stream) - 4
+    unpack = struct.unpack_from
+    while pos <= end:
+        typ, length = unpack("<HH", stream, pos)
+        body = pos + 4
+        if typ in _BIFF_CELLS and length >= 4:
+            r, c = unpack("<HH", stream, body)
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+        elif typ == _BIFF_MULRK and length >= 6:
+            r = unpack("<H", stream, body)[0]
+            c = unpack("<H", stream, body + length - 2)[0]
+            rows, cols = max(rows, r + 1), max(cols, c + 1)
+        elif typ == _BIFF_BOF:
+            rows = cols = 0
+        if rows * cols > MAX_CELLS:
+            raise ReadError("file.too_large", f"工作表数据区域达{rows}行×{cols}列")
+        pos = body + length
 
 
 def _check_ole(data: bytes) -> str:
-    names = ole_stream_names(data)
-    lower = {n.lower() for n in names}
+    cfb = _Compound(data)
+    lower = {n.lower(): n for n in cfb.entries}
     if "encryptedpackage" in lower or "encryptioninfo" in lower:
         raise ReadError("file.encrypted", "工作簿已加密")
-    if "workbook" in lower or "book" in lower:
-        return "xls"
+    for name in ("workbook", "book"):
+        if name in lower:
+            _check_biff_extent(cfb.stream(lower[name]))
+            return "xls"
     if "worddocument" in lower:
         raise ReadError("file.not_spreadsheet", "Word文档（.doc）")
     if "powerpoint document" in lower:
