@@ -247,6 +247,19 @@ def test_inserted_column_is_followed(tmp_path: Path) -> None:
     assert "“统计数”列" in ret.findings[0].message
 
 
+@pytest.mark.parametrize("col", [5, 7])  # right after 统计数, or after 情况说明
+def test_value_column_added_to_our_template_is_refused(tmp_path: Path, col: int) -> None:
+    wb = _unprotected(fill_template(tmp_path / "r.xlsx"))
+    ws = wb["统计表"]
+    ws.insert_cols(col)
+    ws.cell(3, col, "历年累计")
+    for r in range(4, 69):
+        ws.cell(r, col, 100 + r)
+    wb.save(tmp_path / "c.xlsx")
+    err = refused(tmp_path / "c.xlsx", "file.variant")
+    assert "历年累计" in err.detail
+
+
 def test_deleted_row_is_refused_naming_it(tmp_path: Path) -> None:
     wb = _unprotected(fill_template(tmp_path / "r.xlsx"))
     wb["统计表"].delete_rows(10)  # 行次 7: 2. 政府网站公开政府信息数

@@ -423,12 +423,21 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
             ):
                 return None
         cols = {}
+        band = range(tl.header_top, tl.header_top + tl.header_rows)
         for i, col in enumerate(table.columns):
             c = sl.value_col0 + i
             label = norm(col.label)
-            if not any(grid.text(r, c) == label for r in range(tl.header_top, tl.header_top + tl.header_rows)):
+            if not any(grid.text(r, c) == label for r in band):
                 return None
             cols[col.id] = c
+        # the hint and note columns where they belong and nothing added to their right:
+        # otherwise a column was inserted, and the search decides what it holds
+        if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
+            grid.text(tl.header_top, sl.note_col) not in NOTE_HEADERS
+        ):
+            return None
+        if any(grid.text(r, c) for r in band for c in range(sl.note_col + 1, grid.width(r))):
+            return None
         # a labelled row holding numbers right after the table: rows were added at its end
         after = tl.last_row + 1
         if _row_text(grid, after, 0, sl.label_cols - 1) and any(
