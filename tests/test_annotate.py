@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -178,3 +179,29 @@ def test_annotated_copy_opens_in_libreoffice(tmp_path: Path, filled: tuple[Path,
     out = A.annotate(ret, findings(), tmp_path / "out")
     again = read(convert(out, "ods", tmp_path / "lo"))
     assert {k: c.value for k, c in again.cells.items()} == {k: c.value for k, c in ret.cells.items()}
+
+
+def test_xlsm_stays_xlsm(tmp_path: Path, filled: tuple[Path, Return]) -> None:
+    path, _ = filled
+    macro = path.with_suffix(".xlsm")
+    shutil.copy(path, macro)
+    ret = read(macro)
+    out = A.annotate(ret, findings(), tmp_path / "out")
+    assert out.name == "沙坡头区机关事务局_校验结果.xlsm"
+    assert read(out).cells == ret.cells
+
+
+def test_workbook_openpyxl_cannot_load_gets_a_content_copy(tmp_path: Path, filled: tuple[Path, Return],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    _, ret = filled
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("There is no item named 'xl/pivotCache/pivotCacheDefinition1.xml' in the archive")
+
+    monkeypatch.setattr(A.openpyxl, "load_workbook", broken)
+    out = A.annotate(ret, findings(), tmp_path / "out")
+    monkeypatch.undo()
+    wb = openpyxl.load_workbook(out)
+    assert "原文件无法直接编辑（KeyError）" in str(wb[A.RESULT_SHEET]["A4"].value)
+    assert wb["统计表"]["D61"].comment is not None
+    assert {k: c.value for k, c in read(out).cells.items()} == {k: c.value for k, c in ret.cells.items()}

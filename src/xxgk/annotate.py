@@ -13,7 +13,7 @@ moved into place.
   the copy shows the same numbers without recalculation and reads back to the
   same `Return`.  (Images and charts are not carried over by openpyxl; returns
   have none.)
-* **.xls / .ods** (and .xlsb) cannot be edited by openpyxl.  For them the copy is
+* **.xls / .ods** (and .xlsb, or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  For them the copy is
   a new .xlsx holding every sheet's cell contents as read (formula results as
   values, hidden sheets kept hidden, ``_xxgk`` included), marked the same way,
   and the 校验结果 sheet says so.  Formatting, formulas and protection of such a
@@ -83,17 +83,27 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = target_path(ret, out_dir)
-    if target.resolve() == src.resolve():
-        raise AnnotateError(f"{src}: 标注副本不能覆盖原文件 (would overwrite the input)")
+    plain = target.with_suffix(".xlsx")  # what a content copy of an .xlsm becomes
+    for path in {target, plain}:
+        if path.resolve() == src.resolve():
+            raise AnnotateError(f"{src}: 标注副本不能覆盖原文件 (would overwrite the input)")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target}: 文件已存在 (file exists)")
     tmp = out_dir / f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp"
     try:
-        editable = kind == "xlsx" and not _is_xlsb(data)
-        if editable:
-            _annotate_xlsx(data, ret, findings, tmp, keep_vba=target.suffix == ".xlsm")
+        note = ""
+        if kind == "xlsx" and not _is_xlsb(data):
+            try:
+                _annotate_xlsx(data, ret, findings, tmp, keep_vba=target.suffix == ".xlsm")
+            except Exception as exc:  # noqa: BLE001 - openpyxl cannot edit every workbook
+                note = f"原文件无法直接编辑（{type(exc).__name__}）"
         else:
-            _annotate_copy(data, ret, findings, tmp, src.suffix.lower() or kind)
+            note = f"原文件为{src.suffix.lower() or kind}格式，无法在原格式上直接标注"
+        if note:
+            _annotate_copy(data, ret, findings, tmp, note)
+            if plain != target and plain.exists() and not overwrite:
+                raise FileExistsError(f"{plain}: 文件已存在 (file exists)")
+            target = plain
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -236,7 +246,7 @@ def _escape(text: str) -> str:
 # ---------------------------------------------------------------- xls / ods: a content copy
 
 
-def _annotate_copy(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, ext: str) -> None:
+def _annotate_copy(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, why: str) -> None:
     book = open_book(data)
     wb = Workbook()
     default = wb.active
@@ -268,7 +278,7 @@ def _annotate_copy(data: bytes, ret: Return, findings: Sequence[Finding], out: P
         wb.remove(default)
     _mark(wb, findings)
     note = (
-        f"原文件为{ext}格式，无法在原格式上直接标注；本文件是按原表内容生成的.xlsx副本"
+        f"{why}；本文件是按原表内容生成的.xlsx副本"
         "（保留全部单元格内容，公式以计算结果显示，未保留原格式、公式和保护）。请在原文件中改正后重新报送。"
     )
     _results_sheet(wb, ret, findings, note=note)
