@@ -147,6 +147,25 @@ def test_metadata_lost_identified_by_labels(tmp_path: Path, form_id: str) -> Non
             assert got[cell.key] == values[cell.key], cell.key
 
 
+def test_stacked_tables_without_blank_rows(tmp_path: Path) -> None:
+    """Table 二 of gk2021 typed as four blocks with no gap between them: each block ends
+    where the next one's caption begins, not in an 'extra row'."""
+    form = builtin("gk2021")
+    values = sample_values(form)
+    path = filled_return(tmp_path / "r.xlsx", form, values, meta=False, year=2022)
+    wb = openpyxl.load_workbook(path)
+    sheet = layout_of(form).sheets[0]
+    ws = wb[sheet.name]
+    for tl in reversed(sheet.tables[:-1]):
+        ws.delete_rows(tl.last_row + 2)  # the blank row after each block
+    wb.save(tmp_path / "stacked.xlsx")
+    ret = read(tmp_path / "stacked.xlsx")
+    assert ret.identity.form == "gk2021"
+    got = values_of(ret)
+    assert {c.key: got[c.key] for c in form.inputs} == {c.key: values[c.key] for c in form.inputs}
+    assert ret.cells["t2_6.2.1"].cell == "C14"  # 行次 2 of （六）, two gaps fewer
+
+
 def test_plain_three_column_seed_sheet(tmp_path: Path) -> None:
     ret = read(plain_sheet(tmp_path / "seed.xlsx"))
     assert ret.identity.source == "labels"

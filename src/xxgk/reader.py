@@ -502,7 +502,7 @@ def _match_form(book: Book, form: Form, lay: Layout | None) -> _FormMatch | _Pro
         best: tuple[int, _TableMatch | _Problems] | None = None
         for name in sheets:
             grid = book.grid(name)
-            found = _match_table(grid, table, cursor.get(name, 0))
+            found = _match_table(grid, table, cursor.get(name, 0), _others(form, table))
             score = _score(found, table)
             if best is None or score > best[0]:
                 best = (score, found)
@@ -572,7 +572,23 @@ def _col_name(c: int) -> str:
     return a1(0, c)[:-1]
 
 
-def _match_table(grid: _Grid, table: Table, lo: int) -> _TableMatch | _Problems:
+_OTHERS: dict[tuple[str, str, str], frozenset[str]] = {}
+
+
+def _others(form: Form, table: Table) -> frozenset[str]:
+    """Normalised captions, stubs and labels of the form's other tables: where a table
+    stacked below this one begins."""
+    key = (form.id, form.fingerprint, table.id)
+    if key not in _OTHERS:
+        out: set[str] = set()
+        for t in form.tables:
+            if t.id != table.id:
+                out.update(norm(x) for x in (t.title, t.stub, *(r.label for r in t.rows), *(c.label for c in t.columns)))
+        _OTHERS[key] = frozenset(out - {""})
+    return _OTHERS[key]
+
+
+def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = frozenset()) -> _TableMatch | _Problems:
     """Find ``table`` in ``grid`` at or below row ``lo`` by its labels in order."""
     labels = [norm(r.label) for r in table.rows]
     codes = [norm(r.code) for r in table.rows]
@@ -651,8 +667,8 @@ def _match_table(grid: _Grid, table: Table, lo: int) -> _TableMatch | _Problems:
         values = [grid.get(r, c) for c in value_cols]
         if not texts and all(v is None for v in values):
             break
-        if any(t.startswith(_SIG_NORMS) for t in texts):
-            break
+        if any(t.startswith(_SIG_NORMS) for t in texts) or not stop.isdisjoint(grid.norm_row(r)):
+            break  # the signature block, or the next table of the form
         if texts and all(t in group_set for t in texts):
             continue
         if any(_is_number(v) for v in values):
