@@ -21,8 +21,9 @@ from xxgk.forms import Form
 from xxgk.layout import layout_of
 
 
-def valid_inputs(form: Form, seed: int) -> dict[str, Decimal]:
-    """Input figures (by cell key) that satisfy every error and warning rule of ``form``."""
+def valid_inputs(form: Form, seed: int, max_step: int = 40) -> dict[str, Decimal]:
+    """Input figures (by cell key) that satisfy every error and warning rule of ``form``;
+    ``max_step`` bounds each random step (small for the realistic sample returns)."""
     rng = random.Random(seed)
     keys = [c.key for c in form.inputs]
     kinds = {c.key: c.value for c in form.inputs}
@@ -35,7 +36,7 @@ def valid_inputs(form: Form, seed: int) -> dict[str, Decimal]:
     for _ in range(len(keys) * 6):
         picked = rng.sample(keys, 2) if rng.random() < 0.4 else [rng.choice(keys)]
         trial = dict(inputs)
-        step = Decimal(rng.randint(1, 40))
+        step = Decimal(rng.randint(1, max_step))
         for k in picked:
             if kinds[k] == "amount":
                 trial[k] += Decimal(rng.randint(1, 9_999_999)) / Decimal(1_000_000)

@@ -127,7 +127,8 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
         existing = [job.path for job in todo if job.path.exists()]
         if existing and not force:
             fail(f"{len(existing)}个文件已存在，如需覆盖请加 --force (files exist, e.g. {existing[0]})")
-        with click.progressbar(length=len(todo), label="生成模板 (writing)", file=sys.stderr) as bar:
+        with click.progressbar(length=len(todo), label="生成模板 (writing)", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
             for _ in template.write_many(form, todo, year=year, workers=jobs, overwrite=force):
                 bar.update(1)
         click.echo(f"已生成{len(todo)}个模板 (written {len(todo)} workbooks) → {out_dir}")
@@ -182,7 +183,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if not files:
             fail("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
         units = read_roster(roster) if roster is not None else None
-        with click.progressbar(length=len(files), label="校验汇总 (checking)", file=sys.stderr) as bar:
+        with click.progressbar(length=len(files), label="校验汇总 (checking)", file=sys.stderr,
+                               hidden=not sys.stderr.isatty()) as bar:
             done = [0]
 
             def progress(n: int, _total: int) -> None:
