@@ -774,8 +774,8 @@ def _match_columns(
             cols[col.id] = cands[0][0]
         elif len(named) == 1 and len(cands) > 1:
             problems.extra_cols += [_col_desc(x) for x in cands if x is not named[0]]
-        elif cands:
-            problems.extra_cols += [_col_desc(x) for x in cands]
+        elif cands:  # several value columns, none of them the form's
+            problems.missing_cols.append(f"“{col.label}”（表中的数值列为{'、'.join(_col_desc(x) for x in cands)}）")
         else:
             problems.missing_cols.append(f"“{col.label}”")
         return cols, note_col, problems
