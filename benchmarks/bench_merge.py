@@ -1,0 +1,266 @@
+"""Benchmark `xxgk merge` against the floor (unzipping) and a plain openpyxl loop.
+
+    python benchmarks/bench_merge.py            # 2,000 returns
+    python benchmarks/bench_merge.py --n 10000
+
+Generates N filled returns the way real ones arrive — our template, typed into
+(openpyxl), then opened and saved by LibreOffice in one batch conversion — and
+caches them under ``$TMPDIR/xxgk-bench/`` so reruns (and larger N) reuse them.
+Then, in one run and on a warm page cache, times:
+
+(a) the floor: reading every member of every file with `zipfile`, one process;
+(b) `merge(files, jobs=2)` (read + check + merge), in a child process whose peak
+    memory (RSS of the process and its workers, sampled) is measured;
+(c) a plain openpyxl loop: ``load_workbook(data_only=True)`` and summing the input cells.
+
+It prints both ratios against the targets (merge within 2× the floor, ≥ 25× faster
+than openpyxl, peak memory for 10,000 returns under 1 GB) and checks that merge and
+openpyxl arrived at the same totals.  A script, not a test: timings vary by machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # LibreOffice helpers and valid figures shared with the tests
+
+from lo import fill, make_profile, soffice  # noqa: E402
+from merge_books import number, valid_inputs  # noqa: E402
+from xxgk.forms import Form, builtin  # noqa: E402
+from xxgk.layout import layout_of  # noqa: E402
+from xxgk.template import write_template  # noqa: E402
+
+YEAR = 2018
+SOFFICE_BATCH = 200
+
+
+def unit(i: int) -> tuple[str, str]:
+    return f"B{i:06d}", f"基准单位{i:06d}"
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _fill_one(args: tuple[str, int, str, str]) -> None:
+    form_id, i, blank_dir, filled_dir = args
+    form = builtin(form_id)
+    code, name = unit(i)
+    blank = Path(blank_dir) / f"{code}.xlsx"
+    write_template(form, blank, year=YEAR, agency=name, code=code, overwrite=True)
+    figures = {k: number(v) for k, v in valid_inputs(form, i).items()}
+    signature = {"填报人": "张三", "联系电话": "0955-7012345", "填报日期": "2019-01-20"}
+    fill(blank, Path(filled_dir) / f"{code}.xlsx", form, figures, signature=signature)
+    blank.unlink()
+
+
+def generate(form: Form, n: int, cache: Path, jobs: int) -> list[Path]:
+    """N LibreOffice-saved returns in ``cache/lo``, generating only those not there yet."""
+    lo_dir, filled, blank = cache / "lo", cache / "filled", cache / "blank"
+    for d in (lo_dir, filled, blank):
+        d.mkdir(parents=True, exist_ok=True)
+    wanted = [lo_dir / f"{unit(i)[0]}.xlsx" for i in range(n)]
+    todo = [i for i, p in enumerate(wanted) if not p.is_file()]
+    if todo:
+        exe = soffice()
+        if exe is None:
+            sys.exit("LibreOffice (soffice) is needed to generate the returns")
+        started = time.perf_counter()
+        print(f"generating {len(todo)} returns in {cache} …", flush=True)
+        args = [(form.id, i, str(blank), str(filled)) for i in todo if not (filled / f"{unit(i)[0]}.xlsx").is_file()]
+        with ProcessPoolExecutor(jobs) as pool:
+            for _ in pool.map(_fill_one, args, chunksize=16):
+                pass
+        print(f"  filled in {time.perf_counter() - started:.0f} s; saving through LibreOffice …", flush=True)
+        exe_ = exe
+        profiles: queue.Queue[Path] = queue.Queue()
+        for slot in range(jobs):
+            profiles.put(make_profile(cache / f"profile{slot}"))
+
+        def convert(files: list[Path]) -> None:
+            # a batch conversion: one soffice run opens and saves many files (LibreOffice
+            # stops after ~245 documents in one run here, so batches of 200); concurrent
+            # runs need a user profile each
+            profile = profiles.get()
+            try:
+                subprocess.run(
+                    [exe_, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
+                     "--nolockcheck", "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(lo_dir),
+                     *map(str, files)],
+                    capture_output=True, check=False, timeout=600,
+                )
+            finally:
+                profiles.put(profile)
+
+        for attempt in range(3):
+            missing = [filled / f"{unit(i)[0]}.xlsx" for i in todo if not wanted[i].is_file()]
+            if not missing:
+                break
+            if attempt:
+                print(f"  retrying {len(missing)} conversions", flush=True)
+            batches = [missing[k : k + SOFFICE_BATCH] for k in range(0, len(missing), SOFFICE_BATCH)]
+            with ThreadPoolExecutor(jobs) as threads:
+                list(threads.map(convert, batches))
+        left = [p for p in wanted if not p.is_file()]
+        if left:
+            sys.exit(f"LibreOffice did not convert {len(left)} files, e.g. {left[0]}")
+        print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+    return wanted
+
+
+# ---------------------------------------------------------------- the three contenders
+
+
+def floor(files: list[Path]) -> float:
+    """Read (inflate) every member of every file, one process."""
+    started = time.perf_counter()
+    total = 0
+    for f in files:
+        with zipfile.ZipFile(f) as zf:
+            for name in zf.namelist():
+                total += len(zf.read(name))
+    assert total > 0
+    return time.perf_counter() - started
+
+
+CHILD = r"""
+import json, os, sys, threading, time
+from pathlib import Path
+
+def tree_rss(pid):
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                total += next(int(l.split()[1]) for l in fh if l.startswith("VmRSS:")) * 1024
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo.extend(int(c) for c in fh.read().split())
+        except (OSError, StopIteration):
+            pass
+    return total
+
+peak = [0]
+stop = threading.Event()
+def sample():
+    while not stop.is_set():
+        peak[0] = max(peak[0], tree_rss(os.getpid()))
+        stop.wait(0.02)
+
+from xxgk.merge import merge
+from xxgk.summary import write_summary
+args = json.loads(sys.argv[1])
+files = [Path(f) for f in args["files"]]
+threading.Thread(target=sample, daemon=True).start()
+t0 = time.perf_counter()
+summary = merge(files, jobs=args["jobs"])
+t1 = time.perf_counter()
+write_summary(summary, Path(args["output"]), overwrite=True)
+t2 = time.perf_counter()
+stop.set()
+peak[0] = max(peak[0], tree_rss(os.getpid()))
+import resource
+print(json.dumps({
+    "merge": t1 - t0, "write": t2 - t1, "peak": peak[0],
+    "self_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "children_maxrss": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    "accepted": len(summary.blocks), "entries": len(summary.entries),
+    "totals": {k: str(v) for k, v in summary.totals.items()},
+}))
+"""
+
+
+def merge_child(files: list[Path], jobs: int, output: Path) -> dict[str, Any]:
+    """`merge` in a fresh interpreter (times exclude its start-up and imports)."""
+    started = time.perf_counter()
+    arg = json.dumps({"files": [str(f) for f in files], "jobs": jobs, "output": str(output)})
+    done = subprocess.run([sys.executable, "-c", CHILD, arg], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"merge failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    result["wall"] = time.perf_counter() - started
+    return result
+
+
+def openpyxl_loop(form: Form, files: list[Path]) -> tuple[float, dict[str, Decimal]]:
+    """load_workbook(data_only=True) per file, sum the input cells."""
+    import openpyxl
+
+    places = layout_of(form).places
+    inputs = [(c.key, places[c.key].sheet, places[c.key].a1) for c in form.inputs]
+    sums = {k: Decimal(0) for k, _, _ in inputs}
+    started = time.perf_counter()
+    for f in files:
+        wb = openpyxl.load_workbook(f, data_only=True)
+        for key, sheet, address in inputs:
+            value = wb[sheet][address].value
+            if isinstance(value, int | float):
+                sums[key] += Decimal(str(value))
+        wb.close()
+    return time.perf_counter() - started, sums
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=2000, help="number of returns (default 2000)")
+    ap.add_argument("--form", default="gk2018", help="form id (default gk2018)")
+    ap.add_argument("--jobs", type=int, default=2, help="merge worker processes (default 2)")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "xxgk-bench",
+                    help="where generated returns are kept")
+    ap.add_argument("--openpyxl-sample", type=int, default=0,
+                    help="time openpyxl on this many files only and extrapolate (default: all)")
+    opts = ap.parse_args()
+    form = builtin(opts.form)
+    files = generate(form, opts.n, opts.cache / f"{form.id}-{YEAR}", os.cpu_count() or 1)
+    size = sum(f.stat().st_size for f in files)
+    print(f"{len(files)} returns, {size / 1e6:.1f} MB, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    floor(files)  # warm the page cache for everyone
+    t_floor = floor(files)
+    out_dir = Path(tempfile.mkdtemp(prefix="xxgk-bench-out-"))
+    try:
+        m = merge_child(files, opts.jobs, out_dir / "summary.xlsx")
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    t_merge = float(m["merge"])
+    sample = files[: opts.openpyxl_sample] if opts.openpyxl_sample else files
+    t_op, sums = openpyxl_loop(form, sample)
+    if len(sample) < len(files):
+        t_op *= len(files) / len(sample)
+    totals = m["totals"]
+    if len(sample) == len(files):
+        same = all(Decimal(totals[k]) == v for k, v in sums.items())
+        print(f"totals: merge and openpyxl agree: {same}; accepted {m['accepted']} of {m['entries']}")
+    peak = int(m["peak"])
+    n = len(files)
+    print(f"(a) floor, unzip every member : {t_floor:8.2f} s  ({t_floor / n * 1e3:.2f} ms/file)")
+    print(f"(b) merge --jobs {opts.jobs}            : {t_merge:8.2f} s  ({t_merge / n * 1e3:.2f} ms/file)"
+          f"   + write summary {m['write']:.2f} s, end to end {m['wall']:.2f} s")
+    label = "openpyxl loop" + (f" (extrapolated from {len(sample)})" if len(sample) < n else "")
+    print(f"(c) {label:28s}: {t_op:8.2f} s  ({t_op / n * 1e3:.2f} ms/file)")
+    ratio_floor, ratio_op = t_merge / t_floor, t_op / t_merge
+    print(f"merge / floor    = {ratio_floor:6.2f}   (target ≤ 2)    {'OK' if ratio_floor <= 2 else 'MISSED'}")
+    print(f"openpyxl / merge = {ratio_op:6.1f}   (target ≥ 25)   {'OK' if ratio_op >= 25 else 'MISSED'}")
+    budget = 1e9 * n / 10_000
+    print(f"merge peak memory (RSS, process + workers, sampled) = {peak / 1e6:.0f} MB"
+          f"   [ru_maxrss self {m['self_maxrss'] / 1e6:.0f} MB, "
+          f"largest worker {m['children_maxrss'] / 1e6:.0f} MB]"
+          f"   (target < 1 GB for 10,000: {'OK' if peak < 1e9 else 'MISSED'}"
+          f"{'' if n >= 10_000 else f'; pro rata for {n}: {budget / 1e6:.0f} MB'})")
+
+
+if __name__ == "__main__":
+    main()
