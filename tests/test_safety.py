@@ -104,6 +104,60 @@ def test_lying_part_size(tmp_path: Path, good: bytes) -> None:
     refused(tmp_path, bytes(data), "file.unreadable")
 
 
+def _central(data: bytes, name: str) -> int:
+    """Offset of the central directory record of part ``name``."""
+    at = 0
+    while True:
+        at = data.index(b"PK\x01\x02", at)
+        n = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + n] == name.encode():
+            return at
+        at += 4
+
+
+def test_part_with_a_wrong_checksum(tmp_path: Path, good: bytes) -> None:
+    """A sheet whose content does not match its CRC (parts are inflated from the bytes)."""
+    data = bytearray(good)
+    at = _central(good, "xl/worksheets/sheet1.xml")
+    crc = struct.unpack_from("<I", data, at + 16)[0]
+    struct.pack_into("<I", data, at + 16, crc ^ 1)
+    err = refused(tmp_path, bytes(data), "file.unreadable")
+    assert "sheet1.xml" in err.detail
+
+
+def test_local_header_naming_another_part(tmp_path: Path, good: bytes) -> None:
+    data = bytearray(good)
+    at = _central(good, "xl/workbook.xml")
+    local = struct.unpack_from("<I", data, at + 42)[0]
+    assert data[local + 30 : local + 30 + 15] == b"xl/workbook.xml"
+    data[local + 30 : local + 30 + 15] = b"xl/workbook.xmx"
+    refused(tmp_path, bytes(data), "file.unreadable")
+
+
+def test_part_flagged_encrypted(tmp_path: Path, good: bytes) -> None:
+    data = bytearray(good)
+    at = _central(good, "xl/workbook.xml")
+    flags = struct.unpack_from("<H", data, at + 8)[0]
+    struct.pack_into("<H", data, at + 8, flags | 1)
+    refused(tmp_path, bytes(data), "file.encrypted")
+
+
+def test_stored_parts_are_read(tmp_path: Path, good: bytes) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+    path = tmp_path / "stored.xlsx"
+    path.write_bytes(out.getvalue())
+    assert read(path).cells == read_good(tmp_path, good).cells
+
+
+def read_good(tmp_path: Path, good: bytes):  # type: ignore[no-untyped-def]
+    path = tmp_path / "good.xlsx"
+    path.write_bytes(good)
+    return read(path)
+
+
 # ---------------------------------------------------------------- encrypted
 
 

@@ -21,6 +21,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,13 +188,8 @@ def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
 
 
 def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    try:
-        with zf.open(info) as fh:
-            return fh.read(cap)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
-        raise ReadError("file.unreadable", f"部件{info.filename}已损坏（{type(exc).__name__}）") from None
-    except RuntimeError:  # zipfile: an encrypted member
-        raise ReadError("file.encrypted", f"部件{info.filename}已加密") from None
+    """Up to ``cap`` bytes of a part, inflated."""
+    return _Inflater(zf, info).read(cap)
 
 
 def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -202,20 +198,64 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     A DTD can only come before the root element, so reading up to the first start
     tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.
     """
-    try:
-        with zf.open(info) as fh:
-            buf = fh.read(1024)
-            while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
-                more = fh.read(4096)
-                if not more:
-                    return
-                buf += more
-    except ReadError:
-        raise
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError) as exc:
-        raise ReadError("file.unreadable", f"部件{info.filename}已损坏（{type(exc).__name__}）") from None
-    except RuntimeError:
-        raise ReadError("file.encrypted", f"部件{info.filename}已加密") from None
+    part = _Inflater(zf, info)
+    buf = part.read(1024)
+    while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
+        more = part.read(4096)
+        if not more:
+            return
+        buf += more
+
+
+class _Inflater:
+    """A part inflated straight from the archive's bytes: what `ZipFile.open` does, without
+    its file object per part (this runs for every part of every return, so it must be cheap),
+    with the same refusals — encrypted, truncated, corrupt, a CRC that does not match."""
+
+    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        self.info, self.name, self.done = info, info.filename, 0
+        if info.flag_bits & 0x1:
+            raise ReadError("file.encrypted", f"部件{self.name}已加密")
+        fp = zf.fp
+        data = fp.getbuffer() if isinstance(fp, io.BytesIO) else None
+        if data is None:  # pragma: no cover - _check_zip always opens the bytes in memory
+            raise ReadError("file.unreadable", f"部件{self.name}无法读取")
+        with data:
+            off = info.header_offset
+            header = bytes(data[off : off + 30])
+            if len(header) < 30 or header[:4] != b"PK\x03\x04":
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（局部文件头无效）")
+            name_len, extra_len = struct.unpack_from("<HH", header, 26)
+            local = bytes(data[off + 30 : off + 30 + name_len])
+            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+            if local.decode(encoding, "replace") != info.orig_filename:
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件头名称不符）")
+            start = off + 30 + name_len + extra_len
+            end = start + info.compress_size
+            if end > len(data):
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件不完整）")
+            self.raw = bytes(data[start:end])
+        self.z = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        self.crc = 0
+
+    def read(self, n: int) -> bytes:
+        """The next ``n`` (or fewer, at the end) bytes of the part."""
+        if self.z is None:
+            out = self.raw[self.done : self.done + n]
+        else:
+            try:
+                out = self.z.decompress(self.raw, n)
+            except zlib.error:
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（压缩数据无效）") from None
+            self.raw = self.z.unconsumed_tail
+        self.done += len(out)
+        self.crc = zlib.crc32(out, self.crc)
+        if len(out) < n:  # the end: the whole part was read, so it must be whole and intact
+            if self.done != self.info.file_size or (self.z is not None and not self.z.eof):
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（EOFError）")
+            if self.crc != self.info.CRC:
+                raise ReadError("file.unreadable", f"部件{self.name}已损坏（BadZipFile）")
+        return out
 
 
 def _prolog_verdict(name: str, buf: bytes, *, complete: bool) -> bool:
