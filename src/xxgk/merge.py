@@ -352,7 +352,8 @@ def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> 
         if not Path(p).exists():
             raise MergeError(f"找不到文件或目录：{p}")
     skip = {Path(p).resolve() for p in exclude}
-    return [p for p in collect_files(paths) if p.resolve() not in skip]
+    files = collect_files(paths)
+    return [p for p in files if p.resolve() not in skip] if skip else files
 
 
 def merge(
