@@ -257,3 +257,27 @@ def test_a_unit_directly_and_in_a_summary_is_refused(tmp_path: Path) -> None:
     assert got["甲区"].status == "conflict" and got[name].status == "conflict"
     assert f"{code}.xlsx" in got[name].detail and "甲区.xlsx" in got[name].detail
     assert city.totals == merge([returns / "丙区"], jobs=1).totals
+
+
+def test_off_roster_conflict_is_just_unexpected(tmp_path: Path) -> None:
+    district(tmp_path, FORM, UNITS[:1])
+    write_return(tmp_path / "x1.xlsx", FORM, valid_inputs(FORM, 1), code="99", name="外单位")
+    write_return(tmp_path / "x2.xlsx", FORM, valid_inputs(FORM, 2), code="99", name="外单位")
+    summary = merge([tmp_path], roster=roster(UNITS[:1]), jobs=1)
+    assert [(u.name, u.status, len(u.files)) for u in summary.register] == [
+        (UNITS[0][1], "valid", 1), ("外单位", "unexpected", 2)]
+    assert summary.complete
+
+
+def test_a_failed_direct_file_of_a_unit_inside_a_summary(tmp_path: Path) -> None:
+    """Counted once, inside the summary; its own failed file is listed, not a conflict."""
+    summaries, returns = districts(tmp_path)
+    code, name = DISTRICTS["甲区"][0]
+    bad = dict(valid_inputs(FORM, 5))
+    bad["15"] = bad["14"] + 1
+    write_return(tmp_path / "direct" / "bad.xlsx", FORM, bad, code=code, name=name)
+    everyone = [Unit(c, n) for units in DISTRICTS.values() for c, n in units]
+    city = merge([*summaries.values(), tmp_path / "direct"], roster=everyone, region="市", jobs=1)
+    lines = [(u.status, [Path(f).name for f in u.files]) for u in city.register if u.name == name]
+    assert lines == [("valid", ["甲区.xlsx"]), ("duplicate", ["bad.xlsx"])]
+    assert city.complete and city.totals == merge([returns], jobs=1).totals

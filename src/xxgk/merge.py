@@ -485,6 +485,14 @@ class _Merger:
             return [self.key(c.strip(), n.strip()) for c, n in e.units]
         return [self.key(e.code, e.name)]
 
+    def off_roster(self, key: Any, entries: list[Entry]) -> bool:
+        """Not on the roster, and (for summaries) holding no unit of the roster either."""
+        if self.roster is None or isinstance(key, int):
+            return False
+        return not any(
+            e.kind == SUMMARY and any(isinstance(u, int) for u in self.covers(e)) for e in entries
+        )
+
     def naming(self, key: Any, entries: list[Entry]) -> tuple[str, str]:
         if isinstance(key, int) and self.roster is not None:
             return self.roster[key].code, self.roster[key].name
@@ -501,8 +509,11 @@ class _Merger:
             pick, others, conflict = self._choose(group)
             if conflict:
                 names = "、".join(Path(e.file).name for e in group)
-                lines[key] = UnitStatus(code, name, "conflict", list(group),
-                                        f"同一单位报送了{len(group)}份数据不同的文件（{names}），均未计入汇总，请确认以哪一份为准")
+                detail = f"同一单位报送了{len(group)}份数据不同的文件（{names}），均未计入汇总，请确认以哪一份为准"
+                if self.off_roster(key, group):
+                    lines[key] = UnitStatus(code, name, "unexpected", list(group), f"不在报送单位名单中；{detail}")
+                else:
+                    lines[key] = UnitStatus(code, name, "conflict", list(group), detail)
                 continue
             assert pick is not None
             chosen[key] = pick
@@ -542,6 +553,13 @@ class _Merger:
             code, name = self.naming(key, group)
             if key in lines:
                 line = lines[key]
+            elif key in chosen and key in in_summary and not chosen[key].valid:
+                # counted inside a summary; its own file failed and is not counted: no double count
+                line = UnitStatus(code, name, "valid", [in_summary[key]], f"已计入{in_summary[key].label}汇总表")
+                e = chosen[key]
+                extra.setdefault(key, []).insert(0, UnitStatus(
+                    code, name, "duplicate", [e],
+                    f"该单位已计入{in_summary[key].label}汇总表；本文件未通过校验，未计入"))
             elif key in chosen:
                 e = chosen[key]
                 line = self._line(key, code, name, e, refused, in_summary)
@@ -565,10 +583,8 @@ class _Merger:
         self, key: Any, code: str, name: str, e: Entry, refused: Mapping[Any, str],
         in_summary: Mapping[Any, Entry],
     ) -> UnitStatus:
-        if self.roster is not None and not isinstance(key, int):
-            reaches = e.kind == SUMMARY and any(isinstance(u, int) for u in self.covers(e))
-            if not reaches:
-                return UnitStatus(code, name, "unexpected", [e], "不在报送单位名单中，未计入汇总")
+        if self.off_roster(key, [e]):
+            return UnitStatus(code, name, "unexpected", [e], "不在报送单位名单中，未计入汇总")
         if key in refused:
             return UnitStatus(code, name, "conflict", [e], refused[key])
         if not e.valid:
