@@ -262,6 +262,18 @@ def _detail_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary,
     ws.freeze_panes(DETAIL_FIRST_ROW, DETAIL_FIRST_COL)
     last_col = DETAIL_FIRST_COL + len(detail.cells) - 1
     ws.autofilter(DETAIL_HEADER_ROW, 0, max(detail.last, DETAIL_HEADER_ROW), last_col)
+    _print_setup(ws, header_rows=(DETAIL_HEADER_ROW, DETAIL_HEADER_ROW), fit_width=False)
+    ws.repeat_columns(0, DETAIL_FIRST_COL - 1)
+
+
+def _print_setup(ws: Worksheet, *, header_rows: tuple[int, int], fit_width: bool = True) -> None:
+    """A4 landscape, header rows on every page, page numbers."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.repeat_rows(*header_rows)
+    if fit_width:
+        ws.fit_to_pages(1, 0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 # ---------------------------------------------------------------- 报送情况, 校验问题
@@ -306,6 +318,7 @@ def _register_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summar
                 ws.write_string(r, c, value, fmt)
     ws.freeze_panes(2, 3)
     ws.autofilter(1, 0, 1 + max(1, len(summary.register)), len(REGISTER_HEADERS) - 1)
+    _print_setup(ws, header_rows=(1, 1))
 
 
 ISSUE_HEADERS = ("单位", "文件", "行次/指标", "指标", "单元格", "严重程度", "问题", "情况说明")
@@ -334,6 +347,7 @@ def _issues_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary)
             ws.write_string(r, c, value, fx.text)
     ws.freeze_panes(2, 2)
     ws.autofilter(1, 0, 1 + max(1, len(rows)), len(ISSUE_HEADERS) - 1)
+    _print_setup(ws, header_rows=(1, 1))
 
 
 # ---------------------------------------------------------------- 图表
