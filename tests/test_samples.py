@@ -1,0 +1,123 @@
+"""The shipped samples, end to end: what the README's main command shows a district office.
+
+Totals are recomputed independently of xxgk's reader: every accepted file's input cells
+are read with python-calamine at the template's positions and added up here.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from python_calamine import CalamineWorkbook
+
+from xxgk.check import check_file
+from xxgk.cli import main
+from xxgk.forms import Form, builtin
+from xxgk.layout import layout_of
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+ROSTER = SAMPLES / "roster.csv"
+PREVIOUS = SAMPLES / "previous" / "沙坡头区2024年汇总.xlsx"
+
+
+def raw_inputs(path: Path, form: Form, *, summary: bool = False) -> dict[str, Decimal]:
+    """Input cells read straight from the grid (no xxgk reader), blanks as 0."""
+    book = CalamineWorkbook.from_path(str(path))
+    grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+             for name in {p.sheet for p in layout_of(form, summary).places.values()}}
+    out = {}
+    for cell in form.inputs:
+        place = layout_of(form, summary).places[cell.key]
+        row = grids[place.sheet][place.row] if place.row < len(grids[place.sheet]) else []
+        value = row[place.col] if place.col < len(row) else ""
+        number = Decimal(str(value)) if value != "" else Decimal(0)
+        out[cell.key] = number.to_integral_value() if number == number.to_integral_value() else number
+    return out
+
+
+def merged(tmp_path: Path, year: int, *extra: str) -> tuple[int, dict, Path]:
+    out = tmp_path / f"{year}.xlsx"
+    result = CliRunner().invoke(main, ["merge", str(SAMPLES / "returns" / str(year)), "--roster", str(ROSTER),
+                                       "--region", "沙坡头区", "-o", str(out), "--format", "json", *extra])
+    return result.exit_code, json.loads(result.stdout), out
+
+
+def statuses(doc: dict) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for unit in doc["units"]:
+        out.setdefault(unit["status"], set()).add(unit["name"])
+    return out
+
+
+def test_2018_register_names_every_kind_of_problem(tmp_path: Path) -> None:
+    code, doc, out = merged(tmp_path, 2018)
+    assert code == 1 and out.is_file()  # incomplete, but the summary is written
+    found = statuses(doc)
+    assert found["missing"] == {"兴仁镇", "香山乡"}
+    assert found["invalid"] == {"沙坡头区教育局", "沙坡头区财政局", "柔远镇"}
+    assert found["duplicate"] == {"永康镇"}
+    assert found["unexpected"] == {"沙坡头区税务局"}
+    assert len(found["valid"]) == 24  # .xls, .ods and the renamed file among them
+    assert {"镇罗镇", "宣和镇", "文昌镇", "沙坡头区机关事务局"} <= found["valid"]
+
+
+def test_2018_summary_equals_the_independent_sum_of_accepted_returns(tmp_path: Path) -> None:
+    form = builtin("gk2018")
+    _, doc, out = merged(tmp_path, 2018)
+    accepted = {u["files"][0] for u in doc["units"] if u["status"] == "valid"}
+    folder = SAMPLES / "returns" / "2018"
+    expected = {c.key: Decimal(0) for c in form.inputs}
+    for name in accepted:
+        for key, value in raw_inputs(folder / Path(name).name, form).items():
+            expected[key] += value
+    assert raw_inputs(out, form, summary=True) == expected
+    assert check_file(out).values == form.compute(expected)
+
+
+def test_seed_return_passes_with_its_explanation() -> None:
+    path = next((SAMPLES / "returns" / "2018").glob("640502001_*"))
+    result = check_file(path)
+    assert result.valid
+    (warning,) = result.report.findings
+    assert warning.rule == "W_responses_need_r12" and warning.explained
+    assert result.values["58"] == 2  # 专职 1 + 兼职 1, not the published 0
+
+
+@pytest.mark.parametrize(
+    ("unit", "code", "cell", "found"),
+    [
+        ("财政局", "formula.mismatch", "D61", "0"),
+        ("柔远镇", "value.not_number", "D10", "约10"),
+        ("教育局", "rule.warning", "D6", ""),
+    ],
+)
+def test_2018_faulty_returns_say_what_to_fix(unit: str, code: str, cell: str, found: str) -> None:
+    path = next(p for p in (SAMPLES / "returns" / "2018").iterdir() if unit in p.name)
+    result = check_file(path)
+    assert not result.valid
+    (finding,) = [f for f in result.report.findings if f.blocking]
+    assert (finding.code, finding.cell) == (code, cell)
+    assert finding.found == found or not found
+
+
+def test_2025_summary_equals_the_independent_sum_and_warns_year_over_year(tmp_path: Path) -> None:
+    form = builtin("gk2021")
+    code, doc, out = merged(tmp_path, 2025, "--previous", str(PREVIOUS))
+    assert code == 0 and statuses(doc).keys() == {"valid"}
+    expected = {c.key: Decimal(0) for c in form.inputs}
+    for path in (SAMPLES / "returns" / "2025").iterdir():
+        for key, value in raw_inputs(path, form).items():
+            expected[key] += value
+    assert raw_inputs(out, form, summary=True) == expected
+    last = raw_inputs(PREVIOUS, form, summary=True)
+    # 东园镇 typed its 上年结转 (自然人) 2 higher than its 2024 结转下年度: column 1 and 总计 differ
+    assert expected["t3.2.1"] == last["t3.25.1"] + 2
+    text = CliRunner().invoke(main, ["merge", str(SAMPLES / "returns" / "2025"), "--roster", str(ROSTER),
+                                     "-o", str(tmp_path / "t.xlsx"), "--previous", str(PREVIOUS)]).stdout
+    lines = [ln for ln in text.splitlines() if "上年结转" in ln and "【提醒】" in ln]
+    assert len(lines) == 2 and "第1栏" in lines[0] and "第7栏" in lines[1]
+    assert f"第2行第1栏={expected['t3.2.1']}" in lines[0] and f"上年第25行第1栏={last['t3.25.1']}" in lines[0]
