@@ -328,7 +328,7 @@ def test_multi_column_form() -> None:
     f = result.report.findings[0]
     assert (f.indicator, f.sheet, f.cell) == ("t3.24.2", t3[0].table.sheet, layout_of(g21).places["t3.24.2"].a1)
     assert f.message.startswith("表三第2栏“商业企业”：")
-    assert "（第1行第2栏=0、第2行第2栏=0、第24行第2栏=0、第25行第2栏=1）" in f.message
+    assert "（第1行第2栏=0、第2行第2栏=0、第24行第2栏=0、第25行第2栏=1；第1行第2栏 + 第2行第2栏=0，第24行第2栏 + 第25行第2栏=1）" in f.message
     assert f.expected == "第1行第2栏 + 第2行第2栏 = 第24行第2栏 + 第25行第2栏"
 
 

@@ -201,6 +201,11 @@ def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where
     involved = list(dict.fromkeys((*check.highlight, *check.bind.values())))
     detail = "、".join(f"{cells[k].place}={_fmt(known[k])}" for k in involved)
     names = {n: cells[k].place for n, k in check.bind.items()}
+    env = {n: known[k] for n, k in check.bind.items() if k in known}
+    totals = [f"{readable(side, names)}={_fmt(value)}" for side, value in check.rule.expr.sides(env)
+              if not isinstance(side, ast.Name | ast.Constant)]
+    if totals and len(env) == len(check.bind):
+        detail += "；" + "，".join(totals)
     sheet, address = where(anchor)
     fields: dict[str, Any] = {}
     if check.rule.severity == WARNING:

@@ -54,6 +54,14 @@ class Expr:
         """Exact value of the expression; every name must be in ``values``."""
         return _eval(self.tree, values)
 
+    def sides(self, values: Mapping[str, Decimal]) -> list[tuple[ast.expr, Decimal]]:
+        """Every operand of every comparison with its value: both sides of a failed rule."""
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Compare):
+                out.extend((side, _num(side, values)) for side in (node.left, *node.comparators))
+        return out
+
     def to_excel(self, ref: Callable[[str], str]) -> str:
         """Excel formula text (without ``=``); ``ref`` maps a name to a cell reference."""
         return _excel(self.tree, ref, top=True)
