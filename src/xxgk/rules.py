@@ -56,7 +56,7 @@ class Expr:
 
     def sides(self, values: Mapping[str, Decimal]) -> list[tuple[ast.expr, Decimal]]:
         """Every operand of every comparison with its value: both sides of a failed rule."""
-        out = []
+        out: list[tuple[ast.expr, Decimal]] = []
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Compare):
                 out.extend((side, _num(side, values)) for side in (node.left, *node.comparators))
