@@ -142,7 +142,7 @@ import json, resource, sys, time
 from pathlib import Path
 from xxgk.merge import merge
 from xxgk.summary import write_summary
-args = json.loads(sys.argv[1])
+args = json.loads(sys.stdin.read())
 files = [Path(f) for f in args["files"]]
 t0 = time.perf_counter()
 summary = merge(files, jobs=args["jobs"])
@@ -165,7 +165,7 @@ def merge_child(files: list[Path], jobs: int, output: Path) -> dict[str, Any]:
     """`merge` in a fresh interpreter (times exclude its start-up and imports)."""
     started = time.perf_counter()
     arg = json.dumps({"files": [str(f) for f in files], "jobs": jobs, "output": str(output)})
-    done = subprocess.run([sys.executable, "-c", CHILD, arg], capture_output=True, text=True, check=False)
+    done = subprocess.run([sys.executable, "-c", CHILD], input=arg, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"merge failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout)
