@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import struct
-import time
 import zipfile
 from pathlib import Path
 
@@ -224,10 +223,8 @@ def test_zip_bomb_of_zeros(tmp_path: Path, good: bytes) -> None:
                 fh.write(chunk)
     data = buf.getvalue()
     assert len(data) < 1_000_000
-    start = time.perf_counter()
     err = refused(tmp_path, data, "file.too_large")
-    assert time.perf_counter() - start < 0.5
-    assert "压缩比" in err.detail
+    assert "压缩比" in err.detail  # from the central directory, before any part is inflated
 
 
 def test_declared_huge_size(tmp_path: Path, good: bytes) -> None:
@@ -295,17 +292,6 @@ def test_doctype_only_mentioned_in_a_comment_is_fine(tmp_path: Path, good: bytes
     path = tmp_path / "ok.xlsx"
     path.write_bytes(data)
     assert read(path).identity.form == "gk2018"
-
-
-# ---------------------------------------------------------------- speed
-
-
-def test_preflight_is_cheap(good: bytes) -> None:
-    assert safety.check(good).kind == "xlsx"
-    start = time.perf_counter()
-    for _ in range(50):
-        safety.check(good)
-    assert (time.perf_counter() - start) / 50 < 0.02  # measured ≈ 0.25 ms
 
 
 # ---------------------------------------------------------------- sparse sheets
@@ -402,3 +388,52 @@ def test_xls_sheets_are_measured(tmp_path: Path) -> None:
     assert cfb.stream("Workbook")[:2] == b"\x09\x08"  # a BIFF BOF record
     assert safety.check(tiny_xls.read_bytes()).kind == "xls"
     refused(tmp_path, tiny_xls.read_bytes(), "file.not_ours", "tiny.xls")
+
+
+FAR_IN_UNREAD_SHEET = """
+import sys, xlsxwriter
+from xxgk import safety
+from xxgk.reader import read
+from xxgk.returns import ReadError
+from xxgk.forms import builtin
+from xxgk.template import write_template
+path = sys.argv[1]
+write_template(builtin("gk2018"), path, year=2018, agency="甲单位", code="1")
+import openpyxl
+wb = openpyxl.load_workbook(path)
+ws = wb.create_sheet("附表")
+ws["A1"] = "x"
+ws.cell(row=1048576, column=16384, value=1)
+wb.save(path)
+ret = read(path)  # the form sheet is vetted and parsed; 附表 is never parsed, so never vetted
+print("read", ret.identity.agency_name)
+data = open(path, "rb").read()
+pre = safety.check(data, lazy=True)
+try:
+    pre.vet_sheet("附表")
+except ReadError as err:
+    print("lazy", err.code)
+try:
+    safety.check(data)
+except ReadError as err:
+    print("full", err.code)
+"""
+
+
+def test_lazy_vetting_covers_exactly_the_sheets_parsed(tmp_path: Path) -> None:
+    """`read` vets only the sheets it parses; asking for another sheet, or a full check (as
+    annotate does before openpyxl loads every sheet), still refuses the far corner."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", FAR_IN_UNREAD_SHEET, str(tmp_path / "f.xlsx")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert out.stdout.split() == ["read", "甲单位", "lazy", "file.too_large", "full", "file.too_large"]
+
+
+def test_a_sheet_whose_part_is_unknown_is_vetted_with_every_pending_part(good: bytes) -> None:
+    pre = safety.check(good, lazy=True)
+    assert pre.pending
+    pre.vet_sheet("no such sheet")
+    assert pre.pending == {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -139,10 +139,16 @@ class Check:
 
     def evaluate(self, values: Mapping[str, Any], last: Mapping[str, Any] | None = None) -> bool:
         """Verdict on this year's values by key (and last year's, mapped onto this form's keys)."""
+        if not self.previous:
+            return bool(self._verdict(values))
         env = {
             n: (last or {})[k] if n.startswith(rules.LAST) else values[k] for n, k in self.bind.items()
         }
         return bool(self.rule.expr.evaluate(env))
+
+    @cached_property
+    def _verdict(self) -> Callable[[Mapping[str, Any]], Any]:
+        return self.rule.expr.bound(self.bind)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import html
 import io
 import re
 import unicodedata
@@ -114,12 +115,13 @@ class _Grid:
         return len(self.rows)
 
     def get(self, r: int, c: int) -> Any:
-        if 0 <= r < len(self.rows):
-            row = self.rows[r]
-            if 0 <= c < len(row):
-                v = row[c]
-                return None if v == "" else v
-        return None
+        if r < 0 or c < 0:
+            return None
+        try:
+            v = self.rows[r][c]
+        except IndexError:  # beyond the used area: blank
+            return None
+        return None if v == "" else v
 
     def text(self, r: int, c: int) -> str:
         return norm(self.get(r, c))
@@ -144,16 +146,17 @@ class _Grid:
 class Book:
     """A workbook open in python-calamine, its sheets read into grids on demand."""
 
-    def __init__(self, wb: pc.CalamineWorkbook) -> None:
-        self.wb = wb
+    def __init__(self, wb: pc.CalamineWorkbook, preflight: safety.Preflight | None = None) -> None:
+        self.wb, self.preflight = wb, preflight
         self.meta = {m.name: m for m in wb.sheets_metadata}
         self.names: list[str] = list(wb.sheet_names)
         self._grids: dict[str, _Grid] = {}
 
     def grid(self, name: str) -> _Grid:
         if name not in self._grids:
+            sheet = self._sheet(name)
             try:
-                rows = self.wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                rows = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # noqa: BLE001 - any calamine failure is a bad file
                 raise ReadError("file.unreadable", f"工作表“{name}”无法读取（{_short(exc)}）") from None
             visible = self.meta[name].visible == pc.SheetVisibleEnum.Visible if name in self.meta else True
@@ -169,10 +172,20 @@ class Book:
 
     def merged(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         """Merged ranges of a sheet (0-based corners); empty where the format has none."""
+        sheet = self._sheet(name)
         try:
-            return list(self.wb.get_sheet_by_name(name).merged_cell_ranges or [])
+            return list(sheet.merged_cell_ranges or [])
         except Exception:  # noqa: BLE001 - merged ranges are cosmetic
             return []
+
+    def _sheet(self, name: str) -> pc.CalamineSheet:
+        """The sheet, parsed only once its part has been vetted (see `safety.check`)."""
+        if self.preflight is not None:
+            self.preflight.vet_sheet(name)
+        try:
+            return self.wb.get_sheet_by_name(name)
+        except Exception as exc:  # noqa: BLE001 - any calamine failure is a bad file
+            raise ReadError("file.unreadable", f"工作表“{name}”无法读取（{_short(exc)}）") from None
 
     def close(self) -> None:
         self.wb.close()
@@ -189,8 +202,9 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
-def open_book(data: bytes) -> Book:
-    """Open workbook bytes (already vetted by `safety.check`) with python-calamine."""
+def open_book(data: bytes, preflight: safety.Preflight | None = None) -> Book:
+    """Open workbook bytes, vetted by `safety.check` (lazily: then pass its ``preflight``,
+    which vets each sheet before python-calamine parses it)."""
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
@@ -199,7 +213,7 @@ def open_book(data: bytes) -> Book:
         if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit | MemoryError):
             raise
         raise ReadError("file.unreadable", f"文件已损坏（{_short(exc)}）") from None
-    return Book(wb)
+    return Book(wb, preflight)
 
 
 # ---------------------------------------------------------------- entry points
@@ -233,8 +247,7 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
 
 def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path | None = None) -> Return:
     """`read` for bytes already in memory."""
-    safety.check(data)
-    book = open_book(data)
+    book = open_book(data, safety.check(data, lazy=True))
     try:
         return _read_book(book, list(forms) if forms is not None else _builtin(), data, path)
     finally:
@@ -311,9 +324,25 @@ _a1 = lru_cache(maxsize=65536)(a1)
 # ---------------------------------------------------------------- metadata
 
 
+_PROPERTY = re.compile(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
+
+
+def _properties(book: Book) -> dict[str, Any]:
+    """The template's identity as xlsx custom document properties (docProps/custom.xml):
+    read from the archive already open for vetting, it spares parsing the metadata sheet."""
+    zf = book.preflight.zf if book.preflight is not None else None
+    if zf is None or "docProps/custom.xml" not in zf.NameToInfo:
+        return {}
+    text = zf.read("docProps/custom.xml").decode("utf-8", "replace")
+    return {html.unescape(k): html.unescape(v) for k, _, v in _PROPERTY.findall(text)}
+
+
 def _metadata(book: Book) -> dict[str, Any] | None:
     if ids.META_SHEET not in book.names:
         return None
+    props = _properties(book)
+    if props.get(ids.FORM) and props.get(ids.KIND) == "return":  # a summary's unit list is on the sheet
+        return props
     grid = book.grid(ids.META_SHEET)
     out: dict[str, Any] = {}
     for r in range(grid.height):

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 __all__ = ["Expr", "RuleSyntaxError", "parse"]
 
@@ -52,14 +54,23 @@ class Expr:
 
     def evaluate(self, values: Mapping[str, Decimal]) -> Value:
         """Exact value of the expression; every name must be in ``values``."""
-        return _eval(self.tree, values)
+        return self._plain(values)  # type: ignore[no-any-return]
+
+    @cached_property
+    def _plain(self) -> Callable[[Mapping[str, Decimal]], Any]:
+        return _compile(self.tree, {})
+
+    def bound(self, keys: Mapping[str, str]) -> Callable[[Mapping[str, Decimal]], Value]:
+        """The expression compiled once into closures over values looked up by ``keys[name]``
+        (names not in ``keys`` by themselves): thousands of returns, no tree walk per return."""
+        return _compile(self.tree, keys)
 
     def sides(self, values: Mapping[str, Decimal]) -> list[tuple[ast.expr, Decimal]]:
         """Every operand of every comparison with its value: both sides of a failed rule."""
         out: list[tuple[ast.expr, Decimal]] = []
         for node in ast.walk(self.tree):
             if isinstance(node, ast.Compare):
-                out.extend((side, _num(side, values)) for side in (node.left, *node.comparators))
+                out.extend((side, _arith_fn(side, {})(values)) for side in (node.left, *node.comparators))
         return out
 
     def to_excel(self, ref: Callable[[str], str]) -> str:
@@ -138,35 +149,49 @@ def _number(node: ast.Constant) -> Decimal:
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
-def _eval(node: ast.expr, values: Mapping[str, Decimal]) -> Value:
+Fn = Callable[[Mapping[str, Decimal]], Any]
+
+
+def _compile(node: ast.expr, keys: Mapping[str, str]) -> Fn:
     if isinstance(node, ast.BoolOp):
-        results = [_eval(v, values) for v in node.values]
-        return all(results) if isinstance(node.op, ast.And) else any(results)
+        parts = [_compile(v, keys) for v in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda v: all(p(v) for p in parts)
+        return lambda v: any(p(v) for p in parts)
     if isinstance(node, ast.Compare):
-        left = _num(node.left, values)
-        for op, comp in zip(node.ops, node.comparators, strict=True):
-            right = _num(comp, values)
-            if not _CMP_PY[type(op)](left, right):
-                return False
-            left = right
-        return True
-    return _num(node, values)
+        operands = [_arith_fn(x, keys) for x in (node.left, *node.comparators)]
+        ops = [_CMP_PY[type(op)] for op in node.ops]
+        if len(ops) == 1:
+            (op,), (left, right) = ops, operands
+            return lambda v: op(left(v), right(v))
+
+        def chain(v: Mapping[str, Decimal]) -> bool:
+            values = [f(v) for f in operands]
+            return all(op(a, b) for op, a, b in zip(ops, values, values[1:], strict=False))
+
+        return chain
+    return _arith_fn(node, keys)
 
 
-def _num(node: ast.expr, values: Mapping[str, Decimal]) -> Decimal:
+def _arith_fn(node: ast.expr, keys: Mapping[str, str]) -> Fn:
     if isinstance(node, ast.Name):
-        return values[node.id]
+        key = keys.get(node.id, node.id)
+        return lambda v: v[key]
     if isinstance(node, ast.Constant):
-        return _number(node)
+        number = _number(node)
+        return lambda v: number
     if isinstance(node, ast.BinOp):
-        left, right = _num(node.left, values), _num(node.right, values)
-        return left + right if isinstance(node.op, ast.Add) else left - right
+        left, right = _arith_fn(node.left, keys), _arith_fn(node.right, keys)
+        if isinstance(node.op, ast.Add):
+            return lambda v: left(v) + right(v)
+        return lambda v: left(v) - right(v)
     if isinstance(node, ast.UnaryOp):
-        operand = _num(node.operand, values)
-        return -operand if isinstance(node.op, ast.USub) else operand
+        operand = _arith_fn(node.operand, keys)
+        return (lambda v: -operand(v)) if isinstance(node.op, ast.USub) else operand
     assert isinstance(node, ast.Call)
     prefix = LAST if isinstance(node.func, ast.Name) and node.func.id == "last" else ""
-    return sum((values[prefix + a.id] for a in node.args if isinstance(a, ast.Name)), Decimal(0))
+    names = [keys.get(prefix + a.id, prefix + a.id) for a in node.args if isinstance(a, ast.Name)]
+    return lambda v: sum((v[n] for n in names), Decimal(0))
 
 
 def _excel(node: ast.expr, ref: Callable[[str], str], top: bool = False) -> str:

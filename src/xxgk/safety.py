@@ -17,12 +17,13 @@ refused here never reaches python-calamine:
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import struct
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .returns import ReadError
@@ -41,15 +42,36 @@ ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Preflight:
-    """What the bytes turned out to be: ``xlsx`` (incl. xlsm/xlsb), ``ods`` or ``xls``."""
+    """What the bytes turned out to be: ``xlsx`` (incl. xlsm/xlsb), ``ods`` or ``xls``;
+    with ``check(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
+    zf: zipfile.ZipFile | None = None
+    pending: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # worksheet part -> info
+    _parts: dict[str, str] | None = None  # sheet name -> worksheet part
+
+    def vet_sheet(self, name: str) -> None:
+        """Vet the worksheet part of sheet ``name`` (prolog, used area) before it is parsed.
+
+        A sheet whose part cannot be found is vetted with every pending part: never parsed unseen.
+        """
+        if not self.pending or self.zf is None:
+            return
+        if self._parts is None:
+            self._parts = _sheet_parts(self.zf)
+        part = self._parts.get(name)
+        for todo in [part] if part in self.pending else list(self.pending):
+            _check_worksheet(self.zf, self.pending.pop(todo))
 
 
-def check(data: bytes) -> Preflight:
-    """Classify ``data`` and refuse anything unsafe or unreadable (raises `ReadError`)."""
+def check(data: bytes, *, lazy: bool = False) -> Preflight:
+    """Classify ``data`` and refuse anything unsafe or unreadable (raises `ReadError`).
+
+    ``lazy``: leave the worksheets of an xlsx to `Preflight.vet_sheet`, so that a batch
+    reader inflates only the sheets it parses (python-calamine parses sheets on demand).
+    """
     if not data:
         raise ReadError("file.not_spreadsheet", "空文件，0字节")
     if len(data) > MAX_FILE:
@@ -58,7 +80,7 @@ def check(data: bytes) -> Preflight:
     if head == OLE_MAGIC:
         return Preflight(_check_ole(data))
     if head[:4] in ZIP_MAGICS:
-        return Preflight(_check_zip(data))
+        return _check_zip(data, lazy)
     if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
         raise ReadError("file.unreadable", "文件不完整（只有文件头）")
     raise _not_spreadsheet(data)
@@ -120,7 +142,7 @@ def _sniff_text(chunk: bytes) -> str | None:
 # ---------------------------------------------------------------- zip (xlsx, xlsm, xlsb, ods)
 
 
-def _check_zip(data: bytes) -> str:
+def _check_zip(data: bytes, lazy: bool) -> Preflight:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
@@ -151,21 +173,58 @@ def _check_zip(data: bytes) -> str:
         raise ReadError("file.too_large", f"解压后共{total // (1024 * 1024)}MB")
     names = {i.filename for i in infos}
     kind = _zip_kind(zf, names)
+    pending: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
         name = info.filename
-        if (name == "content.xml") if kind == "ods" else (name.startswith("xl/worksheets/") and name.endswith(".xml")):
-            # the parts holding cells are read whole once: prolog and used area
+        if kind == "ods" and name == "content.xml":
+            # the part holding cells is read whole once: prolog and used area
             xml = _read_capped(zf, info, MAX_PART)
             _prolog_verdict(name, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
-            if kind == "ods":
-                _check_ods_extent(xml)
+            _check_ods_extent(xml)
+        elif kind == "xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            if lazy:
+                pending[name] = info
             else:
-                _check_sheet_extent(name, xml)
+                _check_worksheet(zf, info)
         elif name.endswith((".xml", ".rels", ".vml")):
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
-    return kind
+    return Preflight(kind, zf, pending)
+
+
+def _check_worksheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """A worksheet part is read whole once: prolog and used area."""
+    xml = _read_capped(zf, info, MAX_PART)
+    _prolog_verdict(info.filename, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
+    _check_sheet_extent(info.filename, xml)
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> worksheet part, from workbook.xml and its relationships (both vetted)."""
+    try:
+        book = _read_capped(zf, zf.getinfo("xl/workbook.xml"), MAX_PART)
+        rels = _read_capped(zf, zf.getinfo("xl/_rels/workbook.xml.rels"), MAX_PART)
+    except KeyError:
+        return {}
+    targets = {}
+    for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        targets[attrs.get(b"Id", b"")] = target
+    out = {}
+    for m in _SHEET_TAG.finditer(book):
+        attrs = dict(_ATTR.findall(m.group(1)))
+        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
+        name = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        if rid in targets:
+            out[name] = targets[rid]
+    return out
 
 
 def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
