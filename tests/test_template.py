@@ -256,7 +256,11 @@ def test_metadata_sheet_and_properties(book: openpyxl.Workbook) -> None:
 def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> None:
     texts = [c.value for c in book[GUIDE_SHEET]["A"] if c.value]
     joined = "\n".join(texts)
-    assert "第58行“（三）从事政府信息公开工作人员数”＝第59行、第60行之和" in joined
+    assert "第58行“（三）从事政府信息公开工作人员数”＝第59+60行" in joined
+    assert "第30行“（三）申请答复数”＝第31+32+33+34+41+42+43+44行" in joined
+    form = forms.builtin("gk2018")
+    for check in form.checks:  # each rule listed in the very words the in-sheet check shows
+        assert check.message in texts
     assert "次年1月31日前报送" in joined
     assert any(t.startswith("校验规则——错误") for t in texts)
     assert any(t.startswith("校验规则——提醒") for t in texts)

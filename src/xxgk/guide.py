@@ -34,20 +34,20 @@ def lines_needed(text: str, width: float) -> int:
 
 
 def formula_lines(form: Form) -> list[str]:
-    """One sentence per formula row or column: which 行次/栏次 it adds up."""
+    """One sentence per formula row or column: which 行次/栏次 it adds up (第22行“…”＝第23+24+25+26行)."""
     out = []
     for table in form.tables:
         where = _table_name(form, table)
         codes = {r.id: r.code for r in table.rows}
         for row in table.rows:
             if row.parts:
-                parts = "、".join(f"第{codes[p]}行" for p in row.parts)
-                out.append(f"{where}第{row.code}行“{row.label}”＝{parts}之和")
+                parts = "+".join(codes[p] for p in row.parts)
+                out.append(f"{where}第{row.code}行“{row.label}”＝第{parts}行")
         col_codes = {c.id: c.code for c in table.columns}
         for col in table.columns:
             if col.parts:
-                parts = "、".join(f"第{col_codes[p]}栏" for p in col.parts)
-                out.append(f"{where}第{col.code}栏“{col.label}”＝每行{parts}之和")
+                parts = "+".join(col_codes[p] for p in col.parts)
+                out.append(f"{where}第{col.code}栏“{col.label}”＝每行第{parts}栏")
     return out
 
 
@@ -105,8 +105,8 @@ def write_guide(wb: Workbook, styles: Styles, form: Form, meta: Mapping[str, str
             put("合计项必须等于各分项之和；填报值必须符合上述要求。", styles.guide_text)
         elif chosen:
             put(heading, styles.guide_heading)
-        for i, rule in enumerate(chosen, 1):
-            put(f"{i}. {rule_text(form, rule)}", styles.guide_text)
+        for rule in chosen:  # the very text the in-sheet check shows (one shared string)
+            put(rule_text(form, rule), styles.guide_text)
         row += 1
     put("报送时限", styles.guide_heading)
     put(form.deadline, styles.guide_text, gap=True)
