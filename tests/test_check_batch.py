@@ -42,10 +42,11 @@ def test_hundred_files_with_a_few_bad_ones_in_one_run(tmp_path: Path) -> None:
     (tmp_path / "r096.xlsx").write_bytes((tmp_path / "r000.xlsx").read_bytes()[:3000])  # truncated
     (tmp_path / "r097.xlsx").write_bytes(b"%PDF-1.7 a scanned return")  # not a spreadsheet
     bomb = io.BytesIO()
-    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
-        with zf.open("xl/workbook.xml", "w", force_zip64=True) as fh:
-            for _ in range(300):
-                fh.write(b"\0" * (1 << 20))
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf, zf.open(
+        "xl/workbook.xml", "w", force_zip64=True
+    ) as fh:
+        for _ in range(300):
+            fh.write(b"\0" * (1 << 20))
     (tmp_path / "r098.xlsx").write_bytes(bomb.getvalue())  # 300 MB of zeros
     write_return(tmp_path / "r099.xlsx", form, good, code="099", name="单位99")
     book = load_workbook(tmp_path / "r099.xlsx")
