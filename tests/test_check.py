@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from books import seed_values
 from xxgk import check, forms
 from xxgk.check import CheckResult, check_return, figures_return
 from xxgk.findings import Finding, make
 from xxgk.layout import layout_of
 from xxgk.returns import ReadError, Return
 
-SEED = Path(__file__).resolve().parents[1] / "samples" / "seed_2018.tsv"
 D = Decimal
 
 
@@ -26,19 +26,8 @@ def form() -> forms.Form:
     return forms.builtin("gk2018")
 
 
-def seed_published() -> dict[str, Any]:
-    """行次 → the seed's 统计数 exactly as published (ints; blank → None)."""
-    out: dict[str, Any] = {}
-    for line in SEED.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#") or line.startswith("行次"):
-            continue
-        code, _label, _unit, value = line.split("\t")
-        out[code] = int(value) if value.strip() else None
-    return out
-
-
 def seed_inputs(form: forms.Form) -> dict[str, Any]:
-    return {k: v for k, v in seed_published().items() if form.cells[k].kind == "input"}
+    return {k: v for k, v in seed_values().items() if form.cells[k].kind == "input"}
 
 
 def run(form: forms.Form, figures: dict[str, Any], **kw: Any) -> CheckResult:
@@ -120,7 +109,7 @@ def test_seed_with_row_58_zero_names_row_58(form: forms.Form) -> None:
 
 
 def test_seed_as_published(form: forms.Form) -> None:
-    result = run(form, seed_published())
+    result = run(form, seed_values())
     # The brief names header rows 1, 5, 21 and 55; the published table also has 0 in header row 13.
     assert codes(result) == [
         ("value.in_header", "1"),

@@ -10,27 +10,17 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from books import seed_values
 from xxgk import forms
 from xxgk.cli import main
 from xxgk.layout import layout_of
 from xxgk.template import write_template
 
-SEED = Path(__file__).resolve().parents[1] / "samples" / "seed_2018.tsv"
 AGENCY, CODE = "沙坡头区机关事务局", "640502"
 
 
-def seed_published() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for line in SEED.read_text(encoding="utf-8").splitlines():
-        if line.startswith(("#", "行次")):
-            continue
-        code, _label, _unit, value = line.split("\t")
-        out[code] = int(value) if value.strip() else None
-    return out
-
-
 def seed_inputs(form: forms.Form) -> dict[str, Any]:
-    return {k: v for k, v in seed_published().items() if form.cells[k].kind == "input"}
+    return {k: v for k, v in seed_values().items() if form.cells[k].kind == "input"}
 
 
 def write_return(
@@ -158,7 +148,7 @@ def test_explained_seed_passes(tmp_path: Path, gk2018: forms.Form) -> None:
 
 
 def test_seed_as_published_text_and_json(tmp_path: Path, gk2018: forms.Form) -> None:
-    path = write_return(tmp_path / "published.xlsx", gk2018, seed_published())
+    path = write_return(tmp_path / "published.xlsx", gk2018, seed_values())
     text = run(path)
     assert text.exit_code == 1
     a1 = layout_of(gk2018).places

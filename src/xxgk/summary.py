@@ -38,7 +38,7 @@ from .layout import a1, layout_of
 from .livecheck import LiveChecks
 from .merge import STATUS_LABELS, Block, Summary
 from .sheetstyle import Styles
-from .template import FormSheet, metadata, publish, temp_beside
+from .template import Fields, FormSheet, metadata, publish, temp_beside, write_identity
 from .xlref import quote
 
 __all__ = ["DETAIL_SHEET", "column_header", "write_csv", "write_summary"]
@@ -107,7 +107,7 @@ def _render(summary: Summary, target: Path) -> None:
     layout = layout_of(form, summary=True)
     meta = summary_meta(summary)
     detail = _DetailColumns(form, len(summary.blocks))
-    title = form.summary_title.format_map(_Fields(region=summary.region, year=str(summary.year)))
+    title = form.summary_title.format_map(Fields(region=summary.region, year=str(summary.year)))
     live = LiveChecks(form, layout, values=summary.totals, notes=summary.notes)
     fill = {cell.key: _total_formula(cell, detail, summary) for cell in form.inputs}
     for i, sheet in enumerate(layout.sheets):
@@ -123,24 +123,12 @@ def _render(summary: Summary, target: Path) -> None:
     _chart_sheet(wb, wb.add_worksheet(CHART_SHEET), styles, extra, summary, detail)
     _about_sheet(wb.add_worksheet(ABOUT_SHEET), styles, extra, summary, meta)
     live.write_sheet(wb, styles)
-    meta_ws = wb.add_worksheet(ids.META_SHEET)
-    for r, (key, value) in enumerate(meta.items()):
-        meta_ws.write_string(r, 0, key)
-        meta_ws.write_string(r, 1, value)
-        wb.set_custom_property(key, value[:255] or " ")
-    meta_ws.protect()
-    meta_ws.very_hidden()
-    wb.set_properties({
-        "title": title[:255], "subject": form.name, "author": "xxgk", "company": summary.region[:255],
-        "keywords": f"{form.id},{summary.year},summary"[:255],
+    write_identity(wb, meta, {
+        "title": title, "subject": form.name, "company": summary.region,
+        "keywords": f"{form.id},{summary.year},summary",
         "comments": "由xxgk汇总生成。汇总表的数字由分单位明细自动求和。",
     })
     wb.close()
-
-
-class _Fields(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 class _Formats:

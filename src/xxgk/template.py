@@ -177,27 +177,33 @@ def _render(form: Form, target: Path, meta: dict[str, str]) -> None:
     styles = Styles(wb)
     layout = layout_of(form)
     live = LiveChecks(form, layout)
-    title = form.title.format_map(_Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
+    title = form.title.format_map(Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
     for i, sheet in enumerate(layout.sheets):
         FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta).write(i == 0)
     write_guide(wb, styles, form, meta)
     live.write_sheet(wb, styles)
-    meta_ws = wb.add_worksheet(ids.META_SHEET)
-    for r, (key, value) in enumerate(meta.items()):
-        meta_ws.write_string(r, 0, key)
-        meta_ws.write_string(r, 1, value)
-        wb.set_custom_property(key, value[:255])
-    meta_ws.protect()
-    meta_ws.very_hidden()
-    wb.set_properties({
-        "title": title[:255], "subject": form.name, "author": "xxgk", "company": meta[ids.AGENCY_NAME][:255],
-        "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}"[:255],
+    write_identity(wb, meta, {
+        "title": title, "subject": form.name, "company": meta[ids.AGENCY_NAME],
+        "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}",
         "comments": "由xxgk生成。请只填写浅黄色单元格，不要增删行列或修改隐藏工作表。",
     })
     wb.close()
 
 
-class _Fields(dict[str, str]):
+def write_identity(wb: xlsxwriter.Workbook, meta: Mapping[str, str], properties: Mapping[str, str]) -> None:
+    """Identity for read-back, twice: a very hidden key/value sheet and custom document
+    properties (the reader takes the properties, sparing a sheet parse); plus the standard ones."""
+    meta_ws = wb.add_worksheet(ids.META_SHEET)
+    for r, (key, value) in enumerate(meta.items()):
+        meta_ws.write_string(r, 0, key)
+        meta_ws.write_string(r, 1, value)
+        wb.set_custom_property(key, value[:255] or " ")
+    meta_ws.protect()
+    meta_ws.very_hidden()
+    wb.set_properties({"author": "xxgk", **{k: v[:255] for k, v in properties.items()}})
+
+
+class Fields(dict[str, str]):
     """format_map fields: unknown placeholders in a custom title stay as written."""
 
     def __missing__(self, key: str) -> str:
