@@ -28,6 +28,16 @@ def forms_cmd() -> None:
         click.echo(f"{form.id}\t{span}\tv{form.version}\t{form.name}")
 
 
+def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
+    """The built-in forms plus custom definitions given with --form (None: built-ins only)."""
+    if not paths:
+        return None
+    try:
+        return [*forms.builtin_forms(), *(forms.load(p) for p in paths)]
+    except forms.FormError as exc:
+        raise click.BadParameter(str(exc), param_hint="--form") from None
+
+
 @main.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
@@ -36,7 +46,10 @@ def forms_cmd() -> None:
               help="Write a copy of each return with findings, problem cells highlighted, into DIR.")
 @click.option("--previous", "previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Last year's return or summary of the same unit: adds the year-over-year checks.")
-def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None) -> None:
+@click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
+def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None,
+              form_paths: tuple[Path, ...]) -> None:
     """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods).
 
     Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
@@ -46,16 +59,17 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
     from . import check, render
     from .findings import batch_json
 
+    known = _known_forms(form_paths)
     files = check.collect_files(paths)
     if not files:
         raise click.UsageError("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
     last = None
     if previous is not None:
-        last = check.check_file(previous)
+        last = check.check_file(previous, known)
         if last.ret is None or last.unknown:
             problems = "；".join(f.message for f in last.report.findings if f.severity == "error")
             raise click.BadParameter(f"上年数据无法使用：{problems}", param_hint="--previous")
-    results = check.check_files(files)
+    results = check.check_files(files, known)
     for result in results:
         if last is not None and result.ret is not None and not check.compare_with(result, last):
             click.echo(f"上年数据与{result.path.name}不是同一单位，未作上年比对。", err=True)
@@ -157,9 +171,11 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every value of every accepted return as a long CSV (UTF-8 with BOM).")
 @click.option("--force", is_flag=True, help="Overwrite an existing summary / CSV.")
+@click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
 def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region: str, fmt: str,
               jobs: int | None, prefer: str, previous: Path | None, csv_path: Path | None,
-              force: bool) -> None:
+              force: bool, form_paths: tuple[Path, ...]) -> None:
     """Check every return and merge the accepted ones into a summary workbook.
 
     Exit code 0 if every roster unit reported and passed; 1 if any is missing, failed,
@@ -175,6 +191,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         click.echo(f"错误 (error): {message}", err=True)
         sys.exit(2)
 
+    known = _known_forms(form_paths)
     for target in (output, csv_path):
         if target is not None and target.exists() and not force:
             fail(f"{target} 已存在，如需覆盖请加 --force (file exists; use --force)")
@@ -192,7 +209,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
                 done[0] = n
 
             result = merge.merge(files, roster=units, region=region.strip(), prefer=prefer, jobs=jobs,
-                                 previous=previous, progress=progress)
+                                 previous=previous, progress=progress, forms=known)
         summary.write_summary(result, output, overwrite=force)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
