@@ -25,9 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import os
 import re
-import uuid
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -44,6 +42,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
+from .files import publish, temp_beside
 from .findings import ERROR, Finding
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
@@ -89,7 +88,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
             raise AnnotateError(f"{src}: 标注副本不能覆盖原文件 (would overwrite the input)")
     if target.exists() and not overwrite:
         raise FileExistsError(f"{target}: 文件已存在 (file exists)")
-    tmp = out_dir / f".{target.stem}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp = temp_beside(target)
     try:
         note = ""
         if kind == "xlsx" and not _is_xlsb(data):
@@ -104,7 +103,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
             if plain != target and plain.exists() and not overwrite:
                 raise FileExistsError(f"{plain}: 文件已存在 (file exists)")
             target = plain
-        os.replace(tmp, target)
+        publish(tmp, target, overwrite=overwrite)
     finally:
         if tmp.exists():
             tmp.unlink()

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Mapping
-from contextlib import suppress
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,13 +31,14 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
+from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form, Table
 from .layout import a1, layout_of
 from .livecheck import LiveChecks
 from .merge import STATUS_LABELS, Block, Summary
 from .sheetstyle import Styles
-from .template import Fields, FormSheet, metadata, publish, temp_beside, write_identity
+from .template import Fields, FormSheet, metadata, write_identity
 from .xlref import quote
 
 __all__ = ["DETAIL_SHEET", "column_header", "write_csv", "write_summary"]
@@ -66,18 +66,7 @@ SEVERITY_NAME = {ERROR: "错误", "warning": "提醒"}
 
 def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False) -> Path:
     """Write the summary workbook atomically; raises FileExistsError unless ``overwrite``."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_beside(path)
-    try:
-        _render(summary, tmp)
-        publish(tmp, path, overwrite=overwrite)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+    return write_atomically(path, lambda tmp: _render(summary, tmp), overwrite=overwrite)
 
 
 def incomplete_text(summary: Summary) -> str:
@@ -473,20 +462,14 @@ CSV_HEADERS = ("年度", "表式", "单位代码", "单位名称", "表", "行�
 
 def write_csv(summary: Summary, path: Path | str, *, overwrite: bool = True) -> Path:
     """Every value of every accepted return, one line each, UTF-8 with BOM (opens in Excel)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)")
-    tmp = temp_beside(path)
-    try:
+
+    def render(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(CSV_HEADERS)
             out.writerows(csv_rows(summary))
-        publish(tmp, path, overwrite=overwrite)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
+
+    return write_atomically(path, render, overwrite=overwrite)
 
 
 def csv_rows(summary: Summary) -> list[tuple[str, ...]]:

@@ -12,7 +12,6 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -24,6 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
 from . import identity as ids
+from .files import write_atomically
 from .forms import Cell, Form
 from .guide import display_width, lines_needed, write_guide
 from .layout import INFO_ROW, SIGNATURE, TITLE_ROW, Layout, SheetLayout, TableLayout, layout_of
@@ -77,43 +77,8 @@ def metadata(form: Form, *, year: int, agency: str, code: str = "",
 def write_template(form: Form, path: Path | str, *, year: int, agency: str, code: str = "",
                    template_id: str | None = None, overwrite: bool = False) -> Path:
     """Write the template for one agency; raises FileExistsError unless ``overwrite``."""
-    path = Path(path)
     meta = metadata(form, year=year, agency=agency, code=code, template_id=template_id)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)")
-    tmp = temp_beside(path)
-    try:
-        _render(form, tmp, meta)
-        publish(tmp, path, overwrite=overwrite)
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-    return path
-
-
-def temp_beside(path: Path) -> Path:
-    """A fresh file next to ``path`` (same file system, so the final rename is atomic)."""
-    for _ in range(100):
-        tmp = path.with_name(f".~{uuid.uuid4().hex[:12]}.tmp")
-        with suppress(FileExistsError):
-            os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-            return tmp
-    raise FileExistsError(f"{path.parent}: cannot create a temporary file")
-
-
-def publish(tmp: Path, path: Path, *, overwrite: bool) -> None:
-    """Give ``tmp`` the name ``path`` atomically; unless ``overwrite``, only if the name is free."""
-    if overwrite:
-        os.replace(tmp, path)
-        return
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)") from None
-    except OSError:  # no hard links on this file system: best effort
-        if path.exists():
-            raise FileExistsError(f"{path}: 文件已存在 (file exists)") from None
-        os.replace(tmp, path)
+    return write_atomically(path, lambda tmp: _render(form, tmp, meta), overwrite=overwrite)
 
 
 @dataclass(frozen=True)
