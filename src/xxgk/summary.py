@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -347,7 +348,6 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, styles: Styles, fx: _Formats, summ
     form = summary.form
     places = layout_of(form, summary=True).places
     first, total = chart_cells(form)
-    name = quote(CHART_SHEET)
     ws.set_column(0, 0, 32)
     ws.set_column(1, 1, 14)
     top = 0
@@ -359,20 +359,9 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, styles: Styles, fx: _Formats, summ
         rows: list[ChartRow] = [(b.name, None, _number(b.values.get(first.key, 0))) for b in ranked]
         height = _chart_table(ws, fx, top, heading, "单位", rows)
         if rows:
-            chart = wb.add_chart({"type": "bar"})
-            chart.add_series({
-                "name": label,
-                "categories": f"={name}!$A${top + 3}:$A${top + 2 + len(rows)}",
-                "values": f"={name}!$B${top + 3}:$B${top + 2 + len(rows)}",
-                "data_labels": {"value": True},
-                "fill": {"color": "#4472C4"},
-            })
-            chart.set_title({"name": heading, "name_font": {"size": 12}})
-            chart.set_legend({"none": True})
-            chart.set_y_axis({"reverse": True})
             chart_rows = max(16, len(rows) + 4)
-            chart.set_size({"width": 680, "height": 20 * chart_rows})
-            ws.insert_chart(top, 3, chart)
+            chart = _chart(wb, ws, top, len(rows), "bar", label, heading, "#4472C4", 20 * chart_rows)
+            chart.set_y_axis({"reverse": True})
             height = max(height, chart_rows + 1)
         top += height + 2
     if total is not None:
@@ -384,21 +373,30 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, styles: Styles, fx: _Formats, summ
             parts.append((short_label(form.cells[key].label), f"={quote(place.sheet)}!{place.a1}",
                          _number(summary.totals[key])))
         _chart_table(ws, fx, top, heading, "项目", parts)
-        chart = wb.add_chart({"type": "column"})
-        chart.add_series({
-            "name": label,
-            "categories": f"={name}!$A${top + 3}:$A${top + 2 + len(parts)}",
-            "values": f"={name}!$B${top + 3}:$B${top + 2 + len(parts)}",
-            "data_labels": {"value": True},
-            "fill": {"color": "#ED7D31"},
-        })
-        chart.set_title({"name": heading, "name_font": {"size": 12}})
-        chart.set_legend({"none": True})
-        chart.set_size({"width": 680, "height": 320})
-        ws.insert_chart(top, 3, chart)
+        _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", 320)
     ws.set_landscape()
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
+
+
+def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str, heading: str,
+           color: str, height: int) -> Chart:
+    """A one-series chart of the ``n``-row table at ``top`` (labels in A, values in B), beside it."""
+    name = quote(CHART_SHEET)
+    chart = wb.add_chart({"type": kind})
+    assert chart is not None
+    chart.add_series({
+        "name": label,
+        "categories": f"={name}!$A${top + 3}:$A${top + 2 + n}",
+        "values": f"={name}!$B${top + 3}:$B${top + 2 + n}",
+        "data_labels": {"value": True},
+        "fill": {"color": color},
+    })
+    chart.set_title({"name": heading, "name_font": {"size": 12}})
+    chart.set_legend({"none": True})
+    chart.set_size({"width": 680, "height": height})
+    ws.insert_chart(top, 3, chart)
+    return chart
 
 
 def _chart_table(ws: Worksheet, fx: _Formats, top: int, heading: str, what: str,
