@@ -185,6 +185,11 @@ class Form:
         return {c.key: c for c in _build_cells(self.tables)}
 
     @cached_property
+    def table_cells(self) -> dict[str, tuple[Cell, ...]]:
+        """The cells of each table, by table id, in row/column order."""
+        return {t.id: tuple(c for c in self.cells.values() if c.table is t) for t in self.tables}
+
+    @cached_property
     def inputs(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.kind == "input")
 

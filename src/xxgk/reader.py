@@ -294,10 +294,12 @@ def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) ->
     findings.extend(match.findings)
     cells: dict[str, RawCell] = {}
     notes: dict[str, str] = {}
-    for cell in form.cells.values():
-        tm = match.tables[cell.table.id]
-        r, c = tm.rows[cell.row.id], tm.cols[cell.column.id]
-        cells[cell.key] = RawCell(cell.key, tm.sheet, _a1(r, c), book.grid(tm.sheet).get(r, c))
+    for table in form.tables:
+        tm = match.tables[table.id]
+        get, sheet, rows, cols = book.grid(tm.sheet).get, tm.sheet, tm.rows, tm.cols
+        for cell in form.table_cells[table.id]:
+            r, c = rows[cell.row.id], cols[cell.column.id]
+            cells[cell.key] = RawCell(cell.key, sheet, _a1(r, c), get(r, c))
     for table in form.tables:
         tm = match.tables[table.id]
         grid = book.grid(tm.sheet)

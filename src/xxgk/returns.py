@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .findings import Finding
 from .forms import Cell, Form
@@ -22,9 +22,10 @@ class ReadError(Exception):
         self.code, self.detail, self.fields = code, detail, fields
 
 
-@dataclass(frozen=True)
-class RawCell:
-    """What one form cell held: the value as the spreadsheet library returned it."""
+class RawCell(NamedTuple):
+    """What one form cell held: the value as the spreadsheet library returned it.
+
+    A named tuple: a batch builds hundreds of thousands of them."""
 
     key: str
     sheet: str
