@@ -121,3 +121,30 @@ def test_2025_summary_equals_the_independent_sum_and_warns_year_over_year(tmp_pa
     lines = [ln for ln in text.splitlines() if "上年结转" in ln and "【提醒】" in ln]
     assert len(lines) == 2 and "第1栏" in lines[0] and "第7栏" in lines[1]
     assert f"第2行第1栏={expected['t3.2.1']}" in lines[0] and f"上年第25行第1栏={last['t3.25.1']}" in lines[0]
+
+
+def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> None:
+    folder = SAMPLES / "returns" / "2025"
+    off = next(folder.glob("*东园镇*"))
+    result = CliRunner().invoke(main, ["check", str(off), "--previous", str(PREVIOUS), "--format", "json"])
+    assert result.exit_code == 1
+    issues = json.loads(result.stdout)["returns"][0]["issues"]
+    assert [(i["code"], i["rule"]) for i in issues] == [
+        ("previous.mismatch", "Y_t3_carried_in.1"), ("previous.mismatch", "Y_t3_carried_in.7"),
+    ]
+    last = raw_inputs(PREVIOUS, builtin("gk2021"), summary=True)  # district totals: not what is compared
+    assert f"上年第25行第1栏={last['t3.25.1']}" not in issues[0]["message"]
+    assert "第2行第1栏=4、上年第25行第1栏=2" in issues[0]["message"]  # 东园镇's own 2024 row
+    same = next(folder.glob("*滨河镇*"))
+    ok = CliRunner().invoke(main, ["check", str(same), "--previous", str(PREVIOUS)])
+    assert ok.exit_code == 0, ok.output
+
+
+def test_unit_figures_of_a_summary() -> None:
+    from xxgk.summary import unit_figures
+
+    form = builtin("gk2021")
+    assert unit_figures(PREVIOUS, form, "999999999") is None  # not in the district
+    assert unit_figures(PREVIOUS, builtin("gk2019"), "640502103") is None  # another form's layout
+    figures = unit_figures(PREVIOUS, form, "640502103")
+    assert figures is not None and set(figures) == {c.key for c in form.cells.values() if c.kind != "header"}

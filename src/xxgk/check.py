@@ -338,21 +338,22 @@ def compare_years(
     return found
 
 
-def compare_with(result: CheckResult, previous: CheckResult) -> bool:
+def compare_with(result: CheckResult, previous: CheckResult,
+                 figures: Mapping[str, Decimal] | None = None) -> bool:
     """Add the year-over-year findings of ``result`` against last year's ``previous`` (in place).
 
-    Returns False, adding nothing, when either file was not read or they belong to different
-    units (both agency codes known and different).
+    ``figures``: last year's values to use instead of ``previous``'s own (this unit's row of
+    a summary).  Returns False, adding nothing, when either file was not read or, without
+    ``figures``, they belong to different units (both agency codes known and different).
     """
     ret, prev = result.ret, previous.ret
     if ret is None or prev is None or not result.values:
         return False
     code, prev_code = ret.identity.agency_code.strip(), prev.identity.agency_code.strip()
-    if code and prev_code and code != prev_code:
+    if figures is None and code and prev_code and code != prev_code:
         return False
-    result.report.findings.extend(
-        compare_years(ret.form, result.values, prev.form, previous.values, notes=ret.notes)
-    )
+    last = previous.values if figures is None else figures
+    result.report.findings.extend(compare_years(ret.form, result.values, prev.form, last, notes=ret.notes))
     return True
 
 

@@ -45,7 +45,7 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write a copy of each return with findings, problem cells highlighted, into DIR.")
 @click.option("--previous", "previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Last year's return or summary of the same unit: adds the year-over-year checks.")
+              help="Last year's return of the same unit, or a summary (then the unit's own row of its 分单位明细): adds the year-over-year checks.")
 @click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
 def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None,
@@ -71,7 +71,18 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
             raise click.BadParameter(f"上年数据无法使用：{problems}", param_hint="--previous")
     results = check.check_files(files, known)
     for result in results:
-        if last is not None and result.ret is not None and not check.compare_with(result, last):
+        if last is None or last.ret is None or result.ret is None:
+            continue
+        figures = None
+        if last.ret.identity.kind == "summary" and result.ret.identity.kind != "summary":
+            # a unit's return against last year's district summary: that unit's own row
+            from .summary import unit_figures
+
+            figures = unit_figures(previous, last.ret.form, result.ret.identity.agency_code) if previous else None
+            if figures is None:
+                click.echo(f"上年汇总表的分单位明细中没有{result.path.name}的单位，未作上年比对。", err=True)
+                continue
+        if not check.compare_with(result, last, figures):
             click.echo(f"上年数据与{result.path.name}不是同一单位，未作上年比对。", err=True)
     if annotate_dir is not None:
         from .annotate import annotate

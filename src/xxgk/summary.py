@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import python_calamine as pc
 import xlsxwriter
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
@@ -198,6 +199,40 @@ class _DetailColumns:
     def range(self, key: str) -> str:
         col = self.col[key]
         return f"{quote(DETAIL_SHEET)}!{a1(self.first, col)}:{a1(self.last, col)}"
+
+
+def unit_figures(path: Path | str, form: Form, code: str) -> dict[str, Decimal] | None:
+    """One unit's own figures, read back from a summary's 分单位明细 (last year's values for a
+    unit's return checked against a district summary); None when the unit is not there or the
+    sheet is not laid out as this module writes it."""
+    if not code.strip():
+        return None
+    book = pc.CalamineWorkbook.from_path(str(path))
+    try:
+        if DETAIL_SHEET not in book.sheet_names:
+            return None
+        rows = book.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False)
+    finally:
+        book.close()
+    detail = _DetailColumns(form, 0)
+    header = rows[DETAIL_HEADER_ROW] if len(rows) > DETAIL_HEADER_ROW else []
+    for cell in detail.cells:
+        col = detail.col[cell.key]
+        if col >= len(header) or header[col] != column_header(form, cell):
+            return None
+    for row in rows[DETAIL_FIRST_ROW:]:
+        if row and str(row[0]).strip() == code.strip():
+            return {c.key: _decimal(row[detail.col[c.key]]) for c in detail.cells}
+    return None
+
+
+def _decimal(value: Any) -> Decimal:
+    """A number as python-calamine returns it (float, int or blank) as an exact Decimal."""
+    if value in ("", None):
+        return Decimal(0)
+    if isinstance(value, float) and value.is_integer():
+        return Decimal(int(value))
+    return Decimal(str(value))
 
 
 def _total_formula(cell: Cell, detail: _DetailColumns, summary: Summary) -> str | None:
