@@ -144,7 +144,8 @@ def test_unit_figures_of_a_summary() -> None:
     from xxgk.summary import unit_figures
 
     form = builtin("gk2021")
-    assert unit_figures(PREVIOUS, form, "999999999") is None  # not in the district
-    assert unit_figures(PREVIOUS, builtin("gk2019"), "640502103") is None  # another form's layout
-    figures = unit_figures(PREVIOUS, form, "640502103")
-    assert figures is not None and set(figures) == {c.key for c in form.cells.values() if c.kind != "header"}
+    units = unit_figures(PREVIOUS, form)
+    assert sorted(units) == sorted(line.split(",")[0] for line in
+                                   ROSTER.read_text(encoding="utf-8-sig").splitlines()[1:])  # no 合计 row
+    assert unit_figures(PREVIOUS, builtin("gk2019")) == {}  # another form's layout
+    assert set(units["640502103"]) == {c.key for c in form.cells.values() if c.kind != "header"}

@@ -6,6 +6,7 @@ Library functions never print or exit; this module is the only place that does.
 from __future__ import annotations
 
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -70,15 +71,18 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
             problems = "；".join(f.message for f in last.report.findings if f.severity == "error")
             raise click.BadParameter(f"上年数据无法使用：{problems}", param_hint="--previous")
     results = check.check_files(files, known)
+    by_unit: dict[str, dict[str, Decimal]] = {}
+    if previous is not None and last is not None and last.ret is not None and last.ret.identity.kind == "summary":
+        from .summary import unit_figures
+
+        by_unit = unit_figures(previous, last.ret.form)  # read once for the whole batch
     for result in results:
         if last is None or last.ret is None or result.ret is None:
             continue
         figures = None
         if last.ret.identity.kind == "summary" and result.ret.identity.kind != "summary":
             # a unit's return against last year's district summary: that unit's own row
-            from .summary import unit_figures
-
-            figures = unit_figures(previous, last.ret.form, result.ret.identity.agency_code) if previous else None
+            figures = by_unit.get(result.ret.identity.agency_code.strip())
             if figures is None:
                 click.echo(f"上年汇总表的分单位明细中没有{result.path.name}的单位，未作上年比对。", err=True)
                 continue

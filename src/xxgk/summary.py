@@ -201,16 +201,14 @@ class _DetailColumns:
         return f"{quote(DETAIL_SHEET)}!{a1(self.first, col)}:{a1(self.last, col)}"
 
 
-def unit_figures(path: Path | str, form: Form, code: str) -> dict[str, Decimal] | None:
-    """One unit's own figures, read back from a summary's 分单位明细 (last year's values for a
-    unit's return checked against a district summary); None when the unit is not there or the
-    sheet is not laid out as this module writes it."""
-    if not code.strip():
-        return None
+def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
+    """Every unit's own figures by unit code, read back from a summary's 分单位明细 (last year's
+    values for units' returns checked against a district summary); empty when the sheet is
+    not there or not laid out as this module writes it for ``form``."""
     book = pc.CalamineWorkbook.from_path(str(path))
     try:
         if DETAIL_SHEET not in book.sheet_names:
-            return None
+            return {}
         rows = book.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False)
     finally:
         book.close()
@@ -219,11 +217,12 @@ def unit_figures(path: Path | str, form: Form, code: str) -> dict[str, Decimal] 
     for cell in detail.cells:
         col = detail.col[cell.key]
         if col >= len(header) or header[col] != column_header(form, cell):
-            return None
-    for row in rows[DETAIL_FIRST_ROW:]:
-        if row and str(row[0]).strip() == code.strip():
-            return {c.key: _decimal(row[detail.col[c.key]]) for c in detail.cells}
-    return None
+            return {}
+    return {
+        str(row[0]).strip(): {c.key: _decimal(row[detail.col[c.key]]) for c in detail.cells}
+        for row in rows[DETAIL_FIRST_ROW:]
+        if row and str(row[0]).strip() and row[0] != "合计"
+    }
 
 
 def _decimal(value: Any) -> Decimal:
