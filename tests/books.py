@@ -15,9 +15,11 @@ from typing import Any
 
 import xlsxwriter
 
+import lo
 from xxgk import identity as ids
 from xxgk.forms import HEADER_MARK, Form, builtin
 from xxgk.layout import SIGNATURE, layout_of
+from xxgk.returns import row_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed_2018.tsv"
@@ -208,8 +210,6 @@ def fill_template(
 ) -> Path:
     """Our real template (`write_template`), filled in the way a clerk would: inputs typed,
     formulas left alone (their results stored as a spreadsheet program would)."""
-    import openpyxl
-
     from xxgk.annotate import restore_cached
     from xxgk.template import write_template
 
@@ -218,20 +218,11 @@ def fill_template(
     lay = layout_of(form)
     blank = path.with_name(path.stem + ".blank.xlsx")
     write_template(form, blank, year=year, agency=agency, code=code, overwrite=True)
-    wb = openpyxl.load_workbook(blank)
-    for cell in form.inputs:
-        if values.get(cell.key) is not None:
-            p = lay.places[cell.key]
-            wb[p.sheet][p.a1] = values[cell.key]
-    for key, text in (notes or {}).items():
-        cell = next(c for c in form.cells.values() if f"{c.table.id}.{c.row.id}" == key)
-        p = lay.note(cell)
-        wb[p.sheet][p.a1] = text
-    for name, value in (signature or {}).items():
-        p = lay.signature[name]
-        wb[p.sheet][p.a1] = value
-    raw = path.with_name(path.stem + ".raw.xlsx")
-    wb.save(raw)
+    # notes come by row (``t1.r12``); `lo.fill` takes them by a cell key of that row
+    by_cell = {next(k for k, c in form.cells.items() if row_key(c) == key): text
+               for key, text in (notes or {}).items()}
+    raw = lo.fill(blank, path.with_name(path.stem + ".raw.xlsx"), form,
+                  {c.key: values.get(c.key) for c in form.inputs}, notes=by_cell, signature=signature)
     grids: dict[str, list[list[Any]]] = {}
     for cell in form.formulas:
         p = lay.places[cell.key]
