@@ -27,6 +27,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from books import seed_values  # noqa: E402
 from lo import convert, fill, make_profile  # noqa: E402
 from merge_books import number, valid_inputs  # noqa: E402
 from xxgk.forms import Form, builtin  # noqa: E402
@@ -45,12 +46,7 @@ OFF_ROSTER = Unit("640502901", "沙坡头区税务局")  # vertically managed: n
 
 def seed_inputs(form: Form) -> dict[str, Decimal]:
     """The seed's published figures for the input rows (header and total rows are the form's)."""
-    figures: dict[str, Decimal] = {}
-    for line in (SAMPLES / "seed_2018.tsv").read_text(encoding="utf-8").splitlines()[2:]:
-        code, _label, _unit, value = line.split("\t")
-        if form.cells[code].kind == "input":
-            figures[code] = Decimal(value or 0)
-    return figures
+    return {k: Decimal(v or 0) for k, v in seed_values().items() if form.cells[k].kind == "input"}
 
 
 def write(form: Form, year: int, unit: Unit, inputs: Mapping[str, Decimal], dest: Path, work: Path, *,
