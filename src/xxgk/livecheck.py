@@ -187,9 +187,3 @@ def _blank_count(inputs: list[Place]) -> str:
     refs = ranges(inputs, None)
     calls = [f"COUNTA({','.join(refs[i : i + 255])})" for i in range(0, len(refs), 255)]
     return f"={len(inputs)}-" + "-".join(calls)
-
-
-def violations(form: Form, values: Mapping[str, Decimal]) -> set[str]:
-    """Ids of the checks ``values`` (every input, as exact decimals) violate."""
-    computed = form.compute(values)
-    return {c.id for c in form.checks if not c.evaluate(computed)}
