@@ -95,12 +95,21 @@ def test_corrupt_compound_file(tmp_path: Path) -> None:
     refused(tmp_path, safety.OLE_MAGIC + b"\x00" * 600, "file.unreadable", name="r.xls")
 
 
-def test_lying_part_size(tmp_path: Path, good: bytes) -> None:
-    """A central directory that declares a part far smaller than its compressed data."""
+@pytest.mark.parametrize("part", ["xl/workbook.xml", "docProps/app.xml"])
+def test_lying_part_size(tmp_path: Path, good: bytes, part: str) -> None:
+    """A central directory that declares a part far smaller than its compressed data.
+
+    The batch reader's lazy check skips document properties python-calamine never parses;
+    the full check (before openpyxl loads everything) refuses a lie in any part."""
     data = bytearray(good)
-    at = data.find(b"PK\x01\x02")
-    struct.pack_into("<I", data, at + 24, 1)  # uncompressed size of the first part: 1 byte
-    refused(tmp_path, bytes(data), "file.unreadable")
+    struct.pack_into("<I", data, _central(good, part) + 24, 1)  # uncompressed size: 1 byte
+    with pytest.raises(ReadError) as info:
+        safety.check(bytes(data))
+    assert info.value.code == "file.unreadable"
+    if part in safety.UNPARSED:
+        safety.check(bytes(data), lazy=True)
+    else:
+        refused(tmp_path, bytes(data), "file.unreadable")
 
 
 def _central(data: bytes, name: str) -> int:
@@ -324,6 +333,36 @@ def test_far_apart_cells_are_refused_not_allocated(tmp_path: Path, row: int, col
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.startswith("file.too_large"), out.stdout
     assert f"{row + 1}行" in out.stdout
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<c r="A1"><v>1</v></c><c r="XFD1048576"><v>1</v></c>',  # far reference
+        '<c r="A1"><v>1</v></c><c s="1" r="XFD1048576"><v>1</v></c>',  # reference not first
+        '<x:c r="A1"><x:v>1</x:v></x:c><x:c r="XFD1048576"><x:v>1</x:v></x:c>',  # prefixed cells
+        '<c r="A1"><v>1</v></c><c r="A99999"><v>1</v></c><c r="ZZ1"><v>1</v></c>',  # far apart
+    ],
+)
+def test_far_cells_are_found_however_they_are_written(cells: str) -> None:
+    xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'.encode()
+    with pytest.raises(ReadError) as info:
+        safety._check_sheet_extent("sheet1.xml", xml)
+    assert info.value.code == "file.too_large"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        '<c r="A1" s="1" t="s"><v>0</v></c><c r="Z9999"><v>1</v></c>',  # the fast path
+        '<c r="A1"><v>1</v></c><c r="XFD1048576" s="3"/>',  # a far styled cell holds nothing
+        "<c><v>1</v></c><c><v>2</v></c>",  # no references at all
+        '<x:c r="B2"><x:v>1</x:v></x:c>',
+    ],
+)
+def test_small_sheets_pass_however_they_are_written(cells: str) -> None:
+    xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'.encode()
+    safety._check_sheet_extent("sheet1.xml", xml)
 
 
 def test_wide_but_small_sheet_is_fine(tmp_path: Path) -> None:

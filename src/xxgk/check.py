@@ -38,6 +38,7 @@ __all__ = [
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 ANNOTATED_SUFFIX = "_校验结果"  # annotate.target_path names its marked copies <stem>_校验结果.xlsx
 HEADER_EXPECTED = "不填写（或——）"
+_ZERO = Decimal(0)
 BLANK_EXPECTED = "数字（没有发生的填0）"
 
 
@@ -91,71 +92,87 @@ def check_return(ret: Return) -> CheckResult:
         place = places[cell.key]
         return place.sheet, place.a1
 
-    present = [c for c in form.inputs if c.key in raw]
-    if present and all(V.is_blank(raw[c.key].value) for c in present):
-        findings.append(make("file.empty"))
-        return CheckResult(report, {}, ret, frozenset(c.key for c in form.cells.values()))
-
     inputs: dict[str, Decimal] = {}
     cached: dict[str, Decimal] = {}
     unknown: set[str] = set()  # no number at all
     suspect: set[str] = set()  # a number, but not one the form allows (negative, fraction…)
     blanks: list[tuple[Cell, str, str]] = []
+    noted: list[Finding] = []  # kept apart: an empty return gets file.empty alone
+    present = filled = 0  # input cells read, and those holding anything
+    whole, parse = V.whole, V.parse
     for cell in form.cells.values():
-        rc = raw.get(cell.key)
+        key, kind = cell.key, cell.kind
+        rc = raw.get(key)
         if rc is None:
-            if cell.kind == "input":
-                unknown.add(cell.key)
-                if cell.key not in already:
+            if kind == "input":
+                unknown.add(key)
+                if key not in already:
                     sheet, address = where(cell)
-                    findings.append(make(
-                        "structure.missing", indicator=cell.key, label=cell.label, sheet=sheet,
+                    noted.append(make(
+                        "structure.missing", indicator=key, label=cell.label, sheet=sheet,
                         cell=address, detail=f"{cell.place}（{address}）未读取到",
                         expected=cell.label,
                     ))
             continue
-        if cell.kind == "header":
+        if kind == "header":
             if not V.is_header_mark(rc.value):
-                findings.append(V.finding("value.in_header", cell, rc.sheet, rc.cell,
-                                          V.describe(rc.value), expected=HEADER_EXPECTED))
+                noted.append(V.finding("value.in_header", cell, rc.sheet, rc.cell,
+                                       V.describe(rc.value), expected=HEADER_EXPECTED))
             continue
-        parsed = V.parse(rc.value, cell.value)
+        value = whole(rc.value)  # the usual case: a whole number, fine for every value kind
+        if value is not None:
+            if kind == "input":
+                inputs[key] = value
+                present += 1
+                filled += 1
+            else:
+                cached[key] = value
+            continue
+        parsed = parse(rc.value, cell.value)
+        present += kind == "input"
         if parsed.blank:
-            if cell.kind == "input":
-                inputs[cell.key] = Decimal(0)
+            if kind == "input":
+                inputs[key] = Decimal(0)
                 blanks.append((cell, rc.sheet, rc.cell))
             continue
+        filled += kind == "input"
         if parsed.code is not None:
-            findings.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found))
+            noted.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found))
         if parsed.value is None:
-            if cell.kind == "input":
-                unknown.add(cell.key)
+            if kind == "input":
+                unknown.add(key)
             continue
-        if cell.kind == "input":
-            inputs[cell.key] = parsed.value
+        if kind == "input":
+            inputs[key] = parsed.value
             if parsed.code not in (None, "value.zero_text"):
-                suspect.add(cell.key)
+                suspect.add(key)
         elif parsed.code in (None, "value.zero_text"):
-            cached[cell.key] = parsed.value
+            cached[key] = parsed.value
+    if present and not filled:
+        findings.append(make("file.empty"))
+        return CheckResult(report, {}, ret, frozenset(c.key for c in form.cells.values()))
+    findings.extend(noted)
     if blanks:
         findings.append(_blank_finding(form, blanks))
 
-    computed = form.compute({c.key: inputs.get(c.key, Decimal(0)) for c in form.inputs})
-    for cell in form.formulas:
-        if any(p in unknown for p in cell.parts):
-            unknown.add(cell.key)
-        elif any(p in suspect for p in cell.parts):
-            suspect.add(cell.key)
-    known = {k: v for k, v in computed.items() if k not in unknown}
+    computed = form.compute({c.key: inputs.get(c.key, _ZERO) for c in form.inputs})
+    if unknown or suspect:
+        for cell in form.formulas:
+            if any(p in unknown for p in cell.parts):
+                unknown.add(cell.key)
+            elif any(p in suspect for p in cell.parts):
+                suspect.add(cell.key)
+    known = {k: v for k, v in computed.items() if k not in unknown} if unknown else computed
     # Formulas and rules are judged only on values that are fine: one wrong cell, one finding.
     unsure = unknown | suspect
 
     for cell in form.formulas:
-        if cell.key in cached and cell.key not in unsure and cached[cell.key] != known[cell.key]:
-            findings.append(_mismatch(form, cell, raw[cell.key], cached[cell.key], known))
+        key = cell.key
+        if key in cached and key not in unsure and cached[key] != known[key]:
+            findings.append(_mismatch(form, cell, raw[key], cached[key], known))
 
     for check in form.checks:
-        if any(k in unsure for k in check.bind.values()):
+        if unsure and any(k in unsure for k in check.bind.values()):
             continue
         if not check.evaluate(known):
             findings.append(_rule_finding(ret, check, known, where))

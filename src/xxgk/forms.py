@@ -332,6 +332,9 @@ def resolve(spec: str | None, year: int) -> Form:
 
 
 _CACHE: dict[tuple[str, float], Form] = {}
+# libyaml's safe loader parses the definitions several times faster (every worker process
+# of a batch loads them); the pure-Python one where PyYAML was built without it
+_SafeLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load(path: Path) -> Form:
@@ -345,7 +348,7 @@ def load(path: Path) -> Form:
     if stamp in _CACHE:
         return _CACHE[stamp]
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader, libyaml's when present
     except yaml.YAMLError as exc:
         raise FormError(path.name, "yaml", f"not valid YAML: {exc}") from None
     form = build(data, path.name)

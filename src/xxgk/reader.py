@@ -292,22 +292,7 @@ def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) ->
             ident.agency_name = title.agency
     assert form is not None
     findings.extend(match.findings)
-    cells: dict[str, RawCell] = {}
-    notes: dict[str, str] = {}
-    for table in form.tables:
-        tm = match.tables[table.id]
-        get, sheet, rows, cols = book.grid(tm.sheet).get, tm.sheet, tm.rows, tm.cols
-        for cell in form.table_cells[table.id]:
-            r, c = rows[cell.row.id], cols[cell.column.id]
-            cells[cell.key] = RawCell(cell.key, sheet, _a1(r, c), get(r, c))
-    for table in form.tables:
-        tm = match.tables[table.id]
-        grid = book.grid(tm.sheet)
-        if tm.note_col is not None:
-            for row in table.rows:
-                note = _text(grid.get(tm.rows[row.id], tm.note_col))
-                if note:
-                    notes[f"{table.id}.{row.id}"] = note
+    cells, notes = _read_cells(book, form, match)
     return Return(
         path=path or Path(""),
         form=form,
@@ -320,7 +305,36 @@ def _read_book(book: Book, forms: list[Form], data: bytes, path: Path | None) ->
     )
 
 
-_a1 = lru_cache(maxsize=65536)(a1)
+def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, RawCell], dict[str, str]]:
+    """Every form cell's raw content and every row's 情况说明, where the match found them."""
+    cells: dict[str, RawCell] = {}
+    notes: dict[str, str] = {}
+    for table in form.tables:
+        tm = match.tables[table.id]
+        rows, sheet = book.grid(tm.sheet).rows, tm.sheet
+        if match.plan is not None:
+            plan = match.plan[table.id]
+            places, note_rows = plan.cells, plan.notes
+        else:
+            at = tm.rows, tm.cols
+            places = tuple(
+                (c.key, at[0][c.row.id], at[1][c.column.id], a1(at[0][c.row.id], at[1][c.column.id]))
+                for c in form.table_cells[table.id]
+            )
+            note_rows = tuple((f"{table.id}.{row.id}", tm.rows[row.id]) for row in table.rows)
+        height = len(rows)
+        for key, r, c, address in places:
+            row = rows[r] if r < height else ()
+            value = row[c] if c < len(row) else None
+            cells[key] = RawCell(key, sheet, address, None if value == "" else value)
+        if tm.note_col is not None:
+            nc = tm.note_col
+            for key, r in note_rows:
+                row = rows[r] if r < height else ()
+                note = _text(row[nc]) if nc < len(row) else ""
+                if note:
+                    notes[key] = note
+    return cells, notes
 
 
 # ---------------------------------------------------------------- metadata
@@ -332,10 +346,10 @@ _PROPERTY = re.compile(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<
 def _properties(book: Book) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
     read from the archive already open for vetting, it spares parsing the metadata sheet."""
-    zf = book.preflight.zf if book.preflight is not None else None
-    if zf is None or "docProps/custom.xml" not in zf.NameToInfo:
+    part = book.preflight.read_part("docProps/custom.xml") if book.preflight is not None else None
+    if part is None:
         return {}
-    text = zf.read("docProps/custom.xml").decode("utf-8", "replace")
+    text = part.decode("utf-8", "replace")
     return {html.unescape(k): html.unescape(v) for k, _, v in _PROPERTY.findall(text)}
 
 
@@ -403,6 +417,7 @@ class _FormMatch:
     tables: dict[str, _TableMatch]
     findings: list[Finding] = field(default_factory=list)
     signature: dict[str, str] = field(default_factory=dict)
+    plan: dict[str, _TablePlan] | None = None  # the layout's, when everything sits where it puts it
 
 
 @dataclass
@@ -436,31 +451,67 @@ class _Problems:
 # ---------------------------------------------------------------- fast path: our layout, untouched
 
 
+@dataclass(frozen=True)
+class _TablePlan:
+    """One table as the template lays it out, computed once per layout: what the fast path
+    compares and where it reads."""
+
+    sheet: str
+    labels: tuple[tuple[int, int, str, str, str, str], ...]  # row, label col, label, code, both normalised
+    code_col: int
+    cols: dict[str, int]  # column id -> grid column
+    cells: tuple[tuple[str, int, int, str], ...]  # cell key, row, column, A1 address
+    notes: tuple[tuple[str, int], ...]  # row key, row
+
+
+@lru_cache(maxsize=64)
+def _plan(lay: Layout) -> dict[str, _TablePlan]:
+    """Keyed by the (cached, hashed by identity) layout: a form hashes all its contents."""
+    form, plans = lay.form, {}
+    for table in form.tables:
+        tl, sl = lay.tables[table.id], lay.sheet_of(table)
+        cols = {col.id: sl.value_col0 + i for i, col in enumerate(table.columns)}
+        plans[table.id] = _TablePlan(
+            sheet=sl.name,
+            labels=tuple(
+                (tl.row_of[row.id], len(row.groups), row.label, row.code, norm(row.label), norm(row.code))
+                for row in table.rows
+            ),
+            code_col=sl.code_col,
+            cols=cols,
+            cells=tuple(
+                (cell.key, tl.row_of[cell.row.id], cols[cell.column.id], a1(tl.row_of[cell.row.id], cols[cell.column.id]))
+                for cell in form.table_cells[table.id]
+            ),
+            notes=tuple((f"{table.id}.{row.id}", tl.row_of[row.id]) for row in table.rows),
+        )
+    return plans
+
+
 def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
     """The match when every label, 行次 and column header sits where `layout` puts it."""
     tables: dict[str, _TableMatch] = {}
+    plans = _plan(lay)
     for table in form.tables:
-        tl = lay.tables[table.id]
-        sl = lay.sheet_of(table)
-        if sl.name not in book.names:
+        plan, tl, sl = plans[table.id], lay.tables[table.id], lay.sheet_of(table)
+        if plan.sheet not in book.names:
             return None
-        grid = book.grid(sl.name)
-        for row in table.rows:
-            r = tl.row_of[row.id]
-            label, code = grid.get(r, len(row.groups)), grid.get(r, sl.code_col)
+        grid = book.grid(plan.sheet)
+        rows, cc = grid.rows, plan.code_col
+        if len(rows) <= tl.last_row:
+            return None
+        for r, lc, label, code, nlabel, ncode in plan.labels:
+            row = rows[r]
+            got_label = row[lc] if lc < len(row) else None
+            got_code = row[cc] if cc < len(row) else None
             # as the template wrote them (fast), or equal once normalised
-            if (label != row.label and norm(label) != norm(row.label)) or (
-                code != row.code and norm(code) != norm(row.code)
-            ):
+            if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
                 return None
-        cols = {}
         band = range(tl.header_top, tl.header_top + tl.header_rows)
-        for i, col in enumerate(table.columns):
-            c = sl.value_col0 + i
+        for col, c in zip(table.columns, plan.cols.values(), strict=True):
             label = norm(col.label)
             if not any(grid.text(r, c) == label for r in band):
                 return None
-            cols[col.id] = c
         # the hint and note columns where they belong and nothing added to their right:
         # otherwise a column was inserted, and the search decides what it holds
         if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
@@ -472,11 +523,11 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
         # a labelled row holding numbers right after the table: rows were added at its end
         after = tl.last_row + 1
         if _row_text(grid, after, 0, sl.label_cols - 1) and any(
-            _is_number(grid.get(after, c)) for c in cols.values()
+            _is_number(grid.get(after, c)) for c in plan.cols.values()
         ):
             return None
-        tables[table.id] = _TableMatch(table, sl.name, dict(tl.row_of), cols, sl.note_col, tl.last_row)
-    match = _FormMatch(tables)
+        tables[table.id] = _TableMatch(table, sl.name, dict(tl.row_of), dict(plan.cols), sl.note_col, tl.last_row)
+    match = _FormMatch(tables, plan=plans)
     sig = lay.signature
     last = book.grid(lay.sheets[-1].name)
     for name, place in sig.items():

@@ -36,6 +36,9 @@ RATIO_FLOOR = 4 * 1024 * 1024  # … checked for parts larger than this
 PROLOG_CAP = 16 * 1024  # bytes of an XML part read to find its root element
 MAX_PART = 64 * 1024 * 1024  # declared uncompressed bytes of one part
 MAX_CELLS = 2_000_000  # rows × columns of one sheet's used area (python-calamine allocates it densely)
+# Document properties python-calamine never parses: a lazy check (the batch reader's)
+# skips them; the package's structure ([Content_Types].xml, _rels) is always vetted.
+UNPARSED = frozenset({"docProps/app.xml", "docProps/core.xml"})
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -51,6 +54,11 @@ class Preflight:
     zf: zipfile.ZipFile | None = None
     pending: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # worksheet part -> info
     _parts: dict[str, str] | None = None  # sheet name -> worksheet part
+
+    def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
+        """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
+        info = self.zf.NameToInfo.get(name) if self.zf is not None else None
+        return None if info is None or self.zf is None else _read_capped(self.zf, info, cap)
 
     def vet_sheet(self, name: str) -> None:
         """Vet the worksheet part of sheet ``name`` (prolog, used area) before it is parsed.
@@ -69,8 +77,9 @@ class Preflight:
 def check(data: bytes, *, lazy: bool = False) -> Preflight:
     """Classify ``data`` and refuse anything unsafe or unreadable (raises `ReadError`).
 
-    ``lazy``: leave the worksheets of an xlsx to `Preflight.vet_sheet`, so that a batch
-    reader inflates only the sheets it parses (python-calamine parses sheets on demand).
+    ``lazy``: vet only what python-calamine will parse: the worksheets of an xlsx are left
+    to `Preflight.vet_sheet`, so that a batch reader inflates only the sheets it parses
+    (calamine parses sheets on demand), and the `UNPARSED` package parts are skipped.
     """
     if not data:
         raise ReadError("file.not_spreadsheet", "空文件，0字节")
@@ -186,7 +195,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
                 pending[name] = info
             else:
                 _check_worksheet(zf, info)
-        elif name.endswith((".xml", ".rels", ".vml")):
+        elif name.endswith((".xml", ".rels", ".vml")) and not (lazy and name in UNPARSED):
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
@@ -258,7 +267,7 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.
     """
     part = _Inflater(zf, info)
-    buf = part.read(1024)
+    buf = part.read(160)  # the XML declaration and the root's name, usually
     while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
         more = part.read(4096)
         if not more:
@@ -309,6 +318,8 @@ class _Inflater:
             self.raw = self.z.unconsumed_tail
         self.done += len(out)
         self.crc = zlib.crc32(out, self.crc)
+        if self.done > self.info.file_size:  # more than the central directory declares
+            raise ReadError("file.unreadable", f"部件{self.name}的大小信息与内容不符，文件已损坏")
         if len(out) < n:  # the end: the whole part was read, so it must be whole and intact
             if self.done != self.info.file_size or (self.z is not None and not self.z.eof):
                 raise ReadError("file.unreadable", f"部件{self.name}已损坏（EOFError）")
@@ -366,18 +377,21 @@ def _prolog(text: str) -> str:
 # sheet with one value in A1 and one in XFD1048576 would take terabytes and abort the
 # process.  The area is measured from the cell references before calamine sees them.
 
-# a reference on a cell with content (not self-closing: a styled empty cell holds nothing)
-_BIG_REF = re.compile(rb' r="(?:[A-Z]{2,}[0-9]+|[A-Z][0-9]{5,})"[^>/]*>')
+# The usual case, proven in two quick scans: every cell tag starts with a reference within
+# Z9999 (26 × 9999 cells at most), and no cell tag has a namespace prefix.
+_ODD_CELL = re.compile(rb'<c(?:>| (?!r="[A-Z][0-9]{1,4}"))')
+_PREFIXED_CELL = re.compile(rb":c[ >]")
+# otherwise every cell is measured: a reference on a cell with content (not self-closing:
+# a styled empty cell holds nothing)
+_ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[ >]")
+_ANY_ROW = re.compile(rb"<(?:[\w.-]+:)?row[ >]")
 _CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
 
 
 def _check_sheet_extent(name: str, xml: bytes) -> None:
     """Refuse a worksheet part whose cells span more than `MAX_CELLS`."""
-    # (an empty <c/> holds nothing, so only cells with attributes or content count)
-    cells = xml.count(b"<c ") + xml.count(b"<c>")
-    referenced = xml.count(b' r="') >= cells
-    if referenced and not _BIG_REF.search(xml):
-        return  # every cell within Z9999: the usual case, two scans of the part
+    if _ODD_CELL.search(xml) is None and _PREFIXED_CELL.search(xml) is None:
+        return
     rows = cols = 0
     for letters, digits in _CELL_REF.findall(xml):
         rows = max(rows, int(digits))
@@ -385,9 +399,10 @@ def _check_sheet_extent(name: str, xml: bytes) -> None:
         for ch in letters:
             col = col * 26 + ch - 64
         cols = max(cols, col)
-    if not referenced:
+    cells = len(_ANY_CELL.findall(xml))
+    if xml.count(b' r="') < cells:
         # cells without a reference follow the previous one: bound them by their number
-        rows, cols = rows + xml.count(b"<row"), cols + cells
+        rows, cols = rows + len(_ANY_ROW.findall(xml)), cols + cells
     if rows * cols > MAX_CELLS:
         raise ReadError("file.too_large", f"工作表{name}的数据区域达{rows}行×{cols}列")
 

@@ -28,6 +28,7 @@ __all__ = [
     "is_blank",
     "is_header_mark",
     "parse",
+    "whole",
 ]
 
 AMOUNT_PLACES = 6
@@ -106,17 +107,32 @@ def is_header_mark(raw: Any) -> bool:
     return is_blank(raw) or (isinstance(raw, str) and raw.strip(_STRIP) in HEADER_MARKS)
 
 
+def whole(raw: Any) -> Decimal | None:
+    """The short path of `parse`: a non-negative whole int or float, fine for every value
+    kind, as a Decimal; None for anything else (then `parse` says what it is)."""
+    tp = type(raw)
+    if tp is float:
+        if raw >= 0 and raw.is_integer():
+            return Decimal(int(raw))
+    elif tp is int and raw >= 0:
+        return Decimal(raw)
+    return None
+
+
 def parse(raw: Any, kind: str = "count") -> Parsed:
     """Read one cell's content as a number of value kind ``kind`` (count|amount|signed)."""
+    value = whole(raw)
+    if value is not None:
+        return Parsed(value, None, "")
     tp = type(raw)
     if tp is int:
-        if raw < 0 and kind != "signed":
+        if kind != "signed":
             return Parsed(Decimal(raw), "value.negative", str(raw))
         return Parsed(Decimal(raw), None, "")
     if tp is float:
         if raw.is_integer():
             value = Decimal(int(raw))
-            if raw < 0 and kind != "signed":
+            if kind != "signed":
                 return Parsed(value, "value.negative", str(int(raw)))
             return Parsed(value, None, "")
         if math.isnan(raw) or math.isinf(raw):
