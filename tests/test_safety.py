@@ -476,3 +476,27 @@ def test_a_sheet_whose_part_is_unknown_is_vetted_with_every_pending_part(good: b
     assert pre.pending
     pre.vet_sheet("no such sheet")
     assert pre.pending == {}
+
+
+# ---------------------------------------------------------------- parts vetted once per process
+
+
+def test_parts_shared_by_returns_are_vetted_once_and_a_changed_part_again(
+    good: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safety, "_VETTED", {})
+    safety.check(good, lazy=True).vet_sheet("统计表")
+    remembered = len(safety._VETTED)
+    assert remembered >= 3  # e.g. styles, relationships, workbook.xml, and the sheet map
+    safety.check(good, lazy=True).vet_sheet("统计表")
+    assert len(safety._VETTED) == remembered  # nothing new: every shared part was known
+    with pytest.raises(ReadError) as info:  # the same file with a DTD in workbook.xml
+        safety.check(_with_prolog(good, "xl/workbook.xml", LAUGHS), lazy=True)
+    assert info.value.code == "file.unsafe_xml"
+
+
+def test_the_cache_of_vetted_parts_is_bounded(good: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safety, "_VETTED", {})
+    monkeypatch.setattr(safety, "VET_CACHE_SIZE", 2)
+    safety.check(good)
+    assert 0 < len(safety._VETTED) <= 2

@@ -9,6 +9,7 @@ and the `Return`, so merging and annotating need not read the file again.
 from __future__ import annotations
 
 import ast
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -407,7 +408,7 @@ def collect_files(paths: Iterable[Path | str]) -> list[Path]:
     """
     found: set[Path] = set()
     for p in map(Path, paths):
-        if p.is_dir():
+        if os.path.isdir(p):  # os.path: a fraction of Path.is_dir's cost, for thousands of files
             for child in p.rglob("*"):
                 if (
                     child.suffix.lower() in SPREADSHEET_SUFFIXES

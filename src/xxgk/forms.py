@@ -132,7 +132,7 @@ class Check:
             code=self.row.code if self.row else self.column.code,
         )
 
-    @property
+    @cached_property
     def previous(self) -> bool:
         """Whether the check needs last year's values (``last(...)``)."""
         return any(n.startswith(rules.LAST) for n in self.bind)

@@ -140,10 +140,8 @@ def _compact(values: Mapping[str, Decimal]) -> dict[str, Number]:
     """Integral values as ints: a fraction of the size in memory and in the pipe."""
     out: dict[str, Number] = {}
     for key, value in values.items():
-        if value == value.to_integral_value():
-            out[key] = int(value)
-        else:
-            out[key] = value
+        whole = int(value)  # values are finite: parsing refuses anything else
+        out[key] = whole if whole == value else value
     return out
 
 
@@ -350,7 +348,7 @@ def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> 
     """Files named and spreadsheets found in directories, minus ``exclude`` (e.g. the output)."""
     paths = list(paths)
     for p in paths:
-        if not Path(p).exists():
+        if not os.path.exists(p):
             raise MergeError(f"找不到文件或目录：{p}")
     skip = {Path(p).resolve() for p in exclude}
     files = collect_files(paths)
@@ -641,11 +639,10 @@ def _signature(e: Entry) -> frozenset[tuple[str, Number]]:
 
 
 def _totals(form: Form, blocks: list[Block]) -> dict[str, Decimal]:
-    sums: dict[str, Decimal] = {c.key: Decimal(0) for c in form.inputs}
-    for b in blocks:
-        values = b.values
-        for key in sums:
-            sums[key] += values.get(key, 0)
+    # whole numbers travel as ints (see _compact): summed as ints, exact, and several
+    # times faster than Decimal additions; a Decimal among them makes the sum a Decimal
+    values = [b.values for b in blocks]
+    sums = {c.key: Decimal(sum(v.get(c.key, 0) for v in values)) for c in form.inputs}
     return form.compute(sums)
 
 

@@ -20,6 +20,7 @@ import difflib
 import hashlib
 import html
 import io
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -234,10 +235,11 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
     file cannot be read at all; everything else becomes a finding in ``Return.findings``."""
     path = Path(path)
     try:
-        st = path.stat()
-        if st.st_size > safety.MAX_FILE:
-            raise ReadError("file.too_large", f"文件大小{st.st_size // (1024 * 1024)}MB")
-        data = path.read_bytes()
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if st.st_size > safety.MAX_FILE:
+                raise ReadError("file.too_large", f"文件大小{st.st_size // (1024 * 1024)}MB")
+            data = fh.read()
     except OSError as exc:
         raise ReadError("file.unreadable", exc.strerror or type(exc).__name__) from None
     ret = read_bytes(data, forms, path=path)
@@ -331,16 +333,18 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
             nc = tm.note_col
             for key, r in note_rows:
                 row = rows[r] if r < height else ()
-                note = _text(row[nc]) if nc < len(row) else ""
-                if note:
-                    notes[key] = note
+                value = row[nc] if nc < len(row) else None
+                if value is not None and value != "":
+                    note = _text(value)
+                    if note:
+                        notes[key] = note
     return cells, notes
 
 
 # ---------------------------------------------------------------- metadata
 
 
-_PROPERTY = re.compile(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
+_PROPERTY = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
 
 
 def _properties(book: Book) -> dict[str, Any]:
@@ -349,8 +353,10 @@ def _properties(book: Book) -> dict[str, Any]:
     part = book.preflight.read_part("docProps/custom.xml") if book.preflight is not None else None
     if part is None:
         return {}
-    text = part.decode("utf-8", "replace")
-    return {html.unescape(k): html.unescape(v) for k, _, v in _PROPERTY.findall(text)}
+    return {
+        html.unescape(k.decode("utf-8", "replace")): html.unescape(v.decode("utf-8", "replace"))
+        for k, _, v in _PROPERTY.findall(part)
+    }
 
 
 def _metadata(book: Book) -> dict[str, Any] | None:

@@ -211,17 +211,23 @@ def _check_worksheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
 _SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
 _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet part, from workbook.xml and its relationships (both vetted)."""
     try:
-        book = _read_capped(zf, zf.getinfo("xl/workbook.xml"), MAX_PART)
-        rels = _read_capped(zf, zf.getinfo("xl/_rels/workbook.xml.rels"), MAX_PART)
+        book_part = _Inflater(zf, zf.getinfo("xl/workbook.xml"))
+        rels_part = _Inflater(zf, zf.getinfo("xl/_rels/workbook.xml.rels"))
     except KeyError:
         return {}
+    key = (_content_key(book_part), _content_key(rels_part))
+    known = _VETTED.get(key) if None not in key else None
+    if known is not None:
+        return dict(known)
+    book, rels = book_part.read(MAX_PART), rels_part.read(MAX_PART)
     targets = {}
-    for m in re.finditer(rb"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
+    for m in _RELATIONSHIP.finditer(rels):
         attrs = dict(_ATTR.findall(m.group(1)))
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
         target = target.lstrip("/") if target.startswith("/") else "xl/" + target
@@ -233,7 +239,31 @@ def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
         name = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
         if rid in targets:
             out[name] = targets[rid]
+    if None not in key:
+        _remember(key, dict(out))
     return out
+
+
+# Parts already vetted in this process, by their exact compressed content (and what was
+# learnt from them): the returns of a batch share most parts byte for byte (styles,
+# relationships, workbook.xml), so each is inflated and vetted once.  Only small parts are
+# kept (a miss costs a copy and a hash), and only so many.
+_VETTED: dict[Any, Any] = {}
+VET_CACHE_PART = 4096  # compressed bytes
+VET_CACHE_SIZE = 1024  # entries
+
+
+def _content_key(part: _Inflater) -> tuple[int, int, int, bytes] | None:
+    info = part.info
+    if info.compress_size > VET_CACHE_PART:
+        return None
+    return info.compress_type, info.file_size, info.CRC, bytes(part.raw)
+
+
+def _remember(key: Any, value: Any) -> None:
+    if len(_VETTED) >= VET_CACHE_SIZE:
+        _VETTED.clear()
+    _VETTED[key] = value
 
 
 def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
@@ -267,12 +297,17 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.
     """
     part = _Inflater(zf, info)
+    key = _content_key(part)
+    if key is not None and key in _VETTED:
+        return
     buf = part.read(160)  # the XML declaration and the root's name, usually
     while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
         more = part.read(4096)
         if not more:
-            return
+            break
         buf += more
+    if key is not None:
+        _remember(key, True)
 
 
 class _Inflater:
@@ -285,31 +320,28 @@ class _Inflater:
         if info.flag_bits & 0x1:
             raise ReadError("file.encrypted", f"部件{self.name}已加密")
         fp = zf.fp
-        data = fp.getbuffer() if isinstance(fp, io.BytesIO) else None
-        if data is None:  # pragma: no cover - _check_zip always opens the bytes in memory
+        if not isinstance(fp, io.BytesIO):  # pragma: no cover - _check_zip always opens the bytes in memory
             raise ReadError("file.unreadable", f"部件{self.name}无法读取")
-        with data:
-            off = info.header_offset
-            header = bytes(data[off : off + 30])
-            if len(header) < 30 or header[:4] != b"PK\x03\x04":
-                raise ReadError("file.unreadable", f"部件{self.name}已损坏（局部文件头无效）")
-            name_len, extra_len = struct.unpack_from("<HH", header, 26)
-            local = bytes(data[off + 30 : off + 30 + name_len])
-            encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
-            if local.decode(encoding, "replace") != info.orig_filename:
-                raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件头名称不符）")
-            start = off + 30 + name_len + extra_len
-            end = start + info.compress_size
-            if end > len(data):
-                raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件不完整）")
-            self.raw = bytes(data[start:end])
+        data = fp.getvalue()  # the archive's own bytes, not a copy
+        off = info.header_offset
+        if data[off : off + 4] != b"PK\x03\x04" or len(data) < off + 30:
+            raise ReadError("file.unreadable", f"部件{self.name}已损坏（局部文件头无效）")
+        name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if data[off + 30 : off + 30 + name_len].decode(encoding, "replace") != info.orig_filename:
+            raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件头名称不符）")
+        start = off + 30 + name_len + extra_len
+        end = start + info.compress_size
+        if end > len(data):
+            raise ReadError("file.unreadable", f"部件{self.name}已损坏（文件不完整）")
+        self.raw: bytes | memoryview = memoryview(data)[start:end]
         self.z = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
         self.crc = 0
 
     def read(self, n: int) -> bytes:
         """The next ``n`` (or fewer, at the end) bytes of the part."""
         if self.z is None:
-            out = self.raw[self.done : self.done + n]
+            out = bytes(self.raw[self.done : self.done + n])
         else:
             try:
                 out = self.z.decompress(self.raw, n)
@@ -390,7 +422,12 @@ _CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
 
 def _check_sheet_extent(name: str, xml: bytes) -> None:
     """Refuse a worksheet part whose cells span more than `MAX_CELLS`."""
-    if _ODD_CELL.search(xml) is None and _PREFIXED_CELL.search(xml) is None:
+    # python-calamine reads cells inside <sheetData> only: scan from the first mention of
+    # it to the last (the whole part where there is none)
+    start, end = xml.find(b"sheetData"), xml.rfind(b"sheetData")
+    if start < 0:
+        start, end = 0, len(xml)
+    if _ODD_CELL.search(xml, start, end) is None and _PREFIXED_CELL.search(xml, start, end) is None:
         return
     rows = cols = 0
     for letters, digits in _CELL_REF.findall(xml):
