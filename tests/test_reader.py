@@ -388,3 +388,28 @@ def test_libreoffice_formats_read_identically(tmp_path: Path) -> None:
             assert _same_number(raw.value, want[key]), (fmt, key, raw.value, want[key])
         assert ret.notes == {"t1.r12": "无"}, fmt
         assert ret.signature == {k: str(v) for k, v in signature_values().items()}, fmt
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from xxgk import reader, safety
+
+    path = tmp_path / "growing.xlsx"
+    path.write_bytes(b"x" * 200_000)
+    monkeypatch.setattr(safety, "MAX_FILE", 100_000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with pytest.raises(ReadError) as info:
+            reader._read_all(fd, 10)  # fstat said 10 bytes; 200,000 arrive
+    finally:
+        os.close(fd)
+    assert info.value.code == "file.too_large"
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        monkeypatch.setattr(safety, "MAX_FILE", 1_000_000)
+        assert reader._read_all(fd, 10) == b"x" * 200_000
+    finally:
+        os.close(fd)

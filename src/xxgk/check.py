@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import os
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -400,15 +401,25 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     return CheckResult(Report(file=str(path), findings=[finding]))
 
 
-def collect_files(paths: Iterable[Path | str]) -> list[Path]:
+def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> list[Path]:
     """Files named, and spreadsheets found recursively in directories; sorted, no duplicates.
 
     In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
     marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
+    ``must_exist``: a path that does not exist raises `FileNotFoundError` (else it is kept,
+    and reading it reports it).
     """
     found: set[Path] = set()
     for p in map(Path, paths):
-        if os.path.isdir(p):  # os.path: a fraction of Path.is_dir's cost, for thousands of files
+        try:  # one stat per path: a batch names thousands of files
+            is_dir = stat.S_ISDIR(os.stat(p).st_mode)
+        except FileNotFoundError:
+            if must_exist:
+                raise
+            is_dir = False
+        except OSError:
+            is_dir = False
+        if is_dir:
             for child in p.rglob("*"):
                 if (
                     child.suffix.lower() in SPREADSHEET_SUFFIXES

@@ -36,6 +36,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -346,12 +347,11 @@ class Summary:
 
 def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> list[Path]:
     """Files named and spreadsheets found in directories, minus ``exclude`` (e.g. the output)."""
-    paths = list(paths)
-    for p in paths:
-        if not os.path.exists(p):
-            raise MergeError(f"找不到文件或目录：{p}")
+    try:
+        files = collect_files(paths, must_exist=True)
+    except FileNotFoundError as exc:
+        raise MergeError(f"找不到文件或目录：{exc.filename}") from None
     skip = {Path(p).resolve() for p in exclude}
-    files = collect_files(paths)
     return [p for p in files if p.resolve() not in skip] if skip else files
 
 
@@ -545,7 +545,8 @@ class _Merger:
         register: list[UnitStatus] = []
         blocks: list[Block] = []
         order: list[Any] = list(range(len(self.roster))) if self.roster is not None else []
-        order += [k for k in self.groups if k not in order]
+        listed = set(order)
+        order += [k for k in self.groups if k not in listed]
         for key in order:
             on_roster = isinstance(key, int)
             group = self.groups.get(key, [])
@@ -641,8 +642,15 @@ def _signature(e: Entry) -> frozenset[tuple[str, Number]]:
 def _totals(form: Form, blocks: list[Block]) -> dict[str, Decimal]:
     # whole numbers travel as ints (see _compact): summed as ints, exact, and several
     # times faster than Decimal additions; a Decimal among them makes the sum a Decimal
-    values = [b.values for b in blocks]
-    sums = {c.key: Decimal(sum(v.get(c.key, 0) for v in values)) for c in form.inputs}
+    keys = [c.key for c in form.inputs]
+    rows = [b.values for b in blocks]
+    try:  # the usual case, column by column in C: every block has every input
+        pick = itemgetter(*keys)
+        table = [pick(v) for v in rows] if len(keys) > 1 else [(v[keys[0]],) for v in rows]
+        columns = zip(*table) if table else ((0,) for _ in keys)
+        sums = {k: Decimal(sum(col)) for k, col in zip(keys, columns, strict=True)}
+    except KeyError:  # an input a block does not have counts as 0
+        sums = {k: Decimal(sum(v.get(k, 0) for v in rows)) for k in keys}
     return form.compute(sums)
 
 

@@ -235,16 +235,32 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
     file cannot be read at all; everything else becomes a finding in ``Return.findings``."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            st = os.fstat(fh.fileno())
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            st = os.fstat(fd)
             if st.st_size > safety.MAX_FILE:
                 raise ReadError("file.too_large", f"文件大小{st.st_size // (1024 * 1024)}MB")
-            data = fh.read()
+            data = _read_all(fd, st.st_size)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise ReadError("file.unreadable", exc.strerror or type(exc).__name__) from None
     ret = read_bytes(data, forms, path=path)
     ret.mtime = st.st_mtime
     return ret
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    """The whole file in as few system calls as its size allows (it may change meanwhile)."""
+    chunks, total = [], 0
+    while True:
+        chunk = os.read(fd, max(size + 1, 65536))
+        if not chunk:
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > safety.MAX_FILE:
+            raise ReadError("file.too_large", f"文件大小超过{safety.MAX_FILE // (1024 * 1024)}MB")
 
 
 def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path | None = None) -> Return:
@@ -324,16 +340,19 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
                 for c in form.table_cells[table.id]
             )
             note_rows = tuple((f"{table.id}.{row.id}", tm.rows[row.id]) for row in table.rows)
-        height = len(rows)
         for key, r, c, address in places:
-            row = rows[r] if r < height else ()
-            value = row[c] if c < len(row) else None
+            try:
+                value = rows[r][c]
+            except IndexError:  # beyond the used area: blank
+                value = None
             cells[key] = RawCell(key, sheet, address, None if value == "" else value)
         if tm.note_col is not None:
             nc = tm.note_col
             for key, r in note_rows:
-                row = rows[r] if r < height else ()
-                value = row[nc] if nc < len(row) else None
+                try:
+                    value = rows[r][nc]
+                except IndexError:
+                    continue
                 if value is not None and value != "":
                     note = _text(value)
                     if note:
@@ -508,8 +527,10 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
             return None
         for r, lc, label, code, nlabel, ncode in plan.labels:
             row = rows[r]
-            got_label = row[lc] if lc < len(row) else None
-            got_code = row[cc] if cc < len(row) else None
+            try:
+                got_label, got_code = row[lc], row[cc]
+            except IndexError:
+                return None
             # as the template wrote them (fast), or equal once normalised
             if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
                 return None
