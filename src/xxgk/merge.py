@@ -647,7 +647,7 @@ def _totals(form: Form, blocks: list[Block]) -> dict[str, Decimal]:
     try:  # the usual case, column by column in C: every block has every input
         pick = itemgetter(*keys)
         table = [pick(v) for v in rows] if len(keys) > 1 else [(v[keys[0]],) for v in rows]
-        columns = zip(*table) if table else ((0,) for _ in keys)
+        columns = zip(*table, strict=True) if table else ((0,) for _ in keys)
         sums = {k: Decimal(sum(col)) for k, col in zip(keys, columns, strict=True)}
     except KeyError:  # an input a block does not have counts as 0
         sums = {k: Decimal(sum(v.get(k, 0) for v in rows)) for k in keys}

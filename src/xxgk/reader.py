@@ -252,7 +252,8 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
 
 def _read_all(fd: int, size: int) -> bytes:
     """The whole file in as few system calls as its size allows (it may change meanwhile)."""
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while True:
         chunk = os.read(fd, max(size + 1, 65536))
         if not chunk:
