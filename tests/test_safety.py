@@ -500,3 +500,100 @@ def test_the_cache_of_vetted_parts_is_bounded(good: bytes, monkeypatch: pytest.M
     monkeypatch.setattr(safety, "VET_CACHE_SIZE", 2)
     safety.check(good)
     assert 0 < len(safety._VETTED) <= 2
+
+
+# ---------------------------------------------------------------- cells written every way calamine reads them
+# (found by review: each of these once reached python-calamine and aborted the process)
+
+FAR = "XFD1048576"
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        f'<c\tr="{FAR}"><v>1</v></c>',  # a tab after the tag name
+        f'<c\nr="{FAR}"><v>1</v></c>',  # a newline
+        f"<c r='{FAR}'><v>1</v></c>",  # single quotes
+        f'<c r = "{FAR}"><v>1</v></c>',  # spaces around =
+        f'<c r="{FAR.lower()}"><v>1</v></c>',  # lower case
+        '<c r="XFD0001048576"><v>1</v></c>',  # leading zeros
+        f'<c r="{FAR}" x="/"><v>1</v></c>',  # a slash in a later attribute
+        f'<c x=">" r="{FAR}"><v>1</v></c>',  # a ">" in an earlier attribute
+        f'<x:c\tr="{FAR}"><x:v>1</x:v></x:c>',  # prefixed, with a tab
+    ],
+)
+def test_far_cells_are_found_however_the_tag_is_written(cells: str) -> None:
+    xml = f'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c>{cells}</row></sheetData></worksheet>'
+    with pytest.raises(ReadError) as info:
+        safety._check_sheet_extent("sheet1.xml", xml.encode())
+    assert info.value.code == "file.too_large"
+
+
+def test_cells_without_references_follow_their_rows_as_calamine_places_them() -> None:
+    far_row = ('<worksheet><sheetData><row r="1"><c r="XFD1"><v>1</v></c></row>'
+               '<row r="1048576"><c><v>1</v></c></row></sheetData></worksheet>')
+    with pytest.raises(ReadError) as info:
+        safety._check_sheet_extent("sheet1.xml", far_row.encode())
+    assert "1048576行×16384列" in info.value.detail
+    rows = "".join(f"<row>{'<c><v>1</v></c>' * 10}</row>" for _ in range(1000))
+    assert safety._used_area(f"<sheetData>{rows}</sheetData>".encode(), 0, 10**6) == (1000, 10)
+
+
+def _relocated(good: bytes, target: str, part: str, sheet: bytes) -> bytes:
+    """``good`` with its first sheet moved to ``part`` (named ``target`` in the relationships)."""
+    with zipfile.ZipFile(io.BytesIO(good)) as zf:
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode()
+    rels = rels.replace('Target="/xl/worksheets/sheet1.xml"', f'Target="{target}"', 1)
+    assert target in rels
+    data = rezip(good, {"xl/_rels/workbook.xml.rels": rels.encode()}, {part: sheet})
+    return data
+
+
+FAR_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             b'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c></row><row r="1048576">'
+             b'<c r="XFD1048576"><v>1</v></c></row></sheetData></worksheet>')
+
+
+@pytest.mark.parametrize(("target", "part"), [("sheet1.xml", "xl/sheet1.xml"),
+                                              ("worksheets/sheet1.dat", "xl/worksheets/sheet1.dat"),
+                                              ("/xl/worksheets/far.xml", "xl/worksheets/far.xml"),
+                                              ("xl/worksheets/far.xml", "xl/worksheets/far.xml")])
+@pytest.mark.parametrize("lazy", [True, False])
+def test_a_sheet_stored_anywhere_is_measured(good: bytes, target: str, part: str, lazy: bool) -> None:
+    data = _relocated(good, target, part, FAR_SHEET)
+    pre = safety.check(data, lazy=lazy) if lazy else None
+    with pytest.raises(ReadError) as info:
+        if pre is not None:
+            pre.vet_sheet("统计表")
+        else:
+            safety.check(data)
+    assert info.value.code == "file.too_large" and part in info.value.detail
+
+
+def test_the_sheet_map_reads_workbook_xml_as_calamine_does() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("xl/workbook.xml", (
+            '<workbook xmlns:r="r" xmlns:x="x"><sheets>'
+            '<sheet name="甲" x:id="rId9" r:id="rId1"/>'  # r:id, not the first *:id
+            '<sheet name="甲" r:id="rId2"/>'  # a second sheet of the same name: calamine opens the first
+            '<sheet name="&#x80;&amp;" r:id="rId3"/>'  # XML escapes, not HTML's
+            "</sheets></workbook>"))
+        zf.writestr("xl/_rels/workbook.xml.rels", (
+            '<Relationships><Relationship Id="rId1" Target="worksheets/a.xml"/>'
+            '<Relationship Id="rId2" Target="worksheets/b.xml"/><Relationship Id="rId3" Target="/xl/c.xml"/>'
+            '<Relationship Id="rId9" Target="worksheets/z.xml"/></Relationships>'))
+    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
+        parts = safety._sheet_parts(zf)
+    assert parts == {"甲": "xl/worksheets/a.xml", "\x80&": "xl/c.xml"}
+
+
+def test_xlsb_is_refused_with_a_way_out(tmp_path: Path, good: bytes) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as zin, zipfile.ZipFile(buf, "w") as zout:
+        for info in zin.infolist():
+            if info.filename != "xl/workbook.xml":
+                zout.writestr(info, zin.read(info))
+        zout.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    err = refused(tmp_path, buf.getvalue(), "file.unreadable")
+    assert "xlsb" in err.detail and "另存为.xlsx" in err.detail

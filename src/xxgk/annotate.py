@@ -13,7 +13,7 @@ moved into place.
   the copy shows the same numbers without recalculation and reads back to the
   same `Return`.  (Images and charts are not carried over by openpyxl; returns
   have none.)
-* **.xls / .ods** (and .xlsb, or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  For them the copy is
+* **.xls / .ods** (or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  For them the copy is
   a new .xlsx holding every sheet's cell contents as read (formula results as
   values, hidden sheets kept hidden, ``_xxgk`` included), marked the same way,
   and the 校验结果 sheet says so.  Formatting, formulas and protection of such a
@@ -91,7 +91,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
     tmp = temp_beside(target)
     try:
         note = ""
-        if kind == "xlsx" and not _is_xlsb(data):
+        if kind == "xlsx":
             try:
                 _annotate_xlsx(data, ret, findings, tmp, keep_vba=target.suffix == ".xlsm")
             except Exception as exc:  # noqa: BLE001 - openpyxl cannot edit every workbook
@@ -108,11 +108,6 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
         if tmp.exists():
             tmp.unlink()
     return target
-
-
-def _is_xlsb(data: bytes) -> bool:
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return "xl/workbook.bin" in zf.namelist()
 
 
 # ---------------------------------------------------------------- xlsx: edit in place (a copy)

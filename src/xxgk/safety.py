@@ -17,7 +17,6 @@ refused here never reaches python-calamine:
 
 from __future__ import annotations
 
-import html
 import io
 import re
 import struct
@@ -47,13 +46,13 @@ ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 
 @dataclass
 class Preflight:
-    """What the bytes turned out to be: ``xlsx`` (incl. xlsm/xlsb), ``ods`` or ``xls``;
+    """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods`` or ``xls``;
     with ``check(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
     zf: zipfile.ZipFile | None = None
     pending: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # worksheet part -> info
-    _parts: dict[str, str] | None = None  # sheet name -> worksheet part
+    parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
 
     def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
         """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
@@ -67,9 +66,7 @@ class Preflight:
         """
         if not self.pending or self.zf is None:
             return
-        if self._parts is None:
-            self._parts = _sheet_parts(self.zf)
-        part = self._parts.get(name)
+        part = self.parts.get(name)
         for todo in [part] if part in self.pending else list(self.pending):
             _check_worksheet(self.zf, self.pending.pop(todo))
 
@@ -148,7 +145,7 @@ def _sniff_text(chunk: bytes) -> str | None:
     return None
 
 
-# ---------------------------------------------------------------- zip (xlsx, xlsm, xlsb, ods)
+# ---------------------------------------------------------------- zip (xlsx, xlsm, ods)
 
 
 def _check_zip(data: bytes, lazy: bool) -> Preflight:
@@ -183,6 +180,9 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     names = {i.filename for i in infos}
     kind = _zip_kind(zf, names)
     pending: dict[str, zipfile.ZipInfo] = {}
+    parts = _sheet_parts(zf) if kind == "xlsx" else {}
+    # what calamine may parse as a sheet: the parts the relationships name, wherever they are
+    sheets = set(parts.values()) & names
     for info in infos:
         name = info.filename
         if kind == "ods" and name == "content.xml":
@@ -190,7 +190,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
             xml = _read_capped(zf, info, MAX_PART)
             _prolog_verdict(name, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
             _check_ods_extent(xml)
-        elif kind == "xlsx" and name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        elif kind == "xlsx" and (name in sheets or (name.startswith("xl/worksheets/") and name.endswith(".xml"))):
             if lazy:
                 pending[name] = info
             else:
@@ -199,13 +199,14 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
-    return Preflight(kind, zf, pending)
+    return Preflight(kind, zf, pending, parts)
 
 
 def _check_worksheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """A worksheet part is read whole once: prolog and used area."""
     xml = _read_capped(zf, info, MAX_PART)
-    _prolog_verdict(info.filename, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
+    if not _prolog_verdict(info.filename, xml[:1024], complete=len(xml) <= 1024):
+        _prolog_verdict(info.filename, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
     _check_sheet_extent(info.filename, xml)
 
 
@@ -217,31 +218,54 @@ _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> worksheet part, from workbook.xml and its relationships (both vetted)."""
     try:
-        book_part = _Inflater(zf, zf.getinfo("xl/workbook.xml"))
-        rels_part = _Inflater(zf, zf.getinfo("xl/_rels/workbook.xml.rels"))
+        book_info, rels_info = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
     except KeyError:
         return {}
-    key = (_content_key(book_part), _content_key(rels_part))
+    key = (_content_key(zf, book_info), _content_key(zf, rels_info))
     known = _VETTED.get(key) if None not in key else None
     if known is not None:
         return dict(known)
-    book, rels = book_part.read(MAX_PART), rels_part.read(MAX_PART)
+    book, rels = _read_capped(zf, book_info, MAX_PART), _read_capped(zf, rels_info, MAX_PART)
+    # as python-calamine resolves them: the target as written, "/xl/…" and "xl/…" as they
+    # are, anything else under xl/; the r:id attribute; the first of two sheets with one name
     targets = {}
     for m in _RELATIONSHIP.finditer(rels):
         attrs = dict(_ATTR.findall(m.group(1)))
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        if target.startswith("/xl/"):
+            target = target[1:]
+        elif not target.startswith("xl/"):
+            target = "xl/" + target
         targets[attrs.get(b"Id", b"")] = target
-    out = {}
+    out: dict[str, str] = {}
     for m in _SHEET_TAG.finditer(book):
         attrs = dict(_ATTR.findall(m.group(1)))
-        rid = next((v for k, v in attrs.items() if k.endswith(b":id")), b"")
-        name = html.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        rid = attrs.get(b"r:id", attrs.get(b"relationships:id", b""))
+        name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
         if rid in targets:
-            out[name] = targets[rid]
+            out.setdefault(name, targets[rid])
     if None not in key:
         _remember(key, dict(out))
     return out
+
+
+_XML_REF = re.compile(r"&(?:#x([0-9a-fA-F]{1,8})|#([0-9]{1,9})|(lt|gt|amp|quot|apos));")
+_XML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _xml_unescape(text: str) -> str:
+    """XML's own escapes only (not HTML's: &#x80; is U+0080 here, as in every XML parser)."""
+    if "&" not in text:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        hexa, dec, named = m.groups()
+        if named:
+            return _XML_ENTITIES[named]
+        code = int(hexa, 16) if hexa else int(dec)
+        return chr(code) if code <= 0x10FFFF else m.group(0)
+
+    return _XML_REF.sub(one, text)
 
 
 # Parts already vetted in this process, by their exact compressed content (and what was
@@ -253,11 +277,20 @@ VET_CACHE_PART = 4096  # compressed bytes
 VET_CACHE_SIZE = 1024  # entries
 
 
-def _content_key(part: _Inflater) -> tuple[int, int, int, bytes] | None:
-    info = part.info
-    if info.compress_size > VET_CACHE_PART:
+def _content_key(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[Any, ...] | None:
+    """A part exactly as the archive stores and declares it — central directory entry, local
+    header, compressed bytes — so that equal keys get equal verdicts; None when the part is
+    too large to keep or cannot be located (`_Inflater` then says what is wrong)."""
+    if info.compress_size > VET_CACHE_PART or not isinstance(zf.fp, io.BytesIO):
         return None
-    return info.compress_type, info.file_size, info.CRC, bytes(part.raw)
+    data, off = zf.fp.getvalue(), info.header_offset
+    if len(data) < off + 30:
+        return None
+    name_len, extra_len = struct.unpack_from("<HH", data, off + 26)
+    end = off + 30 + name_len + extra_len + info.compress_size
+    if end > len(data):
+        return None
+    return info.orig_filename, info.flag_bits, info.compress_type, info.file_size, info.CRC, data[off:end]
 
 
 def _remember(key: Any, value: Any) -> None:
@@ -267,8 +300,10 @@ def _remember(key: Any, value: Any) -> None:
 
 
 def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
-    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+    if "xl/workbook.xml" in names:
         return "xlsx"
+    if "xl/workbook.bin" in names:  # its sheets' used area could not be measured before parsing
+        raise ReadError("file.unreadable", "二进制工作簿（.xlsb）不受支持，请在Excel中另存为.xlsx后重新报送")
     if "mimetype" in names:
         mime = _read_capped(zf, zf.getinfo("mimetype"), 200).strip()
         if mime == ODS_MIME or mime.startswith(ODS_MIME + b"-template"):
@@ -294,12 +329,13 @@ def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Refuse an XML part whose prolog declares a DTD (entity bombs, external entities).
 
     A DTD can only come before the root element, so reading up to the first start
-    tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.
+    tag is enough; a prolog longer than `PROLOG_CAP` is itself refused.  (A part is
+    checked whole — size and CRC — only when that reading reaches its end.)
     """
-    part = _Inflater(zf, info)
-    key = _content_key(part)
+    key = _content_key(zf, info)
     if key is not None and key in _VETTED:
         return
+    part = _Inflater(zf, info)
     buf = part.read(160)  # the XML declaration and the root's name, usually
     while not _prolog_verdict(info.filename, buf, complete=len(buf) >= info.file_size):
         more = part.read(4096)
@@ -409,15 +445,17 @@ def _prolog(text: str) -> str:
 # sheet with one value in A1 and one in XFD1048576 would take terabytes and abort the
 # process.  The area is measured from the cell references before calamine sees them.
 
-# The usual case, proven in two quick scans: every cell tag starts with a reference within
-# Z9999 (26 × 9999 cells at most), and no cell tag has a namespace prefix.
-_ODD_CELL = re.compile(rb'<c(?:>| (?!r="[A-Z][0-9]{1,4}"))')
-_PREFIXED_CELL = re.compile(rb":c[ >]")
-# otherwise every cell is measured: a reference on a cell with content (not self-closing:
-# a styled empty cell holds nothing)
-_ANY_CELL = re.compile(rb"<(?:[\w.-]+:)?c[ >]")
-_ANY_ROW = re.compile(rb"<(?:[\w.-]+:)?row[ >]")
-_CELL_REF = re.compile(rb' r="([A-Z]{1,3})([0-9]{1,7})"[^>/]*>')
+# The usual case, proven in two quick scans: every cell start tag is `<c r="…"` with a
+# reference within Z9999 first (26 × 9999 cells at most), and no cell tag has a prefix.
+_ODD_CELL = re.compile(rb'<c(?:[\t\r\n/>]| (?!r="[A-Z][0-9]{1,4}"))')
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
+# Otherwise every cell is placed as python-calamine (quick-xml) places it: row and cell
+# start tags by local name (any prefix, any whitespace), end tags of rows, quoted
+# attribute values that may hold ">"; a reference in any case, any number of digits.
+_TAG = re.compile(rb"""<(/?)(?:[^\s<>/:"'=]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_REF = re.compile(rb"([A-Za-z]{0,7})([0-9]+)")
+_HUGE = 10**9  # a reference too long to be real: beyond any sheet
 
 
 def _check_sheet_extent(name: str, xml: bytes) -> None:
@@ -429,19 +467,46 @@ def _check_sheet_extent(name: str, xml: bytes) -> None:
         start, end = 0, len(xml)
     if _ODD_CELL.search(xml, start, end) is None and _PREFIXED_CELL.search(xml, start, end) is None:
         return
-    rows = cols = 0
-    for letters, digits in _CELL_REF.findall(xml):
-        rows = max(rows, int(digits))
-        col = 0
-        for ch in letters:
-            col = col * 26 + ch - 64
-        cols = max(cols, col)
-    cells = len(_ANY_CELL.findall(xml))
-    if xml.count(b' r="') < cells:
-        # cells without a reference follow the previous one: bound them by their number
-        rows, cols = rows + len(_ANY_ROW.findall(xml)), cols + cells
+    rows, cols = _used_area(xml, start, end)
     if rows * cols > MAX_CELLS:
         raise ReadError("file.too_large", f"工作表{name}的数据区域达{rows}行×{cols}列")
+
+
+def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
+    """Rows × columns from A1 to the farthest cell holding something, counted the way
+    python-calamine counts: a cell without a reference follows the previous one in its
+    row, a row without one follows the previous row.  Comments are not told apart, so a
+    reference inside one counts too (never less than calamine allocates)."""
+    rows = cols = row_at = col_at = 0
+    for m in _TAG.finditer(xml, start, end):
+        closing, tag, attrs = m.groups()
+        if closing:
+            if tag == b"row":
+                row_at, col_at = row_at + 1, 0
+            continue
+        if attrs.endswith(b"/"):
+            continue  # an empty row or cell: nothing calamine keeps
+        ref = _R_ATTR.search(attrs)
+        value = None if ref is None else ref.group(1) if ref.group(1) is not None else ref.group(2)
+        if tag == b"row":
+            if value is not None and value.isdigit():
+                row_at = int(value) - 1 if len(value) <= 9 else _HUGE
+            continue
+        row, col = row_at, col_at
+        if value is not None:
+            parsed = _REF.fullmatch(value)
+            if parsed is None:
+                continue  # calamine refuses a reference it cannot read: the sheet fails to load
+            letters, digits = parsed.groups()
+            digits = digits.lstrip(b"0") or b"0"
+            row = int(digits) - 1 if len(digits) <= 9 else _HUGE
+            col = -1
+            for ch in letters.upper():
+                col = (col + 1) * 26 + ch - 65
+            col = _HUGE if len(letters) > 6 else max(col, 0)
+        rows, cols = max(rows, row + 1), max(cols, col + 1)
+        col_at = col + 1
+    return rows, cols
 
 
 _ODS_TABLE = re.compile(rb"<table:table[\s>]")
