@@ -39,7 +39,7 @@ from .identity import Identity
 from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
 from .returns import RawCell, ReadError, Return
 
-__all__ = ["RESULT_SHEET", "Book", "norm", "open_book", "read", "read_bytes"]
+__all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "read", "read_bytes"]
 
 RESULT_SHEET = "校验结果"  # the sheet `annotate` puts first; never part of a return
 
@@ -225,8 +225,9 @@ def _builtin_cached() -> tuple[Form, ...]:
     return tuple(builtin_forms())
 
 
-def _builtin() -> list[Form]:
-    """The built-in forms, loaded once per process (a batch reads thousands of files)."""
+def default_forms() -> list[Form]:
+    """The forms a return is matched against when none are given: the built-in ones,
+    loaded once per process (a batch reads thousands of files)."""
     return list(_builtin_cached())
 
 
@@ -268,7 +269,7 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     """`read` for bytes already in memory."""
     book = open_book(data, safety.check(data, lazy=True))
     try:
-        return _read_book(book, list(forms) if forms is not None else _builtin(), data, path)
+        return _read_book(book, list(forms) if forms is not None else default_forms(), data, path)
     finally:
         book.close()
 
