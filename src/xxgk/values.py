@@ -113,10 +113,14 @@ def whole(raw: Any) -> Decimal | None:
     tp = type(raw)
     if tp is float:
         if raw >= 0 and raw.is_integer():
-            return Decimal(int(raw))
+            n = int(raw)
+            return _SMALL[n] if n < len(_SMALL) else Decimal(n)
     elif tp is int and raw >= 0:
-        return Decimal(raw)
+        return _SMALL[raw] if raw < len(_SMALL) else Decimal(raw)
     return None
+
+
+_SMALL = tuple(Decimal(n) for n in range(1000))  # shared: Decimals are immutable
 
 
 def parse(raw: Any, kind: str = "count") -> Parsed:
