@@ -53,6 +53,7 @@ class Preflight:
     zf: zipfile.ZipFile | None = None
     pending: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # worksheet part -> info
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
+    vetted: set[str] = field(default_factory=set)  # worksheet parts vetted so far
 
     def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
         """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
@@ -64,11 +65,12 @@ class Preflight:
 
         A sheet whose part cannot be found is vetted with every pending part: never parsed unseen.
         """
-        if not self.pending or self.zf is None:
-            return
         part = self.parts.get(name)
+        if not self.pending or self.zf is None or part in self.vetted:
+            return
         for todo in [part] if part in self.pending else list(self.pending):
             _check_worksheet(self.zf, self.pending.pop(todo))
+            self.vetted.add(todo)
 
 
 def check(data: bytes, *, lazy: bool = False) -> Preflight:
@@ -199,7 +201,12 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
-    return Preflight(kind, zf, pending, parts)
+    pre = Preflight(kind, zf, pending, parts)
+    if lazy and parts:
+        # the first sheet is parsed whatever the workbook holds: vetted now, while the
+        # archive's bytes are still in the CPU's cache (measured faster than on demand)
+        pre.vet_sheet(next(iter(parts)))
+    return pre
 
 
 def _check_worksheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
