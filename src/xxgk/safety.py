@@ -11,8 +11,11 @@ refused here never reaches python-calamine:
 * a password-encrypted workbook (OOXML inside OLE2, ODS)       → ``file.encrypted``
 * a zip bomb: too many parts, too much declared content,
   an extreme compression ratio                                 → ``file.too_large``
-* a DOCTYPE / ENTITY declaration in any XML part (entity bombs,
+* a DOCTYPE / ENTITY declaration in an XML part that is parsed (entity bombs,
   external entities)                                           → ``file.unsafe_xml``
+* a sheet whose cells span more than `MAX_CELLS` (python-calamine
+  would allocate the whole area at once and abort)             → ``file.too_large``
+* a binary workbook (.xlsb), whose sheets cannot be measured   → ``file.unreadable``
 """
 
 from __future__ import annotations
