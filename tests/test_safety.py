@@ -7,6 +7,7 @@ import io
 import struct
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -593,3 +594,36 @@ def test_xlsb_is_refused_with_a_way_out(tmp_path: Path, good: bytes) -> None:
         zout.writestr("xl/workbook.bin", b"\x83\x01\x00")
     err = refused(tmp_path, buf.getvalue(), "file.unreadable")
     assert "xlsb" in err.detail and "另存为.xlsx" in err.detail
+
+
+# ---------------------------------------------------------------- the central directory, read directly
+
+
+def _fields(infos: list[Any]) -> list[tuple[Any, ...]]:
+    keys = ("filename", "orig_filename", "flag_bits", "compress_type", "CRC", "compress_size",
+            "file_size", "header_offset")
+    return [tuple(getattr(i, k) for k in keys) for i in infos]
+
+
+def test_the_directory_read_directly_is_what_zipfile_reads(good: bytes) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("stored.xml", b"<a/>", compress_type=zipfile.ZIP_STORED)
+        zf.writestr("压缩.xml", b"<b/>" * 100, compress_type=zipfile.ZIP_DEFLATED)  # a UTF-8 name
+        zf.writestr(zipfile.ZipInfo("dup.xml"), b"1")
+        with pytest.warns(UserWarning):
+            zf.writestr(zipfile.ZipInfo("dup.xml"), b"22")  # the later one counts, as in zipfile
+    for data in (good, buf.getvalue()):
+        archive = safety._open_zip(data)
+        assert isinstance(archive, safety._Archive)
+        reference = zipfile.ZipFile(io.BytesIO(data))
+        assert _fields(archive.infolist()) == _fields(reference.infolist())
+        assert _fields(list(archive.NameToInfo.values())) == _fields(list(reference.NameToInfo.values()))
+
+
+def test_archives_out_of_the_ordinary_are_left_to_zipfile(good: bytes) -> None:
+    with_comment = bytearray(good)
+    struct.pack_into("<H", with_comment, len(good) - 2, 4)
+    for data in (bytes(with_comment) + b"note", b"junk" + good):
+        assert isinstance(safety._open_zip(data), zipfile.ZipFile)
+    safety.check(bytes(with_comment) + b"note", lazy=True)  # and a comment is read just the same

@@ -26,7 +26,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .returns import ReadError
 
@@ -53,8 +53,8 @@ class Preflight:
     with ``check(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
-    zf: zipfile.ZipFile | None = None
-    pending: dict[str, zipfile.ZipInfo] = field(default_factory=dict)  # worksheet part -> info
+    zf: Zip | None = None
+    pending: dict[str, Part] = field(default_factory=dict)  # worksheet part -> info
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
     vetted: set[str] = field(default_factory=set)  # worksheet parts vetted so far
 
@@ -153,9 +153,70 @@ def _sniff_text(chunk: bytes) -> str | None:
 # ---------------------------------------------------------------- zip (xlsx, xlsm, ods)
 
 
+class _Part(NamedTuple):
+    """A central directory entry: the fields of `zipfile.ZipInfo` the checks use."""
+
+    filename: str
+    orig_filename: str
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
+
+
+class _Archive:
+    """A zip's central directory read straight from its bytes, for the plain archives every
+    spreadsheet program writes (zipfile builds a file object and a ZipInfo per part: a
+    measurable share of reading a return).  `_open_zip` leaves anything else to zipfile."""
+
+    def __init__(self, data: bytes, parts: list[_Part]) -> None:
+        self.fp = io.BytesIO(data)
+        self.filelist = parts
+        self.NameToInfo = {p.filename: p for p in parts}  # the last of a repeated name, as zipfile
+
+    def infolist(self) -> list[_Part]:
+        return self.filelist
+
+    def getinfo(self, name: str) -> _Part:
+        return self.NameToInfo[name]
+
+
+Zip = zipfile.ZipFile | _Archive
+Part = zipfile.ZipInfo | _Part
+
+_CENTRAL = struct.Struct("<8xHH4xIIIHHH8xI")  # flags, method, CRC, sizes, name/extra/comment lengths, offset
+
+
+def _open_zip(data: bytes) -> Zip:
+    """The archive's directory: read directly when the archive is plain — its end record last
+    with no comment, one disk, no ZIP64, nothing before it — else by zipfile."""
+    end = len(data) - 22
+    if end < 0 or data[end : end + 4] != b"PK\x05\x06":
+        return zipfile.ZipFile(io.BytesIO(data))
+    disk, cd_disk, here, count, size, start, comment = struct.unpack_from("<HHHHIIH", data, end + 4)
+    if disk or cd_disk or here != count or comment or start + size != end or 0xFFFF in (here, count):
+        return zipfile.ZipFile(io.BytesIO(data))
+    parts, at = [], start
+    for _ in range(count):
+        if data[at : at + 4] != b"PK\x01\x02" or at + 46 > end:
+            return zipfile.ZipFile(io.BytesIO(data))
+        flags, method, crc, csize, usize, name_len, extra_len, comment_len, offset = _CENTRAL.unpack_from(data, at)
+        if 0xFFFFFFFF in (csize, usize, offset):
+            return zipfile.ZipFile(io.BytesIO(data))  # ZIP64
+        raw = data[at + 46 : at + 46 + name_len]
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437")
+        parts.append(_Part(name.split("\x00", 1)[0], name, flags, method, crc, csize, usize, offset))
+        at += 46 + name_len + extra_len + comment_len
+    if at != end:
+        return zipfile.ZipFile(io.BytesIO(data))
+    return _Archive(data, parts)
+
+
 def _check_zip(data: bytes, lazy: bool) -> Preflight:
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
+        zf = _open_zip(data)
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
         raise ReadError("file.unreadable", "文件已损坏或不完整（压缩包结构无法读取）") from None
@@ -184,7 +245,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
         raise ReadError("file.too_large", f"解压后共{total // (1024 * 1024)}MB")
     names = {i.filename for i in infos}
     kind = _zip_kind(zf, names)
-    pending: dict[str, zipfile.ZipInfo] = {}
+    pending: dict[str, Part] = {}
     parts = _sheet_parts(zf) if kind == "xlsx" else {}
     # what calamine may parse as a sheet: the parts the relationships name, wherever they are
     sheets = set(parts.values()) & names
@@ -212,7 +273,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     return pre
 
 
-def _check_worksheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_worksheet(zf: Zip, info: Part) -> None:
     """A worksheet part is read whole once: prolog and used area."""
     xml = _read_capped(zf, info, MAX_PART)
     if not _prolog_verdict(info.filename, xml[:1024], complete=len(xml) <= 1024):
@@ -225,7 +286,7 @@ _ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def _sheet_parts(zf: Zip) -> dict[str, str]:
     """Sheet name -> worksheet part, from workbook.xml and its relationships (both vetted)."""
     try:
         book_info, rels_info = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
@@ -287,7 +348,7 @@ VET_CACHE_PART = 4096  # compressed bytes
 VET_CACHE_SIZE = 1024  # entries
 
 
-def _content_key(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[Any, ...] | None:
+def _content_key(zf: Zip, info: Part) -> tuple[Any, ...] | None:
     """A part exactly as the archive stores and declares it — central directory entry, local
     header, compressed bytes — so that equal keys get equal verdicts; None when the part is
     too large to keep or cannot be located (`_Inflater` then says what is wrong)."""
@@ -309,7 +370,7 @@ def _remember(key: Any, value: Any) -> None:
     _VETTED[key] = value
 
 
-def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
+def _zip_kind(zf: Zip, names: set[str]) -> str:
     if "xl/workbook.xml" in names:
         return "xlsx"
     if "xl/workbook.bin" in names:  # its sheets' used area could not be measured before parsing
@@ -330,12 +391,12 @@ def _zip_kind(zf: zipfile.ZipFile, names: set[str]) -> str:
     raise ReadError("file.not_spreadsheet", "压缩包，其中没有工作簿")
 
 
-def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+def _read_capped(zf: Zip, info: Part, cap: int) -> bytes:
     """Up to ``cap`` bytes of a part, inflated."""
     return _Inflater(zf, info).read(cap)
 
 
-def _check_prolog(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_prolog(zf: Zip, info: Part) -> None:
     """Refuse an XML part whose prolog declares a DTD (entity bombs, external entities).
 
     A DTD can only come before the root element, so reading up to the first start
@@ -361,7 +422,7 @@ class _Inflater:
     its file object per part (this runs for every part of every return, so it must be cheap),
     with the same refusals — encrypted, truncated, corrupt, a CRC that does not match."""
 
-    def __init__(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    def __init__(self, zf: Zip, info: Part) -> None:
         self.info, self.name, self.done = info, info.filename, 0
         if info.flag_bits & 0x1:
             raise ReadError("file.encrypted", f"部件{self.name}已加密")
@@ -552,7 +613,7 @@ def _check_ods_extent(xml: bytes) -> None:
                 raise ReadError("file.too_large", f"表格数据区域达{used_rows}行×{used_cols}列")
 
 
-def _check_ods_encryption(zf: zipfile.ZipFile, names: set[str]) -> None:
+def _check_ods_encryption(zf: Zip, names: set[str]) -> None:
     if "META-INF/manifest.xml" not in names:
         return
     manifest = _read_capped(zf, zf.getinfo("META-INF/manifest.xml"), 1024 * 1024)
