@@ -413,3 +413,27 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
         assert reader._read_all(fd, 10) == b"x" * 200_000
     finally:
         os.close(fd)
+
+
+def test_cells_beyond_the_grid_calamine_returned_read_as_blank() -> None:
+    from types import SimpleNamespace
+
+    from xxgk import reader
+    from xxgk.layout import layout_of
+
+    form = builtin("gk2018")
+    lay = layout_of(form)
+    plans = reader._plan(lay)
+    tables = {
+        t.id: reader._TableMatch(t, plans[t.id].sheet, dict(lay.tables[t.id].row_of), dict(plans[t.id].cols),
+                                 lay.sheet_of(t).note_col, lay.tables[t.id].last_row)
+        for t in form.tables
+    }
+    rows = [["x"] * 6 for _ in range(12)] + [["x"] * 2 for _ in range(3)]  # short, and narrow at the end
+    book = SimpleNamespace(grid=lambda name: SimpleNamespace(rows=rows))
+    cells, notes = reader._read_cells(book, form, reader._FormMatch(tables, plan=plans))  # type: ignore[arg-type]
+    assert set(cells) == set(form.cells)
+    inside = {k for k, c in cells.items() if lay.places[k].row < 12}
+    assert inside and all(cells[k].value == "x" for k in inside)
+    assert all(c.value is None for k, c in cells.items() if k not in inside)
+    assert notes == {f"{t.id}.{r.id}": "x" for t in form.tables for r in t.rows if lay.tables[t.id].row_of[r.id] < 12}

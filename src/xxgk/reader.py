@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -328,6 +328,9 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None) ->
     )
 
 
+_raw_cell = partial(tuple.__new__, RawCell)  # RawCell(*fields), without its Python-level __new__
+
+
 def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, RawCell], dict[str, str]]:
     """Every form cell's raw content and every row's 情况说明, where the match found them."""
     cells: dict[str, RawCell] = {}
@@ -345,23 +348,25 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
                 for c in form.table_cells[table.id]
             )
             note_rows = tuple((f"{table.id}.{row.id}", tm.rows[row.id]) for row in table.rows)
-        for key, r, c, address in places:
-            try:
-                value = rows[r][c]
-            except IndexError:  # beyond the used area: blank
-                value = None
-            cells[key] = RawCell(key, sheet, address, None if value == "" else value)
+        try:  # every cell inside the grid python-calamine returned: the usual case
+            cells.update({
+                key: _raw_cell((key, sheet, address, None if (v := rows[r][c]) == "" else v))
+                for key, r, c, address in places
+            })
+        except IndexError:  # a table reaching past the used area: what lies beyond is blank
+            for key, r, c, address in places:
+                v = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
+                cells[key] = _raw_cell((key, sheet, address, None if v == "" else v))
         if tm.note_col is not None:
-            nc = tm.note_col
-            for key, r in note_rows:
-                try:
-                    value = rows[r][nc]
-                except IndexError:
-                    continue
-                if value is not None and value != "":
-                    note = _text(value)
-                    if note:
-                        notes[key] = note
+            nc, height = tm.note_col, len(rows)
+            written = [
+                (key, v) for key, r in note_rows
+                if r < height and nc < len(rows[r]) and (v := rows[r][nc]) is not None and v != ""
+            ]
+            for key, value in written:
+                note = _text(value)
+                if note:
+                    notes[key] = note
     return cells, notes
 
 
