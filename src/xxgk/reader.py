@@ -568,7 +568,10 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
     sig = lay.signature
     last = book.grid(lay.sheets[-1].name)
     for name, place in sig.items():
-        if _signature_label(last, place.row, place.col) != name:
+        label = last.get(place.row, 0)  # where the template writes it, as it wrote it (fast)
+        if not (isinstance(label, str) and label.startswith(name)) and (
+            _signature_label(last, place.row, place.col) != name
+        ):
             match.signature = _find_signature(book, form, tables)
             break
         match.signature[name] = _text(last.get(place.row, place.col))

@@ -38,9 +38,9 @@ RATIO_FLOOR = 4 * 1024 * 1024  # … checked for parts larger than this
 PROLOG_CAP = 16 * 1024  # bytes of an XML part read to find its root element
 MAX_PART = 64 * 1024 * 1024  # declared uncompressed bytes of one part
 MAX_CELLS = 2_000_000  # rows × columns of one sheet's used area (python-calamine allocates it densely)
-# Document properties python-calamine never parses: a lazy check (the batch reader's)
-# skips them; the package's structure ([Content_Types].xml, _rels) is always vetted.
-UNPARSED = frozenset({"docProps/app.xml", "docProps/core.xml"})
+# Package parts python-calamine never parses (nor does the reader): a lazy check (the batch
+# reader's) skips them; the full check, before openpyxl loads a workbook, vets them too.
+UNPARSED = frozenset({"[Content_Types].xml", "_rels/.rels", "docProps/app.xml", "docProps/core.xml"})
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
