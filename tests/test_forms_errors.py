@@ -318,3 +318,13 @@ def test_resolve_unknown_builtin_lists_the_known_forms() -> None:
     assert info.value.key == "form"
     for known in ("gk2018", "gk2019", "gk2021"):
         assert known in str(info.value)
+
+
+def test_bad_yaml_is_quoted_where_it_goes_wrong(tmp_path: Path) -> None:
+    """The fast (libyaml) loader says little about a mistake; the message is the pure one's."""
+    path = tmp_path / "tabbed.yaml"
+    path.write_text("id: demo\ntables:\n\t- id: t1\n", encoding="utf-8")
+    with pytest.raises(FormError) as info:
+        forms.load(path)
+    message = str(info.value)
+    assert "line 3" in message and "\t- id: t1" in message and "^" in message

@@ -281,3 +281,12 @@ def test_a_failed_direct_file_of_a_unit_inside_a_summary(tmp_path: Path) -> None
     lines = [(u.status, [Path(f).name for f in u.files]) for u in city.register if u.name == name]
     assert lines == [("valid", ["甲区.xlsx"]), ("duplicate", ["bad.xlsx"])]
     assert city.complete and city.totals == merge([returns], jobs=1).totals
+
+
+@pytest.mark.parametrize("missing", ["./nope/", "{file}/inside"])
+def test_a_path_that_does_not_exist_is_named_as_typed(tmp_path: Path, missing: str) -> None:
+    (tmp_path / "a.xlsx").write_bytes(b"")
+    typed = missing.format(file=tmp_path / "a.xlsx")
+    with pytest.raises(MergeError) as info:
+        merge([typed])
+    assert str(info.value) == f"找不到文件或目录：{typed}"

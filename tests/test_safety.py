@@ -441,7 +441,7 @@ path = sys.argv[1]
 write_template(builtin("gk2018"), path, year=2018, agency="甲单位", code="1")
 import openpyxl
 wb = openpyxl.load_workbook(path)
-ws = wb.create_sheet("附表")
+ws = wb.create_sheet("附表", int(sys.argv[2]))
 ws["A1"] = "x"
 ws.cell(row=1048576, column=16384, value=1)
 wb.save(path)
@@ -460,13 +460,14 @@ except ReadError as err:
 """
 
 
-def test_lazy_vetting_covers_exactly_the_sheets_parsed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("position", [0, 4])  # before the form's sheet, and last
+def test_lazy_vetting_covers_exactly_the_sheets_parsed(tmp_path: Path, position: int) -> None:
     """`read` vets only the sheets it parses; asking for another sheet, or a full check (as
     annotate does before openpyxl loads every sheet), still refuses the far corner."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", FAR_IN_UNREAD_SHEET, str(tmp_path / "f.xlsx")],
+    out = subprocess.run([sys.executable, "-c", FAR_IN_UNREAD_SHEET, str(tmp_path / "f.xlsx"), str(position)],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-500:]
     assert out.stdout.split() == ["read", "甲单位", "lazy", "file.too_large", "full", "file.too_large"]
@@ -521,6 +522,8 @@ FAR = "XFD1048576"
         f'<c r="{FAR}" x="/"><v>1</v></c>',  # a slash in a later attribute
         f'<c x=">" r="{FAR}"><v>1</v></c>',  # a ">" in an earlier attribute
         f'<x:c\tr="{FAR}"><x:v>1</x:v></x:c>',  # prefixed, with a tab
+        f'<c foo=" r=\'A1\'" r="{FAR}"><v>1</v></c>',  # a decoy reference inside another attribute
+        '</row><row r="1048576"><c r="XFC1048576"/><c><v>1</v></c>',  # an empty cell moves the next one along
     ],
 )
 def test_far_cells_are_found_however_the_tag_is_written(cells: str) -> None:
@@ -536,6 +539,8 @@ def test_cells_without_references_follow_their_rows_as_calamine_places_them() ->
     with pytest.raises(ReadError) as info:
         safety._check_sheet_extent("sheet1.xml", far_row.encode())
     assert "1048576行×16384列" in info.value.detail
+    empty_rows = "<sheetData><row/><row/><row><c/><c/><c><v>1</v></c></row></sheetData>"
+    assert safety._used_area(empty_rows.encode(), 0, 10**6) == (3, 3)  # as calamine places it
     rows = "".join(f"<row>{'<c><v>1</v></c>' * 10}</row>" for _ in range(1000))
     assert safety._used_area(f"<sheetData>{rows}</sheetData>".encode(), 0, 10**6) == (1000, 10)
 
@@ -562,8 +567,11 @@ FAR_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://sc
 @pytest.mark.parametrize("lazy", [True, False])
 def test_a_sheet_stored_anywhere_is_measured(good: bytes, target: str, part: str, lazy: bool) -> None:
     data = _relocated(good, target, part, FAR_SHEET)
-    with pytest.raises(ReadError) as info:  # lazily: the first sheet is vetted at once
-        safety.check(data, lazy=lazy)
+    with pytest.raises(ReadError) as info:
+        if lazy:
+            safety.check(data, lazy=True).vet_sheet("统计表")
+        else:
+            safety.check(data)
     assert info.value.code == "file.too_large" and part in info.value.detail
 
 
@@ -577,7 +585,8 @@ def test_the_sheet_map_reads_workbook_xml_as_calamine_does() -> None:
             '<sheet name="&#x80;&amp;" r:id="rId3"/>'  # XML escapes, not HTML's
             "</sheets></workbook>"))
         zf.writestr("xl/_rels/workbook.xml.rels", (
-            '<Relationships><Relationship Id="rId1" Target="worksheets/a.xml"/>'
+            "<Relationships><Relationship Id = 'rId1' Target='worksheets/a.xml'/>"  # quotes, spaces
+            '<!-- <Relationship Id="rId1" Target="worksheets/decoy.xml"/> -->'  # not markup
             '<Relationship Id="rId2" Target="worksheets/b.xml"/><Relationship Id="rId3" Target="/xl/c.xml"/>'
             '<Relationship Id="rId9" Target="worksheets/z.xml"/></Relationships>'))
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
@@ -627,3 +636,17 @@ def test_archives_out_of_the_ordinary_are_left_to_zipfile(good: bytes) -> None:
     for data in (bytes(with_comment) + b"note", b"junk" + good):
         assert isinstance(safety._open_zip(data), zipfile.ZipFile)
     safety.check(bytes(with_comment) + b"note", lazy=True)  # and a comment is read just the same
+
+
+@pytest.mark.parametrize("cut", ["<", "<!", "<!-"])
+def test_a_comment_cut_by_the_end_of_a_read_is_not_taken_for_a_doctype(cut: str) -> None:
+    assert safety._prolog('<?xml version="1.0"?>' + cut) == "more"
+    assert safety._prolog('<?xml version="1.0"?><!DOCTYPE x>') == "dtd"
+    assert safety._prolog('<?xml version="1.0"?><!-- a --><root/>') == "ok"
+
+
+def test_a_prolog_of_comments_longer_than_the_first_read_is_fine(tmp_path: Path, good: bytes) -> None:
+    for pad in range(140, 175):  # the first read is 160 bytes: a comment starts across it
+        prolog = '<?xml version="1.0"?>' + "<!--" + "x" * (pad - 30) + "-->" + "<!-- second -->"
+        data = _with_prolog(good, "xl/workbook.xml", prolog).replace(b"&lol9;", b"")
+        safety.check(data, lazy=True)

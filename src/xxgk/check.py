@@ -406,14 +406,14 @@ def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> l
 
     In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
     marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
-    ``must_exist``: a path that does not exist raises `FileNotFoundError` (else it is kept,
-    and reading it reports it).
+    ``must_exist``: a path that does not exist raises `FileNotFoundError` or
+    `NotADirectoryError` (else it is kept, and reading it reports it).
     """
     found: set[Path] = set()
     for p in map(Path, paths):
         try:  # one stat per path: a batch names thousands of files
             is_dir = stat.S_ISDIR(os.stat(p).st_mode)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             if must_exist:
                 raise
             is_dir = False

@@ -349,8 +349,11 @@ def load(path: Path) -> Form:
         return _CACHE[stamp]
     try:
         data = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a safe loader, libyaml's when present
-    except yaml.YAMLError as exc:
-        raise FormError(path.name, "yaml", f"not valid YAML: {exc}") from None
+    except yaml.YAMLError:
+        try:  # the pure-Python loader quotes the offending line and points at the mistake
+            data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506
+        except yaml.YAMLError as exc:
+            raise FormError(path.name, "yaml", f"not valid YAML: {exc}") from None
     form = build(data, path.name)
     form.formulas  # noqa: B018 - detect formula cycles at load time
     _CACHE[stamp] = form

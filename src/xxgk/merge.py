@@ -381,10 +381,12 @@ class Summary:
 
 def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> list[Path]:
     """Files named and spreadsheets found in directories, minus ``exclude`` (e.g. the output)."""
+    paths = list(paths)
     try:
         files = collect_files(paths, must_exist=True)
-    except FileNotFoundError as exc:
-        raise MergeError(f"找不到文件或目录：{exc.filename}") from None
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        named = next((p for p in paths if Path(p) == Path(exc.filename)), exc.filename)
+        raise MergeError(f"找不到文件或目录：{named}") from None
     skip = {Path(p).resolve() for p in exclude}
     return [p for p in files if p.resolve() not in skip] if skip else files
 
@@ -678,6 +680,8 @@ def _totals(form: Form, blocks: list[Block]) -> dict[str, Decimal]:
     # times faster than Decimal additions; a Decimal among them makes the sum a Decimal
     keys = [c.key for c in form.inputs]
     rows = [b.values for b in blocks]
+    if not keys:
+        return form.compute({})
     try:  # the usual case, column by column in C: every block has every input
         pick = itemgetter(*keys)
         table = [pick(v) for v in rows] if len(keys) > 1 else [(v[keys[0]],) for v in rows]

@@ -270,15 +270,29 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     # the bytes are hashed and vetted while they are still in the CPU's cache: after the
     # spreadsheet is parsed, hashing them took several times as long (measured)
     digest = hashlib.sha256(data).hexdigest()
-    book = open_book(data, safety.check(data, lazy=True))
+    pre = safety.check(data, lazy=True)
+    known = list(forms) if forms is not None else default_forms()
+    props = _properties(pre)
+    first = _first_sheet(props, known)
+    if first in pre.parts:  # parsed first in any case: vetted now, while the bytes are in the cache
+        pre.vet_sheet(first)
+    book = open_book(data, pre)
     try:
-        return _read_book(book, list(forms) if forms is not None else default_forms(), digest, path)
+        return _read_book(book, known, digest, path, props)
     finally:
         book.close()
 
 
-def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None) -> Return:
-    meta = _metadata(book)
+def _first_sheet(props: dict[str, Any], forms: list[Form]) -> str | None:
+    """The sheet the positional read opens first, when the metadata names a known form."""
+    if props.get(ids.KIND) != "return":
+        return None
+    same = [f for f in forms if f.id == props.get(ids.FORM) and f.fingerprint == props.get(ids.FINGERPRINT)]
+    return layout_of(same[0]).sheets[0].name if same else None
+
+
+def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, props: dict[str, Any]) -> Return:
+    meta = _metadata(book, props)
     findings: list[Finding] = []
     form: Form | None = None
     ident: Identity
@@ -376,10 +390,10 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
 _PROPERTY = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
 
 
-def _properties(book: Book) -> dict[str, Any]:
+def _properties(pre: safety.Preflight) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
     read from the archive already open for vetting, it spares parsing the metadata sheet."""
-    part = book.preflight.read_part("docProps/custom.xml") if book.preflight is not None else None
+    part = pre.read_part("docProps/custom.xml")
     if part is None:
         return {}
     return {
@@ -388,10 +402,9 @@ def _properties(book: Book) -> dict[str, Any]:
     }
 
 
-def _metadata(book: Book) -> dict[str, Any] | None:
+def _metadata(book: Book, props: dict[str, Any]) -> dict[str, Any] | None:
     if ids.META_SHEET not in book.names:
         return None
-    props = _properties(book)
     if props.get(ids.FORM) and props.get(ids.KIND) == "return":  # a summary's unit list is on the sheet
         return props
     grid = book.grid(ids.META_SHEET)

@@ -21,6 +21,7 @@ refused here never reaches python-calamine:
 from __future__ import annotations
 
 import io
+import os
 import re
 import struct
 import zipfile
@@ -207,7 +208,10 @@ def _open_zip(data: bytes) -> Zip:
             return zipfile.ZipFile(io.BytesIO(data))  # ZIP64
         raw = data[at + 46 : at + 46 + name_len]
         name = raw.decode("utf-8" if flags & 0x800 else "cp437")
-        parts.append(_Part(name.split("\x00", 1)[0], name, flags, method, crc, csize, usize, offset))
+        short = name.split("\x00", 1)[0]
+        if os.sep != "/":  # as zipfile names parts on this system
+            short = short.replace(os.sep, "/")
+        parts.append(_Part(short, name, flags, method, crc, csize, usize, offset))
         at += 46 + name_len + extra_len + comment_len
     if at != end:
         return zipfile.ZipFile(io.BytesIO(data))
@@ -218,7 +222,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     try:
         zf = _open_zip(data)
         infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error, NotImplementedError):
         raise ReadError("file.unreadable", "文件已损坏或不完整（压缩包结构无法读取）") from None
     if len(infos) > MAX_ENTRIES:
         raise ReadError("file.too_large", f"压缩包内有{len(infos)}个部件")
@@ -265,12 +269,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
-    pre = Preflight(kind, zf, pending, parts)
-    if lazy and parts:
-        # the first sheet is parsed whatever the workbook holds: vetted now, while the
-        # archive's bytes are still in the CPU's cache (measured faster than on demand)
-        pre.vet_sheet(next(iter(parts)))
-    return pre
+    return Preflight(kind, zf, pending, parts)
 
 
 def _check_worksheet(zf: Zip, info: Part) -> None:
@@ -281,9 +280,19 @@ def _check_worksheet(zf: Zip, info: Part) -> None:
     _check_sheet_extent(info.filename, xml)
 
 
-_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
-_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+# Elements as an XML parser finds them: comments, processing instructions and CDATA are
+# not markup; any prefix; quoted attribute values may hold ">".
+_NOT_MARKUP = re.compile(rb"<!--.*?(?:-->|$)|<\?.*?(?:\?>|$)|<!\[CDATA\[.*?(?:\]\]>|$)", re.S)
+_ELEMENT = re.compile(rb"""<(?:[^\s<>/:"'=]+:)?(Relationship|sheet)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+
+
+def _elements(xml: bytes, tag: bytes) -> list[dict[bytes, bytes]]:
+    """The attributes of every ``tag`` element (by local name), in document order."""
+    return [
+        dict(_attributes(m.group(2)))
+        for m in _ELEMENT.finditer(_NOT_MARKUP.sub(b"", xml))
+        if m.group(1) == tag
+    ]
 
 
 def _sheet_parts(zf: Zip) -> dict[str, str]:
@@ -297,11 +306,11 @@ def _sheet_parts(zf: Zip) -> dict[str, str]:
     if known is not None:
         return dict(known)
     book, rels = _read_capped(zf, book_info, MAX_PART), _read_capped(zf, rels_info, MAX_PART)
-    # as python-calamine resolves them: the target as written, "/xl/…" and "xl/…" as they
-    # are, anything else under xl/; the r:id attribute; the first of two sheets with one name
+    # as python-calamine resolves them: a later relationship with the same Id wins; the
+    # target as written, "/xl/…" and "xl/…" as they are, anything else under xl/; the last
+    # r:id (or relationships:id) attribute; the first of two sheets with one name
     targets = {}
-    for m in _RELATIONSHIP.finditer(rels):
-        attrs = dict(_ATTR.findall(m.group(1)))
+    for attrs in _elements(rels, b"Relationship"):
         target = attrs.get(b"Target", b"").decode("utf-8", "replace")
         if target.startswith("/xl/"):
             target = target[1:]
@@ -309,12 +318,11 @@ def _sheet_parts(zf: Zip) -> dict[str, str]:
             target = "xl/" + target
         targets[attrs.get(b"Id", b"")] = target
     out: dict[str, str] = {}
-    for m in _SHEET_TAG.finditer(book):
-        attrs = dict(_ATTR.findall(m.group(1)))
-        rid = attrs.get(b"r:id", attrs.get(b"relationships:id", b""))
+    for attrs in _elements(book, b"sheet"):
+        ids = [v for k, v in attrs.items() if k in (b"r:id", b"relationships:id")]
         name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-        if rid in targets:
-            out.setdefault(name, targets[rid])
+        if ids and ids[-1] in targets:
+            out.setdefault(name, targets[ids[-1]])
     if None not in key:
         _remember(key, dict(out))
     return out
@@ -504,6 +512,8 @@ def _prolog(text: str) -> str:
         elif text[i + 1] == "?":
             j = text.find("?>", i + 2)
         elif text[i + 1] == "!":
+            if len(text) - i < 4 and "<!--".startswith(text[i:]):
+                return "more"  # the read ended inside what may be a comment's opening
             return "dtd"
         else:
             return "ok"
@@ -524,7 +534,6 @@ _PREFIXED_CELL = re.compile(rb":c[\s/>]")
 # start tags by local name (any prefix, any whitespace), end tags of rows, quoted
 # attribute values that may hold ">"; a reference in any case, any number of digits.
 _TAG = re.compile(rb"""<(/?)(?:[^\s<>/:"'=]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
-_R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(rb"([A-Za-z]{0,7})([0-9]+)")
 _HUGE = 10**9  # a reference too long to be real: beyond any sheet
 
@@ -546,7 +555,8 @@ def _check_sheet_extent(name: str, xml: bytes) -> None:
 def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
     """Rows × columns from A1 to the farthest cell holding something, counted the way
     python-calamine counts: a cell without a reference follows the previous one in its
-    row, a row without one follows the previous row.  Comments are not told apart, so a
+    row, a row without one follows the previous row, and empty rows and cells (``<c/>``)
+    hold nothing but still move those counters.  Comments are not told apart, so a
     reference inside one counts too (never less than calamine allocates)."""
     rows = cols = row_at = col_at = 0
     for m in _TAG.finditer(xml, start, end):
@@ -555,13 +565,13 @@ def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
             if tag == b"row":
                 row_at, col_at = row_at + 1, 0
             continue
-        if attrs.endswith(b"/"):
-            continue  # an empty row or cell: nothing calamine keeps
-        ref = _R_ATTR.search(attrs)
-        value = None if ref is None else ref.group(1) if ref.group(1) is not None else ref.group(2)
+        empty = attrs.endswith(b"/")
+        value = _attribute(attrs, b"r")
         if tag == b"row":
             if value is not None and value.isdigit():
                 row_at = int(value) - 1 if len(value) <= 9 else _HUGE
+            if empty:  # <row/> is a row that starts and ends at once
+                row_at, col_at = row_at + 1, 0
             continue
         row, col = row_at, col_at
         if value is not None:
@@ -575,9 +585,29 @@ def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
             for ch in letters.upper():
                 col = (col + 1) * 26 + ch - 65
             col = _HUGE if len(letters) > 6 else max(col, 0)
-        rows, cols = max(rows, row + 1), max(cols, col + 1)
+        if not empty:
+            rows, cols = max(rows, row + 1), max(cols, col + 1)
         col_at = col + 1
     return rows, cols
+
+
+_ATTRIBUTE = re.compile(rb"""\s*([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _attributes(attrs: bytes) -> list[tuple[bytes, bytes]]:
+    """A start tag's attributes (name as written, raw value), read in order as an XML parser
+    reads them, so that text inside one attribute's value is never taken for another."""
+    out, at = [], 0
+    while (m := _ATTRIBUTE.match(attrs, at)) is not None:
+        out.append((m.group(1), m.group(2) if m.group(2) is not None else m.group(3)))
+        at = m.end()
+    return out
+
+
+def _attribute(attrs: bytes, name: bytes) -> bytes | None:
+    """The value of attribute ``name`` (exactly: no prefix); the last if it is repeated."""
+    values = [v for k, v in _attributes(attrs) if k == name]
+    return values[-1] if values else None
 
 
 _ODS_TABLE = re.compile(rb"<table:table[\s>]")
