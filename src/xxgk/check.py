@@ -410,7 +410,7 @@ def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> l
     `NotADirectoryError` (else it is kept, and reading it reports it).
     """
     found: set[Path] = set()
-    for p in map(Path, paths):
+    for p in (q if isinstance(q, Path) else Path(q) for q in paths):
         try:  # one stat per path: a batch names thousands of files
             is_dir = stat.S_ISDIR(os.stat(p).st_mode)
         except (FileNotFoundError, NotADirectoryError):
@@ -430,7 +430,7 @@ def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> l
                     found.add(child)
         else:
             found.add(p)
-    return sorted(found)
+    return sorted(found, key=lambda p: p.parts)  # Path order, compared in C
 
 
 def check_files(paths: Sequence[Path], forms: Sequence[Form] | None = None) -> list[CheckResult]:
