@@ -28,12 +28,6 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def sheet_ref(sheet: str, row: int, col: int) -> str:
-    """Absolute reference to a cell of ``sheet`` from any sheet."""
-    escaped = sheet.replace("'", "''")
-    return f"'{escaped}'!{a1(row, col)}"
-
-
 @dataclass
 class TableLayout:
     table: Table
@@ -100,10 +94,6 @@ class Place:
     @property
     def a1(self) -> str:
         return a1(self.row, self.col)
-
-    @property
-    def ref(self) -> str:
-        return sheet_ref(self.sheet, self.row, self.col)
 
 
 class Layout:

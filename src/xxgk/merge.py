@@ -435,7 +435,7 @@ def build(
     for e in entries:
         _fit(e, form, year)
     roster_list = list(roster) if roster is not None else None
-    merger = _Merger(form, year, roster_list, prefer)
+    merger = _Merger(roster_list, prefer)
     for e in entries:
         merger.add(e)
     register, blocks = merger.resolve()
@@ -489,8 +489,8 @@ def _norm_name(name: str) -> str:
 class _Merger:
     """Groups entries by unit and decides which ones count."""
 
-    def __init__(self, form: Form, year: int, roster: list[Unit] | None, prefer: str) -> None:
-        self.form, self.year, self.roster, self.prefer = form, year, roster, prefer
+    def __init__(self, roster: list[Unit] | None, prefer: str) -> None:
+        self.roster, self.prefer = roster, prefer
         self.by_code: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
         for i, u in enumerate(roster or ()):

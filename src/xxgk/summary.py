@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -100,7 +99,7 @@ def _render(summary: Summary, target: Path) -> None:
     detail = _DetailColumns(form, len(summary.blocks))
     title = form.summary_title.format_map(Fields(region=summary.region, year=str(summary.year)))
     live = LiveChecks(form, layout, values=summary.totals, notes=summary.notes)
-    fill = {cell.key: _total_formula(cell, detail, summary) for cell in form.inputs}
+    fill = {cell.key: _total_formula(cell, detail) for cell in form.inputs}
     for i, sheet in enumerate(layout.sheets):
         FormSheet(
             wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta,
@@ -108,11 +107,11 @@ def _render(summary: Summary, target: Path) -> None:
             status=incomplete_text(summary) or None,
             info=f"汇总地区：{summary.region}" if summary.region else "汇总地区：",
         ).write(i == 0)
-    _detail_sheet(wb.add_worksheet(DETAIL_SHEET), styles, extra, summary, detail)
-    _register_sheet(wb.add_worksheet(REGISTER_SHEET), styles, extra, summary)
-    _issues_sheet(wb.add_worksheet(ISSUES_SHEET), styles, extra, summary)
-    _chart_sheet(wb, wb.add_worksheet(CHART_SHEET), styles, extra, summary, detail)
-    _about_sheet(wb.add_worksheet(ABOUT_SHEET), styles, extra, summary, meta)
+    _detail_sheet(wb.add_worksheet(DETAIL_SHEET), extra, summary, detail)
+    _register_sheet(wb.add_worksheet(REGISTER_SHEET), extra, summary)
+    _issues_sheet(wb.add_worksheet(ISSUES_SHEET), extra, summary)
+    _chart_sheet(wb, wb.add_worksheet(CHART_SHEET), extra, summary, detail)
+    _about_sheet(wb.add_worksheet(ABOUT_SHEET), extra, summary)
     live.write_sheet(wb, styles)
     write_identity(wb, meta, {
         "title": title, "subject": form.name, "company": summary.region,
@@ -234,13 +233,12 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def _total_formula(cell: Cell, detail: _DetailColumns, summary: Summary) -> str | None:
+def _total_formula(cell: Cell, detail: _DetailColumns) -> str | None:
     """``=SUM('分单位明细'!C3:C40)`` for an input cell; None (a plain 0) with no units."""
     return f"=SUM({detail.range(cell.key)})" if detail.units else None
 
 
-def _detail_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary,
-                  detail: _DetailColumns) -> None:
+def _detail_sheet(ws: Worksheet, fx: _Formats, summary: Summary, detail: _DetailColumns) -> None:
     form = summary.form
     ws.write_string(0, 0, f"{summary.region}{summary.year}年度分单位明细（{form.name}）", fx.title)
     ws.write_string(DETAIL_HEADER_ROW, 0, "代码", fx.head)
@@ -296,7 +294,7 @@ REGISTER_HEADERS = ("序号", "代码", "单位", "状态", "文件名", "SHA-25
 REGISTER_WIDTHS = (6, 14, 28, 12, 30, 20, 10, 14, 12, 8, 8, 12, 50)
 
 
-def _register_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary) -> None:
+def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     counts = "，".join(f"{label}{summary.count(s)}" for s, label in STATUS_LABELS.items() if summary.count(s))
     ws.write_string(0, 0, f"报送情况（{counts or '无'}）", fx.title)
     for c, (text, width) in enumerate(zip(REGISTER_HEADERS, REGISTER_WIDTHS, strict=True)):
@@ -337,7 +335,7 @@ ISSUE_HEADERS = ("单位", "文件", "行次/指标", "指标", "单元格", "�
 ISSUE_WIDTHS = (24, 28, 12, 36, 10, 8, 80, 36)
 
 
-def _issues_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary) -> None:
+def _issues_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     form = summary.form
     ws.write_string(0, 0, "校验问题（每份报送文件的全部校验结果）", fx.title)
     for c, (text, width) in enumerate(zip(ISSUE_HEADERS, ISSUE_WIDTHS, strict=True)):
@@ -376,8 +374,7 @@ def chart_cells(form: Form) -> tuple[Cell | None, Cell | None]:
 ChartRow = tuple[str, str | None, int | float]  # label, formula (or None), value
 
 
-def _chart_sheet(wb: Workbook, ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary,
-                 detail: _DetailColumns) -> None:
+def _chart_sheet(wb: Workbook, ws: Worksheet, fx: _Formats, summary: Summary, detail: _DetailColumns) -> None:
     """Two small tables in A:B, each with its chart beside it (charts read the tables)."""
     form = summary.form
     places = layout_of(form, summary=True).places
@@ -451,8 +448,7 @@ def _chart_table(ws: Worksheet, fx: _Formats, top: int, heading: str, what: str,
 # ---------------------------------------------------------------- 说明
 
 
-def _about_sheet(ws: Worksheet, styles: Styles, fx: _Formats, summary: Summary,
-                 meta: Mapping[str, str]) -> None:
+def _about_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     form = summary.form
     ws.set_column(0, 0, 18)
     ws.set_column(1, 1, 40)
