@@ -19,6 +19,7 @@ import openpyxl
 from books import filled_return
 from xxgk.forms import Form
 from xxgk.layout import layout_of
+from xxgk.template import cell_number as number
 
 
 def valid_inputs(form: Form, seed: int, max_step: int = 40) -> dict[str, Decimal]:
@@ -46,10 +47,6 @@ def valid_inputs(form: Form, seed: int, max_step: int = 40) -> dict[str, Decimal
             inputs = trial
     assert any(inputs.values()), "no figures found"
     return inputs
-
-
-def number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 @dataclass

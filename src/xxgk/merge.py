@@ -366,8 +366,10 @@ class Summary:
     def complete(self) -> bool:
         return not self.failing
 
-    def count(self, status: str) -> int:
-        return sum(u.status == status for u in self.register)
+    def counts_text(self) -> str:
+        """已通过24，未通过校验3，…: the register's statuses that occur, in the register's order."""
+        counts = Counter(u.status for u in self.register)
+        return "，".join(f"{label}{counts[s]}" for s, label in STATUS_LABELS.items() if counts[s])
 
     def to_json(self, output: Path | str | None = None) -> dict[str, Any]:
         data = batch_json(self.reports)

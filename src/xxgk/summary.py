@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine as pc
-import xlsxwriter
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -39,7 +38,7 @@ from .layout import a1, layout_of
 from .livecheck import LiveChecks
 from .merge import STATUS_LABELS, Block, Summary
 from .sheetstyle import Styles
-from .template import Fields, FormSheet, metadata, write_identity
+from .template import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 from .xlref import quote
 
 __all__ = ["DETAIL_SHEET", "column_header", "write_csv", "write_summary"]
@@ -88,9 +87,7 @@ def summary_meta(summary: Summary) -> dict[str, str]:
 
 
 def _render(summary: Summary, target: Path) -> None:
-    wb = xlsxwriter.Workbook(
-        str(target), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
-    )
+    wb = new_workbook(target)
     styles = Styles(wb)
     extra = _Formats(wb)
     form = summary.form
@@ -138,13 +135,6 @@ class _Formats:
             s: wb.add_format({**base, "bg_color": fill, "align": "center"}) for s, fill in STATUS_FILL.items()
         }
         self.key = wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2"})
-
-
-def _number(value: Decimal | int) -> int | float:
-    """The value as xlsxwriter writes it: ints stay ints, decimals become the nearest float."""
-    if isinstance(value, int):
-        return value
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 # ---------------------------------------------------------------- 分单位明细
@@ -258,13 +248,13 @@ def _detail_sheet(ws: Worksheet, fx: _Formats, summary: Summary, detail: _Detail
         ws.write_string(r, 1, name, fx.text)
         values = block.values
         for cell in detail.cells:
-            ws.write_number(r, detail.col[cell.key], _number(values.get(cell.key, 0)), fx.number)
+            ws.write_number(r, detail.col[cell.key], cell_number(values.get(cell.key, 0)), fx.number)
     r = detail.total_row
     ws.write_string(r, 0, "合计", fx.total_label)
     ws.write_string(r, 1, f"{len(summary.blocks)}个单位", fx.total_label)
     for cell in detail.cells:
         col = detail.col[cell.key]
-        value = _number(summary.totals[cell.key])
+        value = cell_number(summary.totals[cell.key])
         if detail.units:
             ws.write_formula(r, col, f"=SUM({a1(detail.first, col)}:{a1(detail.last, col)})", fx.total, value)
         else:
@@ -295,7 +285,7 @@ REGISTER_WIDTHS = (6, 14, 28, 12, 30, 20, 10, 14, 12, 8, 8, 12, 50)
 
 
 def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
-    counts = "，".join(f"{label}{summary.count(s)}" for s, label in STATUS_LABELS.items() if summary.count(s))
+    counts = summary.counts_text()
     ws.write_string(0, 0, f"报送情况（{counts or '无'}）", fx.title)
     for c, (text, width) in enumerate(zip(REGISTER_HEADERS, REGISTER_WIDTHS, strict=True)):
         ws.write_string(1, c, text, fx.head)
@@ -387,7 +377,7 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, fx: _Formats, summary: Summary, de
         ranked = sorted(summary.blocks, key=lambda b: -Decimal(b.values.get(first.key, 0)))[:CHART_TOP]
         more = len(summary.blocks) > CHART_TOP
         heading = f"{label}（按单位{f'，前{CHART_TOP}名' if more else ''}）"
-        rows: list[ChartRow] = [(b.name, None, _number(b.values.get(first.key, 0))) for b in ranked]
+        rows: list[ChartRow] = [(b.name, None, cell_number(b.values.get(first.key, 0))) for b in ranked]
         height = _chart_table(ws, fx, top, heading, "单位", rows)
         if rows:
             chart_rows = max(16, len(rows) + 4)
@@ -402,7 +392,7 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, fx: _Formats, summary: Summary, de
         for key in total.parts:
             place = places[key]
             parts.append((short_label(form.cells[key].label), f"={quote(place.sheet)}!{place.a1}",
-                         _number(summary.totals[key])))
+                         cell_number(summary.totals[key])))
         _chart_table(ws, fx, top, heading, "项目", parts)
         _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", 320)
     ws.set_landscape()
@@ -532,7 +522,7 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append(f"汇总表已生成：{output}")
     region = f"，汇总地区：{summary.region}" if summary.region else ""
     lines.append(f"表式：{form.name}（{form.id}），{summary.year}年度{region}")
-    counts = "，".join(f"{label}{summary.count(s)}" for s, label in STATUS_LABELS.items() if summary.count(s))
+    counts = summary.counts_text()
     lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
     lines.append(f"结论：{incomplete_text(summary)}，汇总表只含已通过校验的单位。" if not summary.complete

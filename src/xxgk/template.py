@@ -135,10 +135,16 @@ def _write_job(form: Form, year: int, overwrite: bool, job: Job) -> Path:
 # ---------------------------------------------------------------- rendering
 
 
-def _render(form: Form, target: Path, meta: dict[str, str]) -> None:
-    wb = xlsxwriter.Workbook(
+def new_workbook(target: Path) -> xlsxwriter.Workbook:
+    """A workbook that writes text as text: a unit's name is never turned into a number,
+    a formula or a link."""
+    return xlsxwriter.Workbook(
         str(target), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
     )
+
+
+def _render(form: Form, target: Path, meta: dict[str, str]) -> None:
+    wb = new_workbook(target)
     styles = Styles(wb)
     layout = layout_of(form)
     live = LiveChecks(form, layout)
@@ -173,6 +179,13 @@ class Fields(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
+
+
+def cell_number(value: Decimal | int) -> int | float:
+    """A value as a workbook cell holds it: whole numbers as ints, others as the nearest float."""
+    if isinstance(value, int):
+        return value
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 class FormSheet:
@@ -377,8 +390,7 @@ class FormSheet:
 
     def _cached(self, key: str) -> int | float:
         """The number a client shows before recalculating (0 in a blank template)."""
-        value = self.values.get(key, Decimal(0))
-        return int(value) if value == value.to_integral_value() else float(value)
+        return cell_number(self.values.get(key, Decimal(0)))
 
     # -- signature, validation, highlights, page
 
