@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -27,6 +28,22 @@ def forms_cmd() -> None:
         lo, hi = form.years
         span = f"{lo or '…'}–{hi or '…'}"
         click.echo(f"{form.id}\t{span}\tv{form.version}\t{form.name}")
+
+
+def _fail(message: str) -> NoReturn:
+    """A usage or file problem: said on stderr, exit code 2, no traceback."""
+    click.echo(f"错误 (error): {message}", err=True)
+    sys.exit(2)
+
+
+def _fail_file(exc: OSError) -> NoReturn:
+    if isinstance(exc, FileExistsError):
+        _fail(f"{exc}，如需覆盖请加 --force (use --force to overwrite)")
+    _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+
+
+def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
+    return "没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths))
 
 
 def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
@@ -63,7 +80,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
     known = _known_forms(form_paths)
     files = check.collect_files(paths)
     if not files:
-        raise click.UsageError("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
+        raise click.UsageError(_no_spreadsheets(paths))
     last = None
     if previous is not None:
         last = check.check_file(previous, known)
@@ -125,48 +142,40 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
 
     xxgk template --year Y [--form ID|PATH] (--agency NAME [--code CODE] -o FILE | --roster FILE --out-dir DIR)
     """
-    from typing import NoReturn
-
     from . import template
     from .roster import RosterError, read_roster
 
-    def fail(message: str) -> NoReturn:
-        click.echo(f"错误 (error): {message}", err=True)
-        sys.exit(2)
-
     single = agency is not None or output is not None
     if single == (roster is not None or out_dir is not None):
-        fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
+        _fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
     try:
         form = forms.resolve(form_spec, year)
         if single:
             if not agency or not agency.strip() or output is None:
-                fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
+                _fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
             if not output.parent.is_dir():
-                fail(f"{output}: 所在目录不存在 (no such directory)")
+                _fail(f"{output}: 所在目录不存在 (no such directory)")
             path = template.write_template(form, output, year=year, agency=agency.strip(),
                                            code=code.strip(), overwrite=force)
             click.echo(f"已生成模板 (written): {path}")
             return
         if roster is None or out_dir is None:
-            fail("批量生成需要 --roster 和 --out-dir (--roster FILE and --out-dir DIR are both required)")
+            _fail("批量生成需要 --roster 和 --out-dir (--roster FILE and --out-dir DIR are both required)")
         units = read_roster(roster)
         out_dir.mkdir(parents=True, exist_ok=True)
         todo = template.plan(((u.code, u.name) for u in units), out_dir, year=year, form=form)
         existing = [job.path for job in todo if job.path.exists()]
         if existing and not force:
-            fail(f"{len(existing)}个文件已存在，如需覆盖请加 --force (files exist, e.g. {existing[0]})")
+            _fail(f"{len(existing)}个文件已存在，如需覆盖请加 --force (files exist, e.g. {existing[0]})")
         with click.progressbar(length=len(todo), label="生成模板 (writing)", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
             for _ in template.write_many(form, todo, year=year, workers=jobs, overwrite=force):
                 bar.update(1)
         click.echo(f"已生成{len(todo)}个模板 (written {len(todo)} workbooks) → {out_dir}")
-    except FileExistsError as exc:
-        fail(f"{exc}，如需覆盖请加 --force (use --force to overwrite)")
     except (forms.FormError, RosterError) as exc:
-        fail(str(exc))
+        _fail(str(exc))
     except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        _fail_file(exc)
 
 
 @main.command("merge")
@@ -197,23 +206,18 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     or in conflict (the summary is still written); 2 for bad usage.
     """
     import json
-    from typing import NoReturn
 
     from . import merge, summary
     from .roster import RosterError, read_roster
 
-    def fail(message: str) -> NoReturn:
-        click.echo(f"错误 (error): {message}", err=True)
-        sys.exit(2)
-
     known = _known_forms(form_paths)
     for target in (output, csv_path):
         if target is not None and target.exists() and not force:
-            fail(f"{target} 已存在，如需覆盖请加 --force (file exists; use --force)")
+            _fail(f"{target} 已存在，如需覆盖请加 --force (file exists; use --force)")
     try:
         files = merge.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
         if not files:
-            fail("没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths)))
+            _fail(_no_spreadsheets(paths))
         units = read_roster(roster) if roster is not None else None
         with click.progressbar(length=len(files), label="校验汇总 (checking)", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
@@ -229,13 +233,11 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
     except merge.MergeError as exc:
-        fail(str(exc))
+        _fail(str(exc))
     except RosterError as exc:
-        fail(str(exc))
-    except FileExistsError as exc:
-        fail(f"{exc}，如需覆盖请加 --force (use --force to overwrite)")
+        _fail(str(exc))
     except OSError as exc:
-        fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        _fail_file(exc)
     if fmt == "json":
         click.echo(json.dumps(result.to_json(output), ensure_ascii=False, indent=2))
     else:
