@@ -430,7 +430,7 @@ def test_cells_beyond_the_grid_calamine_returned_read_as_blank() -> None:
         for t in form.tables
     }
     rows = [["x"] * 6 for _ in range(12)] + [["x"] * 2 for _ in range(3)]  # short, and narrow at the end
-    book = SimpleNamespace(grid=lambda name: SimpleNamespace(rows=rows))
+    book = SimpleNamespace(grid=lambda name: reader._Grid(name, rows))
     cells, notes = reader._read_cells(book, form, reader._FormMatch(tables, plan=plans))  # type: ignore[arg-type]
     assert set(cells) == set(form.cells)
     inside = {k for k, c in cells.items() if lay.places[k].row < 12}

@@ -107,8 +107,8 @@ def _text(value: Any) -> str:
 class _Grid:
     """One sheet as absolute 0-based rows, with normalised text computed on demand."""
 
-    def __init__(self, name: str, rows: list[list[Any]], visible: bool) -> None:
-        self.name, self.rows, self.visible = name, rows, visible
+    def __init__(self, name: str, rows: list[list[Any]]) -> None:
+        self.name, self.rows = name, rows
         self._norms: list[list[str] | None] | None = None
 
     @property
@@ -160,8 +160,7 @@ class Book:
                 rows = sheet.to_python(skip_empty_area=False)
             except Exception as exc:  # noqa: BLE001 - any calamine failure is a bad file
                 raise ReadError("file.unreadable", f"工作表“{name}”无法读取（{_short(exc)}）") from None
-            visible = self.meta[name].visible == pc.SheetVisibleEnum.Visible if name in self.meta else True
-            self._grids[name] = _Grid(name, rows, visible)
+            self._grids[name] = _Grid(name, rows)
         return self._grids[name]
 
     def state(self, name: str) -> str:
@@ -194,8 +193,7 @@ class Book:
     def data_sheets(self) -> list[str]:
         """Sheets that may hold a form table: visible ones first, never our own hidden ones."""
         names = [n for n in self.names if not n.startswith("_") and n != RESULT_SHEET]
-        meta = self.meta
-        return sorted(names, key=lambda n: n in meta and meta[n].visible != pc.SheetVisibleEnum.Visible)
+        return sorted(names, key=lambda n: self.state(n) != "visible")
 
 
 def _short(exc: BaseException) -> str:
@@ -356,21 +354,16 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
             plan = match.plan[table.id]
             places, note_rows = plan.cells, plan.notes
         else:
-            at = tm.rows, tm.cols
-            places = tuple(
-                (c.key, at[0][c.row.id], at[1][c.column.id], a1(at[0][c.row.id], at[1][c.column.id]))
-                for c in form.table_cells[table.id]
-            )
-            note_rows = tuple((f"{table.id}.{row.id}", tm.rows[row.id]) for row in table.rows)
+            places, note_rows = _places(form, table, tm.rows, tm.cols)
         try:  # every cell inside the grid python-calamine returned: the usual case
             cells.update({
                 key: _raw_cell((key, sheet, address, None if (v := rows[r][c]) == "" else v))
                 for key, r, c, address in places
             })
         except IndexError:  # a table reaching past the used area: what lies beyond is blank
+            get = book.grid(tm.sheet).get
             for key, r, c, address in places:
-                v = rows[r][c] if r < len(rows) and c < len(rows[r]) else None
-                cells[key] = _raw_cell((key, sheet, address, None if v == "" else v))
+                cells[key] = _raw_cell((key, sheet, address, get(r, c)))
         if tm.note_col is not None:
             nc, height = tm.note_col, len(rows)
             written = [
@@ -519,6 +512,7 @@ def _plan(lay: Layout) -> dict[str, _TablePlan]:
     for table in form.tables:
         tl, sl = lay.tables[table.id], lay.sheet_of(table)
         cols = {col.id: sl.value_col0 + i for i, col in enumerate(table.columns)}
+        cells, notes = _places(form, table, tl.row_of, cols)
         plans[table.id] = _TablePlan(
             sheet=sl.name,
             labels=tuple(
@@ -527,13 +521,22 @@ def _plan(lay: Layout) -> dict[str, _TablePlan]:
             ),
             code_col=sl.code_col,
             cols=cols,
-            cells=tuple(
-                (cell.key, tl.row_of[cell.row.id], cols[cell.column.id], a1(tl.row_of[cell.row.id], cols[cell.column.id]))
-                for cell in form.table_cells[table.id]
-            ),
-            notes=tuple((f"{table.id}.{row.id}", tl.row_of[row.id]) for row in table.rows),
+            cells=cells,
+            notes=notes,
         )
     return plans
+
+
+def _places(
+    form: Form, table: Table, row_of: dict[str, int], col_of: dict[str, int]
+) -> tuple[tuple[tuple[str, int, int, str], ...], tuple[tuple[str, int], ...]]:
+    """Where a table's cells (key, row, column, A1) and its rows' notes (row key, row) are,
+    given where its rows and columns were found."""
+    cells = tuple(
+        (cell.key, row_of[cell.row.id], col_of[cell.column.id], a1(row_of[cell.row.id], col_of[cell.column.id]))
+        for cell in form.table_cells[table.id]
+    )
+    return cells, tuple((f"{table.id}.{row.id}", row_of[row.id]) for row in table.rows)
 
 
 def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
@@ -944,7 +947,7 @@ def _find_signature(book: Book, form: Form, tables: dict[str, _TableMatch]) -> d
     grid = book.grid(last.sheet)
     out: dict[str, str] = {}
     for r in range(last.end + 1, min(last.end + 1 + TRAILING, grid.height)):
-        cells = [_text(v) for v in (grid.rows[r] if r < grid.height else [])]
+        cells = [_text(v) for v in grid.rows[r]]
         line = "\t".join(cells)
         if not any(n in line for n in SIGNATURE):
             continue
