@@ -257,9 +257,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
         name = info.filename
         if kind == "ods" and name == "content.xml":
             # the part holding cells is read whole once: prolog and used area
-            xml = _read_capped(zf, info, MAX_PART)
-            _prolog_verdict(name, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
-            _check_ods_extent(xml)
+            _check_ods_extent(_whole_part(zf, info))
         elif kind == "xlsx" and (name in sheets or (name.startswith("xl/worksheets/") and name.endswith(".xml"))):
             if lazy:
                 pending[name] = info
@@ -274,10 +272,16 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
 
 def _check_worksheet(zf: Zip, info: Part) -> None:
     """A worksheet part is read whole once: prolog and used area."""
+    _check_sheet_extent(info.filename, _whole_part(zf, info))
+
+
+def _whole_part(zf: Zip, info: Part) -> bytes:
+    """A part that holds cells, inflated whole and its prolog vetted (the first KB decides
+    nearly always; the rest of `PROLOG_CAP` is decoded only when it does not)."""
     xml = _read_capped(zf, info, MAX_PART)
     if not _prolog_verdict(info.filename, xml[:1024], complete=len(xml) <= 1024):
         _prolog_verdict(info.filename, xml[:PROLOG_CAP], complete=len(xml) <= PROLOG_CAP)
-    _check_sheet_extent(info.filename, xml)
+    return xml
 
 
 # Elements as an XML parser finds them: comments, processing instructions and CDATA are
