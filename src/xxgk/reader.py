@@ -24,7 +24,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
@@ -472,7 +472,11 @@ class _Problems:
     extra_cols: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.missing or self.extra_rows or self.codes or self.missing_cols or self.extra_cols)
+        return any(getattr(self, f.name) for f in fields(self))
+
+    def extend(self, other: _Problems) -> None:
+        for f in fields(self):
+            getattr(self, f.name).extend(getattr(other, f.name))
 
     def detail(self, limit: int = 6) -> str:
         parts = []
@@ -649,11 +653,7 @@ def _match_form(book: Book, form: Form, lay: Layout | None) -> _FormMatch | _Pro
         assert best is not None
         found = best[1]
         if isinstance(found, _Problems):
-            problems.missing += found.missing
-            problems.extra_rows += found.extra_rows
-            problems.codes += found.codes
-            problems.missing_cols += found.missing_cols
-            problems.extra_cols += found.extra_cols
+            problems.extend(found)
             continue
         tables[table.id] = found
         cursor[found.sheet] = found.end + 1
@@ -786,8 +786,7 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
     # Columns
     header_lo = max(lo, first - HEADER_BAND)
     cols, note_col, col_problems = _match_columns(grid, table, rows, header_lo, first, lab_hi, code_col)
-    problems.missing_cols += col_problems.missing_cols
-    problems.extra_cols += col_problems.extra_cols
+    problems.extend(col_problems)
     value_cols = list(cols.values())
     # Extra rows: labelled rows inside the table, unlabelled rows with numbers inside it,
     # and labelled rows with numbers straight after it.
