@@ -590,7 +590,7 @@ def test_the_sheet_map_reads_workbook_xml_as_calamine_does() -> None:
             '<Relationship Id="rId2" Target="worksheets/b.xml"/><Relationship Id="rId3" Target="/xl/c.xml"/>'
             '<Relationship Id="rId9" Target="worksheets/z.xml"/></Relationships>'))
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
-        parts = safety._sheet_parts(zf)
+        parts = safety.sheet_parts(zf)
     assert parts == {"甲": "xl/worksheets/a.xml", "\x80&": "xl/c.xml"}
 
 

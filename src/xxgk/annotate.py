@@ -30,7 +30,6 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -150,36 +149,14 @@ def restore_cached(src: Path, dst: Path, grids: Mapping[str, Sequence[Sequence[A
     openpyxl saves formulas without results; without them a reader sees blanks and a
     viewer that does not recalculate shows nothing.
     """
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        parts = _sheet_parts(zin)
+    with zipfile.ZipFile(io.BytesIO(src.read_bytes())) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        parts = {part: name for name, part in safety.sheet_parts(zin).items()}
         for info in zin.infolist():
             payload = zin.read(info)
             name = parts.get(info.filename)
             if name is not None and name in grids:
                 payload = _fill_sheet(payload.decode("utf-8"), grids[name]).encode("utf-8")
             zout.writestr(info, payload, compress_type=zipfile.ZIP_DEFLATED)
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Worksheet part path -> sheet name, from workbook.xml and its relationships."""
-    ns = {
-        "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-        "p": "http://schemas.openxmlformats.org/package/2006/relationships",
-    }
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-    targets = {}
-    for rel in rels.findall("p:Relationship", ns):
-        target = rel.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else "xl/" + target
-        targets[rel.get("Id")] = target
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    out = {}
-    for sheet in book.iterfind("m:sheets/m:sheet", ns):
-        rid = sheet.get(f"{{{ns['r']}}}id")
-        if rid in targets:
-            out[targets[rid]] = sheet.get("name", "")
-    return out
 
 
 def _fill_sheet(xml: str, grid: Sequence[Sequence[Any]]) -> str:

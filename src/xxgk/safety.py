@@ -250,7 +250,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     names = {i.filename for i in infos}
     kind = _zip_kind(zf, names)
     pending: dict[str, Part] = {}
-    parts = _sheet_parts(zf) if kind == "xlsx" else {}
+    parts = sheet_parts(zf) if kind == "xlsx" else {}
     # what calamine may parse as a sheet: the parts the relationships name, wherever they are
     sheets = set(parts.values()) & names
     for info in infos:
@@ -299,8 +299,9 @@ def _elements(xml: bytes, tag: bytes) -> list[dict[bytes, bytes]]:
     ]
 
 
-def _sheet_parts(zf: Zip) -> dict[str, str]:
-    """Sheet name -> worksheet part, from workbook.xml and its relationships (both vetted)."""
+def sheet_parts(zf: Zip) -> dict[str, str]:
+    """Sheet name -> worksheet part, from workbook.xml and its relationships, read as
+    python-calamine reads them (``zf`` opened on the bytes in memory)."""
     try:
         book_info, rels_info = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
     except KeyError:
