@@ -15,9 +15,10 @@ import xlsxwriter
 from lo import Book, fill, make_profile, recalc, soffice
 from xxgk import forms
 from xxgk import identity as ids
+from xxgk.findings import EXPLAINED_MARK, SEVERITY_MARK
 from xxgk.forms import Form
 from xxgk.layout import layout_of
-from xxgk.livecheck import EXPLAINED_PREFIX, HINT, PREFIX, VIOLATED, status_text
+from xxgk.livecheck import HINT, VIOLATED, status_text
 from xxgk.template import write_template
 
 pytestmark = [
@@ -78,7 +79,7 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
         explained = check.rule.severity == "warning" and (anchor.table.id, anchor.row.id) in explained_rows
         problems += bad and not explained
         if bad:
-            prefix = EXPLAINED_PREFIX if explained else PREFIX[check.rule.severity]
+            prefix = EXPLAINED_MARK if explained else SEVERITY_MARK[check.rule.severity]
             hints.setdefault(layout.hint(anchor), []).append(prefix + check.message)
     blanks = sum(v is None for v in values.values())
     return {

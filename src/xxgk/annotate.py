@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
 from .files import publish, temp_beside
-from .findings import ERROR, Finding
+from .findings import ERROR, EXPLAINED_MARK, SEVERITY_MARK, WARNING, Finding
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
 
@@ -294,8 +294,8 @@ def _anchor(ws: Worksheet, ref: str) -> Any:
 
 def _severity(f: Finding) -> str:
     if f.severity == ERROR:
-        return "【错误】"
-    return "【提醒·已说明】" if f.explained else "【提醒】"
+        return SEVERITY_MARK[ERROR]
+    return EXPLAINED_MARK if f.explained else SEVERITY_MARK[WARNING]
 
 
 def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, note: str) -> None:

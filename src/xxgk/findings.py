@@ -11,6 +11,10 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+# How a finding is marked wherever a department reads it: the check list, the annotated
+# copy, the template's own hints.
+SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】"}
+EXPLAINED_MARK = "【提醒·已说明】"
 
 # code -> (severity, Chinese message template).  Templates use str.format fields.
 CATALOGUE: dict[str, tuple[str, str]] = {

@@ -17,6 +17,7 @@ from functools import cached_property
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from .findings import EXPLAINED_MARK, SEVERITY_MARK
 from .forms import Check, Form
 from .identity import CHECK_SHEET
 from .layout import Layout, Place
@@ -27,8 +28,6 @@ from .xlref import quote, ranges, ref
 HEADERS = ("编号", "类别", "违反", "提示信息", "情况说明单元格", "已说明", "计为问题", "提示文本")
 VIOLATED, EXPLAINED, PROBLEM, HINT = 2, 5, 6, 7  # columns of the check sheet
 TOTALS_COL = 10  # K: problems (row 0) and blank input cells (row 1)
-PREFIX = {"error": "【错误】", "warning": "【提醒】"}
-EXPLAINED_PREFIX = "【提醒·已说明】"
 
 
 def status_text(problems: int, blanks: int) -> str:
@@ -66,7 +65,7 @@ class LiveCheck:
 
     @property
     def prefix(self) -> str:
-        return EXPLAINED_PREFIX if self.warning and self.explained else PREFIX[self.check.rule.severity]
+        return EXPLAINED_MARK if self.warning and self.explained else SEVERITY_MARK[self.check.rule.severity]
 
 
 class LiveChecks:
@@ -171,11 +170,11 @@ class LiveChecks:
             explained = f"=IF(LEN(TRIM({ref(item.note, None)}))>0,1,0)"
             ws.write_formula(r, EXPLAINED, explained, None, int(item.explained))
             ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", None, int(item.problem))
-            prefix = f'IF(F{row1}=1,"{EXPLAINED_PREFIX}","{PREFIX["warning"]}")'
+            prefix = f'IF(F{row1}=1,"{EXPLAINED_MARK}","{SEVERITY_MARK["warning"]}")'
         else:
             ws.write_number(r, EXPLAINED, 0)
             ws.write_formula(r, PROBLEM, f"=C{row1}", None, int(item.problem))
-            prefix = f'"{PREFIX["error"]}"'
+            prefix = f'"{SEVERITY_MARK["error"]}"'
         cached = "\n" + item.prefix + check.message if item.violated else ""
         ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', None, cached)
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .findings import ERROR, Finding, Report
+from .findings import SEVERITY_MARK, Finding, Report
 from .forms import Form
 
 __all__ = ["closing", "finding_line", "report_text", "results_text", "summary_line"]
-
-SEVERITY_MARK = {ERROR: "【错误】", "warning": "【提醒】"}
-
 
 def report_text(report: Report, form: Form | None = None) -> str:
     """One block for one return (no trailing newline)."""
