@@ -293,10 +293,9 @@ def previous_values(form: Form, prev_form: Form, prev_values: Mapping[str, Decim
     if prev_form.id == form.id:
         return {k: v for k, v in prev_values.items() if k in form.cells}
     index: dict[tuple[str, str], str | None] = {}
-    for cell in prev_form.cells.values():
-        if cell.kind != "header":
-            pair = (cell.table.id, cell.label)
-            index[pair] = None if pair in index else cell.key
+    for cell in prev_form.value_cells:
+        pair = (cell.table.id, cell.label)
+        index[pair] = None if pair in index else cell.key
     out: dict[str, Decimal] = {}
     for cell in form.cells.values():
         key = index.get((cell.table.id, cell.label))

@@ -190,6 +190,11 @@ class Form:
         return {t.id: tuple(c for c in self.cells.values() if c.table is t) for t in self.tables}
 
     @cached_property
+    def value_cells(self) -> tuple[Cell, ...]:
+        """Every cell that holds a number: inputs and formulas, headers left out."""
+        return tuple(c for c in self.cells.values() if c.kind != "header")
+
+    @cached_property
     def inputs(self) -> tuple[Cell, ...]:
         return tuple(c for c in self.cells.values() if c.kind == "input")
 
@@ -229,8 +234,13 @@ def cell_key(single: bool, table: Table, row: Row, column: Column) -> str:
     return row.code if single else f"{table.id}.{row.code}.{column.code}"
 
 
+def _single(tables: tuple[Table, ...]) -> bool:
+    """One table of one column: its cells are keyed by the bare 行次 (see `cell_key`)."""
+    return len(tables) == 1 and len(tables[0].columns) == 1
+
+
 def _build_cells(tables: tuple[Table, ...]) -> Iterator[Cell]:
-    single = len(tables) == 1 and len(tables[0].columns) == 1
+    single = _single(tables)
     for table in tables:
         cols = {c.id: c for c in table.columns}
         rows = {r.id: r for r in table.rows}
@@ -275,7 +285,7 @@ def _topological(form: Form) -> tuple[Cell, ...]:
 
 
 def _instantiate(form: Form, rule: Rule) -> Iterator[Check]:
-    single = len(form.tables) == 1 and len(form.tables[0].columns) == 1
+    single = _single(form.tables)
     table = rule.table
     rows = {r.id: r for r in table.rows}
     cols = {c.id: c for c in table.columns}

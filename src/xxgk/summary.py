@@ -178,7 +178,7 @@ class _DetailColumns:
     """Where each value cell's column and the unit rows sit on 分单位明细."""
 
     def __init__(self, form: Form, units: int) -> None:
-        self.cells = [c for c in form.cells.values() if c.kind != "header"]
+        self.cells = list(form.value_cells)
         self.col = {c.key: DETAIL_FIRST_COL + i for i, c in enumerate(self.cells)}
         self.units = units
         self.first = DETAIL_FIRST_ROW
@@ -492,7 +492,7 @@ def write_csv(summary: Summary, path: Path | str, *, overwrite: bool = True) -> 
 
 def csv_rows(summary: Summary) -> list[tuple[str, ...]]:
     form = summary.form
-    cells = [c for c in form.cells.values() if c.kind != "header"]
+    cells = form.value_cells
     return [_csv_row(summary, form, b, c) for b in summary.blocks for c in cells]
 
 
