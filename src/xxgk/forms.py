@@ -204,14 +204,18 @@ class Form:
         return _topological(self)
 
     @cached_property
+    def _all_checks(self) -> tuple[Check, ...]:
+        return tuple(c for rule in self.rules for c in _instantiate(self, rule))
+
+    @cached_property
     def checks(self) -> tuple[Check, ...]:
         """Checks on this year's values alone: the in-sheet checks and `check`'s rules."""
-        return tuple(c for rule in self.rules for c in _instantiate(self, rule) if not c.previous)
+        return tuple(c for c in self._all_checks if not c.previous)
 
     @cached_property
     def previous_checks(self) -> tuple[Check, ...]:
         """Year-over-year checks, run only when last year's return or summary is given."""
-        return tuple(c for rule in self.rules for c in _instantiate(self, rule) if c.previous)
+        return tuple(c for c in self._all_checks if c.previous)
 
     @cached_property
     def sheets(self) -> tuple[str, ...]:
