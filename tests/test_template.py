@@ -14,6 +14,7 @@ from xxgk import identity as ids
 from xxgk.guide import SHEET as GUIDE_SHEET
 from xxgk.layout import SIGNATURE, layout_of
 from xxgk.livecheck import status_text
+from xxgk.sheetstyle import BODY_FONT, TITLE_FONT
 from xxgk.template import write_template
 from xxgk.xlref import ranges
 
@@ -251,6 +252,17 @@ def test_metadata_sheet_and_properties(book: openpyxl.Workbook) -> None:
     assert props[ids.FORM] == "gk2018" and props[ids.AGENCY_NAME] == AGENCY
     assert book.properties.title == "沙坡头区机关事务局政府信息公开情况统计表（2018年度）"
     assert [s.title for s in book.worksheets][:2] == ["统计表", GUIDE_SHEET]
+
+
+def test_every_text_cell_has_a_chinese_font(book: openpyxl.Workbook) -> None:
+    # A cell left in the default Calibri (no CJK glyphs) gets a fallback font for its Chinese,
+    # and LibreOffice then saves each text mixing Chinese and digits as rich-text runs.
+    fonts = {
+        (ws.title, c.coordinate): c.font.name
+        for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    }
+    assert {ws.title for ws in book.worksheets} == {sheet for sheet, _ in fonts}
+    assert set(fonts.values()) == {BODY_FONT, TITLE_FONT}
 
 
 def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cached_property
 
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -141,42 +142,46 @@ class LiveChecks:
         return out
 
     def write_sheet(self, wb: Workbook, styles: Styles) -> None:
-        """The very hidden check sheet: one row per check, totals in column K."""
+        """The very hidden check sheet: one row per check, totals in column K.
+
+        Its cells carry the body font too: with the default (Calibri, no CJK glyphs)
+        LibreOffice saves every mixed Chinese/Latin text as rich-text runs."""
         ws = wb.add_worksheet(CHECK_SHEET)
+        plain = styles.plain
         for col, text in enumerate(HEADERS):
-            ws.write_string(0, col, text)
+            ws.write_string(0, col, text, plain)
         for item in self.items:
-            self._write_row(ws, item)
+            self._write_row(ws, item, plain)
         n = len(self.items)
         flags = f"G2:G{n + 1}" if n else "0"
-        ws.write_string(0, TOTALS_COL - 1, "问题数")
-        ws.write_formula(0, TOTALS_COL, f"=SUM({flags})", None, self.problems)
-        ws.write_string(1, TOTALS_COL - 1, "未填写")
+        ws.write_string(0, TOTALS_COL - 1, "问题数", plain)
+        ws.write_formula(0, TOTALS_COL, f"=SUM({flags})", plain, self.problems)
+        ws.write_string(1, TOTALS_COL - 1, "未填写", plain)
         inputs = [self.layout.places[c.key] for c in self.form.inputs]
-        ws.write_formula(1, TOTALS_COL, _blank_count(inputs), None, self.blanks)
+        ws.write_formula(1, TOTALS_COL, _blank_count(inputs), plain, self.blanks)
         ws.set_column(3, 3, 80)
         ws.protect()
         ws.very_hidden()
 
-    def _write_row(self, ws: Worksheet, item: LiveCheck) -> None:
+    def _write_row(self, ws: Worksheet, item: LiveCheck, plain: Format) -> None:
         r, check = item.row, item.check
-        ws.write_string(r, 0, check.id)
-        ws.write_string(r, 1, check.rule.severity)
-        ws.write_formula(r, VIOLATED, f"=IF({self.condition(check, None)},0,1)", None, int(item.violated))
-        ws.write_string(r, 3, check.message)
-        ws.write_string(r, 4, ref(item.note, None))
+        ws.write_string(r, 0, check.id, plain)
+        ws.write_string(r, 1, check.rule.severity, plain)
+        ws.write_formula(r, VIOLATED, f"=IF({self.condition(check, None)},0,1)", plain, int(item.violated))
+        ws.write_string(r, 3, check.message, plain)
+        ws.write_string(r, 4, ref(item.note, None), plain)
         row1 = r + 1  # 1-based row for same-sheet references
         if item.warning:
             explained = f"=IF(LEN(TRIM({ref(item.note, None)}))>0,1,0)"
-            ws.write_formula(r, EXPLAINED, explained, None, int(item.explained))
-            ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", None, int(item.problem))
+            ws.write_formula(r, EXPLAINED, explained, plain, int(item.explained))
+            ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", plain, int(item.problem))
             prefix = f'IF(F{row1}=1,"{EXPLAINED_MARK}","{SEVERITY_MARK["warning"]}")'
         else:
-            ws.write_number(r, EXPLAINED, 0)
-            ws.write_formula(r, PROBLEM, f"=C{row1}", None, int(item.problem))
+            ws.write_number(r, EXPLAINED, 0, plain)
+            ws.write_formula(r, PROBLEM, f"=C{row1}", plain, int(item.problem))
             prefix = f'"{SEVERITY_MARK["error"]}"'
         cached = "\n" + item.prefix + check.message if item.violated else ""
-        ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', None, cached)
+        ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', plain, cached)
 
 
 def _blank_count(inputs: list[Place]) -> str:

@@ -114,7 +114,7 @@ def _render(summary: Summary, target: Path) -> None:
         "title": title, "subject": form.name, "company": summary.region,
         "keywords": f"{form.id},{summary.year},summary",
         "comments": "由xxgk汇总生成。汇总表的数字由分单位明细自动求和。",
-    })
+    }, styles.plain)
     wb.close()
 
 

@@ -157,17 +157,19 @@ def _render(form: Form, target: Path, meta: dict[str, str]) -> None:
         "title": title, "subject": form.name, "company": meta[ids.AGENCY_NAME],
         "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}",
         "comments": "由xxgk生成。请只填写浅黄色单元格，不要增删行列或修改隐藏工作表。",
-    })
+    }, styles.plain)
     wb.close()
 
 
-def write_identity(wb: xlsxwriter.Workbook, meta: Mapping[str, str], properties: Mapping[str, str]) -> None:
+def write_identity(
+    wb: xlsxwriter.Workbook, meta: Mapping[str, str], properties: Mapping[str, str], plain: Format
+) -> None:
     """Identity for read-back, twice: a very hidden key/value sheet and custom document
     properties (the reader takes the properties, sparing a sheet parse); plus the standard ones."""
     meta_ws = wb.add_worksheet(ids.META_SHEET)
     for r, (key, value) in enumerate(meta.items()):
-        meta_ws.write_string(r, 0, key)
-        meta_ws.write_string(r, 1, value)
+        meta_ws.write_string(r, 0, key, plain)
+        meta_ws.write_string(r, 1, value, plain)
         wb.set_custom_property(key, value[:255] or " ")
     meta_ws.protect()
     meta_ws.very_hidden()
