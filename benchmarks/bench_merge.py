@@ -6,11 +6,12 @@
 Generates N filled returns the way real ones arrive — our template, typed into
 (openpyxl), then opened and saved by LibreOffice in one batch conversion — and
 caches them under ``$TMPDIR/xxgk-bench/`` so reruns (and larger N) reuse them.
-LibreOffice runs with 宋体 and 黑体 resolving to an installed Chinese font, as on
-the clerks' PCs, where both are installed: where they resolve to a font without
-Chinese glyphs (a bare Linux box), LibreOffice gives Chinese text a fallback font
-of its own and saves every label that mixes Chinese with digits as rich-text runs,
-three times the text of a return as a clerk would send it.
+LibreOffice runs with 宋体 and 黑体 resolving to an installed Chinese font (Debian:
+``apt-get install fonts-wqy-zenhei``; ``.ci/run`` installs it), as on the clerks' PCs,
+where both are installed. Where they resolve to a font without Chinese glyphs (a bare
+Linux box), LibreOffice gives Chinese text a fallback font of its own and saves every
+label that mixes Chinese with digits as rich-text runs: four times the shared strings
+of a return as a clerk would send it (such returns are cached apart).
 Then, in one run and on a warm page cache, times (``--repeat`` runs of (a) and (b) in
 pairs, each merge right after a floor; the medians reported, and the median of the
 pairs' ratios, so that the host's drifting speed does not decide the verdict):
@@ -77,7 +78,7 @@ def _fill_one(args: tuple[str, int, str, str]) -> None:
     blank.unlink()
 
 
-def generate(form: Form, n: int, cache: Path, jobs: int) -> list[Path]:
+def generate(form: Form, n: int, cache: Path, jobs: int, family: str | None) -> list[Path]:
     """N LibreOffice-saved returns in ``cache/lo``, generating only those not there yet."""
     lo_dir, filled, blank = cache / "lo", cache / "filled", cache / "blank"
     for d in (lo_dir, filled, blank):
@@ -96,7 +97,7 @@ def generate(form: Form, n: int, cache: Path, jobs: int) -> list[Path]:
                 pass
         print(f"  filled in {time.perf_counter() - started:.0f} s; saving through LibreOffice …", flush=True)
         exe_ = exe
-        env = clerk_fonts(cache / "fonts.conf")
+        env = clerk_fonts(cache / "fonts.conf", family)
         profiles: queue.Queue[Path] = queue.Queue()
         for slot in range(jobs):
             profiles.put(make_profile(cache / f"profile{slot}"))
@@ -132,18 +133,23 @@ def generate(form: Form, n: int, cache: Path, jobs: int) -> list[Path]:
     return wanted
 
 
-def clerk_fonts(conf: Path) -> dict[str, str]:
-    """An environment for soffice whose fontconfig resolves the template's fonts to an
-    installed Chinese one (see the module doc); unchanged when none is installed."""
+def chinese_font() -> str | None:
+    """An installed font with Chinese glyphs (fontconfig's first, by name), if any."""
     fc_list = shutil.which("fc-list")
-    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False) if fc_list else None
-    listed = found.stdout.splitlines() if found else []
-    families = sorted(line.split(",")[0].strip() for line in listed if line.strip())
-    if not families:
-        print("  no Chinese font installed: LibreOffice will save rich-text runs", flush=True)
+    if fc_list is None:
+        return None
+    found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    families = sorted(line.split(",")[0].strip() for line in found.stdout.splitlines() if line.strip())
+    return families[0] if families else None
+
+
+def clerk_fonts(conf: Path, family: str | None) -> dict[str, str]:
+    """An environment for soffice whose fontconfig resolves the template's fonts to
+    ``family`` (see the module doc); unchanged without one."""
+    if family is None:
         return dict(os.environ)
     aliases = "".join(
-        f'<alias binding="same"><family>{name}</family><prefer><family>{families[0]}</family></prefer></alias>'
+        f'<alias binding="same"><family>{name}</family><prefer><family>{family}</family></prefer></alias>'
         for name in (BODY_FONT, TITLE_FONT)
     )
     conf.write_text(
@@ -151,7 +157,6 @@ def clerk_fonts(conf: Path) -> dict[str, str]:
         f'<include ignore_missing="yes">/etc/fonts/fonts.conf</include>{aliases}</fontconfig>',
         encoding="utf-8",
     )
-    print(f"  LibreOffice sees {BODY_FONT} and {TITLE_FONT} as {families[0]}", flush=True)
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
 
 
@@ -237,9 +242,17 @@ def main() -> None:
                     help="paired runs of the floor and of merge; medians reported (default 5)")
     opts = ap.parse_args()
     form = builtin(opts.form)
-    files = generate(form, opts.n, opts.cache / f"{form.id}-{YEAR}-g{GENERATION}", os.cpu_count() or 1)
+    family = chinese_font()
+    if family is None:
+        print(f"No Chinese font is installed: LibreOffice will save the returns' labels as rich-text runs,\n"
+              f"unlike a clerk's PC with {BODY_FONT}. For figures that stand for real returns, install one\n"
+              f"(Debian: apt-get install fonts-wqy-zenhei) and run again.", flush=True)
+    cache = opts.cache / f"{form.id}-{YEAR}-g{GENERATION}{'' if family else '-fallback-fonts'}"
+    files = generate(form, opts.n, cache, os.cpu_count() or 1, family)
     size = sum(f.stat().st_size for f in files)
-    print(f"{len(files)} returns, {size / 1e6:.1f} MB, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    fonts = f"saved with {BODY_FONT}/{TITLE_FONT} as {family}" if family else "saved with fallback fonts"
+    print(f"{len(files)} returns ({fonts}), {size / 1e6:.1f} MB, {os.cpu_count()} CPUs,"
+          f" Python {sys.version.split()[0]}")
     floor(files)  # warm the page cache for everyone
     # The machine's speed drifts between runs (a shared host: ±15% seen here), so each run
     # of merge is paired with a run of the floor right before it, and the ratio reported is
