@@ -43,6 +43,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # LibreOffice helpers and valid figures shared with the tests
@@ -149,7 +150,7 @@ def clerk_fonts(conf: Path, family: str | None) -> dict[str, str]:
     if family is None:
         return dict(os.environ)
     aliases = "".join(
-        f'<alias binding="same"><family>{name}</family><prefer><family>{family}</family></prefer></alias>'
+        f'<alias binding="same"><family>{escape(name)}</family><prefer><family>{escape(family)}</family></prefer></alias>'
         for name in (BODY_FONT, TITLE_FONT)
     )
     conf.write_text(
