@@ -9,6 +9,8 @@ sheet); `plain_sheet` writes a table somebody typed themselves (统计指标 | �
 from __future__ import annotations
 
 import csv
+import io
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -237,3 +239,14 @@ def fill_template(
     blank.unlink()
     raw.unlink()
     return path
+
+
+def rezip(data: bytes, replace: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
+    """``data`` (a zip) with some parts replaced or added."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, replace.get(info.filename, zin.read(info)))
+        for name, payload in (extra or {}).items():
+            zout.writestr(name, payload)
+    return out.getvalue()

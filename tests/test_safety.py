@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import lo
-from books import fill_template
+from books import fill_template, rezip
 from xxgk import safety
 from xxgk.findings import CATALOGUE, make
 from xxgk.reader import read
@@ -33,17 +33,6 @@ def refused(tmp_path: Path, data: bytes, code: str, name: str = "return.xlsx") -
     assert err.code == code, (err.code, err.detail)
     assert err.code in CATALOGUE
     return err
-
-
-def rezip(data: bytes, replace: dict[str, bytes], extra: dict[str, bytes] | None = None) -> bytes:
-    """``data`` (a zip) with some parts replaced or added."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zout.writestr(info.filename, replace.get(info.filename, zin.read(info)))
-        for name, payload in (extra or {}).items():
-            zout.writestr(name, payload)
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------- not a spreadsheet

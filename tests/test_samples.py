@@ -6,7 +6,9 @@ are read with python-calamine at the template's positions and added up here.
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,10 +16,13 @@ import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
+from books import rezip
+from xxgk import safety
 from xxgk.check import check_file
 from xxgk.cli import main
 from xxgk.forms import Form, builtin
 from xxgk.layout import layout_of
+from xxgk.returns import ReadError
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 ROSTER = SAMPLES / "roster.csv"
@@ -138,6 +143,28 @@ def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> Non
     same = next(folder.glob("*滨河镇*"))
     ok = CliRunner().invoke(main, ["check", str(same), "--previous", str(PREVIOUS)])
     assert ok.exit_code == 0, ok.output
+
+
+def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> None:
+    # a summary whose 分单位明细 claims the whole sheet: python-calamine would allocate it all
+    from xxgk.summary import DETAIL_SHEET, unit_figures
+
+    data = PREVIOUS.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        part = safety.sheet_parts(zf)[DETAIL_SHEET]
+    far = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+           b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+           b"</sheetData></worksheet>")
+    bad = tmp_path / "上年汇总.xlsx"
+    bad.write_bytes(rezip(data, {part: far}))
+    with pytest.raises(ReadError) as info:
+        unit_figures(bad, builtin("gk2021"))
+    assert info.value.code == "file.too_large"
+    ret = next((SAMPLES / "returns" / "2025").glob("*东园镇*"))
+    result = CliRunner().invoke(main, ["check", str(ret), "--previous", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # a usage error, no traceback
+    assert "上年数据无法使用" in result.output and "1048576行×16384列" in result.output
 
 
 def test_unit_figures_of_a_summary() -> None:

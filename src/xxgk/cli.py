@@ -90,9 +90,13 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
     results = check.check_files(files, known)
     by_unit: dict[str, dict[str, Decimal]] = {}
     if previous is not None and last is not None and last.ret is not None and last.ret.identity.kind == "summary":
+        from .returns import ReadError
         from .summary import unit_figures
 
-        by_unit = unit_figures(previous, last.ret.form)  # read once for the whole batch
+        try:
+            by_unit = unit_figures(previous, last.ret.form)  # read once for the whole batch
+        except ReadError as exc:
+            raise click.BadParameter(f"上年数据无法使用：{exc.detail}", param_hint="--previous") from None
     for result in results:
         if last is None or last.ret is None or result.ret is None:
             continue

@@ -39,7 +39,7 @@ from .identity import Identity
 from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
 from .returns import RawCell, ReadError, Return
 
-__all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "read", "read_bytes"]
+__all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "open_file", "read", "read_bytes"]
 
 RESULT_SHEET = "校验结果"  # the sheet `annotate` puts first; never part of a return
 
@@ -233,20 +233,32 @@ def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:
     """Read one return.  Raises `ReadError` (with a findings catalogue code) when the
     file cannot be read at all; everything else becomes a finding in ``Return.findings``."""
     path = Path(path)
+    data, st = _file_bytes(path)
+    ret = read_bytes(data, forms, path=path)
+    ret.mtime = st.st_mtime
+    return ret
+
+
+def open_file(path: str | Path) -> Book:
+    """Any workbook file opened for reading its sheets, vetted as `read` vets a return: for
+    files that are not returns (last year's summary's 分单位明细).  Raises `ReadError`."""
+    data, _ = _file_bytes(Path(path))
+    return open_book(data, safety.check(data, lazy=True))
+
+
+def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its status, refused past `safety.MAX_FILE`."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         try:
             st = os.fstat(fd)
             if st.st_size > safety.MAX_FILE:
                 raise ReadError("file.too_large", f"文件大小{st.st_size // (1024 * 1024)}MB")
-            data = _read_all(fd, st.st_size)
+            return _read_all(fd, st.st_size), st
         finally:
             os.close(fd)
     except OSError as exc:
         raise ReadError("file.unreadable", exc.strerror or type(exc).__name__) from None
-    ret = read_bytes(data, forms, path=path)
-    ret.mtime = st.st_mtime
-    return ret
 
 
 def _read_all(fd: int, size: int) -> bytes:

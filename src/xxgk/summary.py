@@ -25,7 +25,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import python_calamine as pc
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -37,6 +36,7 @@ from .forms import Cell, Form, Table
 from .layout import a1, layout_of
 from .livecheck import LiveChecks
 from .merge import STATUS_LABELS, Block, Summary
+from .reader import open_file
 from .sheetstyle import Styles
 from .template import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 from .xlref import quote
@@ -193,12 +193,13 @@ class _DetailColumns:
 def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
     """Every unit's own figures by unit code, read back from a summary's 分单位明细 (last year's
     values for units' returns checked against a district summary); empty when the sheet is
-    not there or not laid out as this module writes it for ``form``."""
-    book = pc.CalamineWorkbook.from_path(str(path))
+    not there or not laid out as this module writes it for ``form``.  The file is vetted as
+    a return is (`reader.open_file`); raises `ReadError` when it cannot be read."""
+    book = open_file(path)
     try:
-        if DETAIL_SHEET not in book.sheet_names:
+        if DETAIL_SHEET not in book.names:
             return {}
-        rows = book.get_sheet_by_name(DETAIL_SHEET).to_python(skip_empty_area=False)
+        rows = book.grid(DETAIL_SHEET).rows
     finally:
         book.close()
     detail = _DetailColumns(form, 0)
