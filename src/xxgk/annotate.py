@@ -41,7 +41,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
-from .files import publish, temp_beside
+from .files import exists_error, publish, temp_beside
 from .findings import ERROR, EXPLAINED_MARK, SEVERITY_MARK, WARNING, Finding
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
@@ -86,7 +86,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
         if path.resolve() == src.resolve():
             raise AnnotateError(f"{src}: 标注副本不能覆盖原文件 (would overwrite the input)")
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target}: 文件已存在 (file exists)")
+        raise exists_error(target)
     tmp = temp_beside(target)
     try:
         note = ""
@@ -100,7 +100,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
         if note:
             _annotate_copy(data, ret, findings, tmp, note)
             if plain != target and plain.exists() and not overwrite:
-                raise FileExistsError(f"{plain}: 文件已存在 (file exists)")
+                raise exists_error(plain)
             target = plain
         publish(tmp, target, overwrite=overwrite)
     finally:

@@ -13,6 +13,7 @@ from typing import NoReturn
 import click
 
 from . import __version__, forms
+from .files import exists_error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -217,7 +218,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     known = _known_forms(form_paths)
     for target in (output, csv_path):
         if target is not None and target.exists() and not force:
-            _fail(f"{target} 已存在，如需覆盖请加 --force (file exists; use --force)")
+            _fail_file(exists_error(target))
     try:
         files = merge.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
         if not files:

@@ -17,7 +17,7 @@ def write_atomically(path: Path | str, render: Callable[[Path], None], *, overwr
     """``render`` into a temporary file beside ``path``, then give it that name."""
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)")
+        raise exists_error(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_beside(path)
     try:
@@ -27,6 +27,11 @@ def write_atomically(path: Path | str, render: Callable[[Path], None], *, overwr
         with suppress(FileNotFoundError):
             tmp.unlink()
     return path
+
+
+def exists_error(path: Path | str) -> FileExistsError:
+    """What refusing to overwrite ``path`` says, wherever it is refused."""
+    return FileExistsError(f"{path}: 文件已存在 (file exists)")
 
 
 def temp_beside(path: Path) -> Path:
@@ -47,8 +52,8 @@ def publish(tmp: Path, path: Path, *, overwrite: bool) -> None:
     try:
         os.link(tmp, path)
     except FileExistsError:
-        raise FileExistsError(f"{path}: 文件已存在 (file exists)") from None
+        raise exists_error(path) from None
     except OSError:  # no hard links on this file system: best effort
         if path.exists():
-            raise FileExistsError(f"{path}: 文件已存在 (file exists)") from None
+            raise exists_error(path) from None
         os.replace(tmp, path)
