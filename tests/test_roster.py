@@ -113,3 +113,16 @@ def test_unreadable_files(tmp_path: Path) -> None:
     bad.write_bytes(b"not a zip")
     with pytest.raises(RosterError, match="bad.xlsx"):
         read_roster(bad)
+
+
+def test_a_sheet_claiming_the_whole_grid_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    # python-calamine would allocate 1048576 × 16384 cells for it and abort the process
+    path = tmp_path / "roster.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["代码", "名称"])
+    ws.write_row(1, 0, ["640502001", "机关事务局"])
+    ws.write(1048575, 16383, 1)
+    wb.close()
+    with pytest.raises(RosterError, match="roster.xlsx.*1048576行×16384列"):
+        read_roster(path)

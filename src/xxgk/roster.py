@@ -12,7 +12,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from python_calamine import CalamineError, CalamineWorkbook
+from .reader import open_file
+from .returns import ReadError
 
 CODE_HEADERS = ("代码", "code", "单位代码")
 NAME_HEADERS = ("名称", "name", "单位名称")
@@ -68,11 +69,17 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """The first sheet's rows, the file vetted as a return is (`reader.open_file`)."""
     try:
-        book = CalamineWorkbook.from_path(str(path))
-        data = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
-    except (CalamineError, ValueError) as exc:
-        raise RosterError(f"{path}: 无法读取表格 (cannot read spreadsheet): {exc}") from None
+        book = open_file(path)
+        try:
+            if not book.names:
+                raise ReadError("file.unreadable", "没有工作表")
+            data = book.grid(book.names[0]).rows
+        finally:
+            book.close()
+    except ReadError as exc:
+        raise RosterError(f"{path}: 无法读取表格 (cannot read spreadsheet): {exc.detail}") from None
     return [(i + 1, [_cell_text(v) for v in row]) for i, row in enumerate(data)]
 
 
