@@ -437,6 +437,8 @@ def _identity(meta: dict[str, Any]) -> Identity:
         code, _, name = line.partition("\t")
         if code or name:
             units.append((code.strip(), name.strip()))
+    summed, _, expected = text(ids.COMPLETE).partition("/")
+    complete = (int(summed), int(expected)) if summed.isdigit() and expected.isdigit() else None
     return Identity(
         kind=text(ids.KIND) or "return",
         form=text(ids.FORM),
@@ -448,6 +450,7 @@ def _identity(meta: dict[str, Any]) -> Identity:
         template_id=text(ids.TEMPLATE_ID),
         region=text(ids.REGION),
         units=units,
+        complete=complete,
         source="metadata",
     )
 
