@@ -39,6 +39,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "value.not_number": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”，不是数字。应填写{expected}。"),
     "value.negative": (ERROR, "{place}“{label}”（{cell}）填写为{found}，不能为负数。应填写{expected}。"),
     "value.fraction": (ERROR, "{place}“{label}”（{cell}）填写为{found}，应填写{expected}。"),
+    "value.formula": (ERROR, "{place}“{label}”（{cell}）是填报单元格，却填写了公式“{found}”，无法确认表格显示的结果。请删除公式，直接填写{expected}。"),
+    "value.too_large": (ERROR, "{place}“{label}”（{cell}）填写为{found}，数值超过1000万亿，不可能是实际数字。请核对改正。"),
     "value.precision": (ERROR, "{place}“{label}”（{cell}）填写为{found}，万元金额最多保留6位小数（精确到分）。"),
     "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
     # formulas and rules

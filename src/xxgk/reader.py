@@ -31,8 +31,8 @@ from typing import Any
 
 import python_calamine as pc
 
+from . import cellxml, safety
 from . import identity as ids
-from . import safety
 from .findings import Finding, make
 from .forms import HEADER_MARK, Form, Table, builtin_forms
 from .identity import Identity
@@ -340,6 +340,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
     assert form is not None
     findings.extend(match.findings)
     cells, notes = _read_cells(book, form, match)
+    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs))
     return Return(
         path=path or Path(""),
         form=form,

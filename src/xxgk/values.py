@@ -20,6 +20,8 @@ from .forms import VALUE_KINDS, Cell
 
 __all__ = [
     "HEADER_MARKS",
+    "MAX_MAGNITUDE",
+    "Formula",
     "ZERO_TEXTS",
     "Parsed",
     "describe",
@@ -35,6 +37,10 @@ AMOUNT_PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-AMOUNT_PLACES)  # 0.000001
 _NOISE = Decimal("1e-9")
 _SNAP_LIMIT = 1e15  # floats this large are integers anyway; quantizing them could overflow
+# No count or 万元 amount comes near this: a larger figure is refused, which also keeps every
+# total exact (21 digits with 6 decimals; a million of them add up within Decimal's 28).
+MAX_MAGNITUDE = 10**15
+_MAX_FLOAT = float(MAX_MAGNITUDE)
 
 # Texts people write for "nothing happened": read as 0 with a warning.
 ZERO_TEXTS = frozenset({"无", "—", "——", "-", "－", "--", "－－", "―", "――", "/", "／"})
@@ -55,13 +61,21 @@ _TRANSLATE = str.maketrans(
 _NUMBER = re.compile(r"([+-]?)((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
+class Formula(NamedTuple):
+    """An input cell holding a formula whose result cannot be known (a cell reference, a
+    function): the reader puts this in place of the stored result, which may be stale."""
+
+    text: str
+
+
 class Parsed(NamedTuple):
     """The outcome for one cell.
 
     ``value`` is None for a blank cell or content that is no number at all.
     ``code`` is None when the content is fine, else a findings code: ``value.zero_text``
-    (a warning; value is 0), ``value.not_number`` (value None), or ``value.negative``,
-    ``value.fraction``, ``value.precision`` (errors; value is the number written).
+    (a warning; value is 0), ``value.not_number`` or ``value.formula`` (value None), or
+    ``value.negative``, ``value.fraction``, ``value.precision``, ``value.too_large`` (errors;
+    value is the number written).
     ``found`` is the content as the department would recognise it.
     """
 
@@ -89,6 +103,8 @@ def describe(raw: Any) -> str:
         return ""
     if isinstance(raw, bool):
         return "TRUE" if raw else "FALSE"
+    if isinstance(raw, Formula):
+        return "=" + raw.text
     if isinstance(raw, float):
         if raw.is_integer():
             return str(int(raw))
@@ -112,10 +128,10 @@ def whole(raw: Any) -> Decimal | None:
     kind, as a Decimal; None for anything else (then `parse` says what it is)."""
     tp = type(raw)
     if tp is float:
-        if raw >= 0 and raw.is_integer():
+        if 0 <= raw <= _MAX_FLOAT and raw.is_integer():
             n = int(raw)
             return _SMALL[n] if n < len(_SMALL) else Decimal(n)
-    elif tp is int and raw >= 0:
+    elif tp is int and 0 <= raw <= MAX_MAGNITUDE:
         return _SMALL[raw] if raw < len(_SMALL) else Decimal(raw)
     return None
 
@@ -130,17 +146,12 @@ def parse(raw: Any, kind: str = "count") -> Parsed:
         return Parsed(value, None, "")
     tp = type(raw)
     if tp is int:
-        if kind != "signed":
-            return Parsed(Decimal(raw), "value.negative", str(raw))
-        return Parsed(Decimal(raw), None, "")
+        return _classify(Decimal(raw), kind, str(raw))
     if tp is float:
-        if raw.is_integer():
-            value = Decimal(int(raw))
-            if kind != "signed":
-                return Parsed(value, "value.negative", str(int(raw)))
-            return Parsed(value, None, "")
         if math.isnan(raw) or math.isinf(raw):
             return Parsed(None, "value.not_number", describe(raw))
+        if raw.is_integer():
+            return _classify(Decimal(int(raw)), kind, describe(raw))
         return _classify(_from_float(raw), kind, repr(raw))
     if raw is None:
         return _BLANK
@@ -148,6 +159,8 @@ def parse(raw: Any, kind: str = "count") -> Parsed:
         return _parse_text(raw, kind)
     if isinstance(raw, bool):
         return Parsed(None, "value.not_number", describe(raw))
+    if tp is Formula:
+        return Parsed(None, "value.formula", "=" + raw.text)
     if isinstance(raw, int):  # an int subclass other than bool (e.g. numpy-like)
         return parse(int(raw), kind)
     if isinstance(raw, float):
@@ -194,6 +207,8 @@ def _parse_text(raw: str, kind: str) -> Parsed:
 
 def _classify(value: Decimal, kind: str, found: str) -> Parsed:
     """Normalise a number and check it against the value kind."""
+    if abs(value) > MAX_MAGNITUDE:
+        return Parsed(value, "value.too_large", found)
     value = Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
     if value < 0 and kind != "signed":
         return Parsed(value, "value.negative", found)
