@@ -41,9 +41,14 @@ _CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^<>]*?(?<=\s)r\s*=\s*"\$?([
 _ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: Iterable[str]) -> dict[str, RawCell]:
+def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: Iterable[str], *,
+          formulas: bool = True) -> dict[str, RawCell]:
     """``cells`` with the raw values of input cells (keys ``inputs``) replaced by what the
-    spreadsheet shows where calamine's value is not that; a new dict, the argument untouched."""
+    spreadsheet shows where calamine's value is not that; a new dict, the argument untouched.
+
+    ``formulas`` False keeps formulas' stored results: a summary we wrote sums its
+    分单位明细 with formulas in its input cells (``=SUM('分单位明细'!D3:D40)``) and stores
+    their results."""
     out = dict(cells)
     if pre is None or pre.zf is None or pre.kind not in ("xlsx", "ods"):
         return out
@@ -58,10 +63,10 @@ def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: It
             part = pre.parts.get(sheet)
             xml = pre.sheet_xml(part) if part else None
             if xml:
-                for address, value in _xlsx(xml, wanted, dates).items():
+                for address, value in _xlsx(xml, wanted, dates, formulas).items():
                     rc = wanted[address]
                     out[rc.key] = rc._replace(value=value)
-    else:
+    elif formulas:
         content = pre.read_part("content.xml") or b""
         for sheet, wanted in by_sheet.items():
             at = {_position(a): rc for a, rc in wanted.items()}
@@ -214,28 +219,29 @@ CELL_CAP = 65536  # bytes of a cell's children looked at (Excel caps a formula a
 _KEEP = object()
 
 
-def _xlsx(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]) -> dict[str, Any]:
+def _xlsx(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int], formulas: bool = True) -> dict[str, Any]:
     """Replacement raw values of the ``wanted`` cells (by A1 address) of one worksheet part."""
-    spans = _xlsx_spans(xml, wanted, dates)
+    spans = _xlsx_spans(xml, wanted, dates, formulas)
     if spans is None:
         spans = {a: span for pos, span in _walk(xml) if (a := _address(*pos)) in wanted}
     shared = _shared_masters(xml) if spans and b'"shared"' in xml else {}
     out: dict[str, Any] = {}
     for address, (start, close) in spans.items():
-        value = _inspect(xml, start, close, wanted[address].value, dates, shared)
+        value = _inspect(xml, start, close, wanted[address].value, dates, shared, formulas)
         if value is not _KEEP:
             out[address] = value
     return out
 
 
-def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]) -> dict[str, tuple[int, int]] | None:
+def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int],
+                formulas: bool = True) -> dict[str, tuple[int, int]] | None:
     """The start tags (its ``<`` and its ``>``) of the wanted cells that hold a formula, an
     error or a dated style, found from those marks back to their cell's tag; None when a
     cell's tag gives no position (the full walk then places every cell)."""
     spans: dict[str, tuple[int, int]] = {}
     # calamine reads an error value as an empty cell: only a blank one may hold one
     errors = (b' t="e"',) if any(rc.value is None for rc in wanted.values()) else ()
-    for mark in (b"<f", *errors, *(b' s="%d"' % i for i in sorted(dates))):
+    for mark in ((b"<f",) if formulas else ()) + errors + tuple(b' s="%d"' % i for i in sorted(dates)):
         floor = 0
         while (i := xml.find(mark, floor)) >= 0:
             prev, floor = floor, i + len(mark)
@@ -315,11 +321,11 @@ def _walk(xml: bytes) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
 
 
 def _inspect(xml: bytes, start: int, close: int, raw: Any, dates: frozenset[int],
-             shared: Mapping[bytes, str]) -> Any:
+             shared: Mapping[bytes, str], formulas: bool = True) -> Any:
     """What a cell shows, from its start tag ``xml[start:close+1]`` and its children."""
     attrs = _attrs(xml[start:close])
     body = b"" if xml[close - 1] == 0x2F else xml[close + 1 : _cell_end(xml, close + 1)]
-    f = _child(body, b"f")
+    f = _child(body, b"f") if formulas else None
     if f is not None:
         f_attrs, text = f
         if f_attrs.get(b"t") == b"shared" and not text.strip():

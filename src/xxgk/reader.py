@@ -340,7 +340,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
     assert form is not None
     findings.extend(match.findings)
     cells, notes = _read_cells(book, form, match)
-    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs))
+    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
     return Return(
         path=path or Path(""),
         form=form,

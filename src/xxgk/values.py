@@ -16,9 +16,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from .findings import Finding, make
-from .forms import VALUE_KINDS, Cell
+from .forms import AMOUNT_UNIT, VALUE_KINDS, Cell
 
 __all__ = [
+    "ACCEPTED",
     "HEADER_MARKS",
     "MAX_MAGNITUDE",
     "Formula",
@@ -46,6 +47,9 @@ _MAX_FLOAT = float(MAX_MAGNITUDE)
 ZERO_TEXTS = frozenset({"无", "—", "——", "-", "－", "--", "－－", "―", "――", "/", "／"})
 # What a header row's value cell may show: nothing, or the dash the template prints.
 HEADER_MARKS = ZERO_TEXTS - {"无"}
+# Codes of content read as a number all the same: the number is used, the finding only tells.
+ACCEPTED = frozenset({"value.zero_text", "value.with_unit"})
+YUAN = "元"
 
 _STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"
 _TRANSLATE = str.maketrans(
@@ -73,9 +77,10 @@ class Parsed(NamedTuple):
 
     ``value`` is None for a blank cell or content that is no number at all.
     ``code`` is None when the content is fine, else a findings code: ``value.zero_text``
-    (a warning; value is 0), ``value.not_number`` or ``value.formula`` (value None), or
-    ``value.negative``, ``value.fraction``, ``value.precision``, ``value.too_large`` (errors;
-    value is the number written).
+    (a warning; value is 0), ``value.with_unit`` (a notice; the number written before the
+    cell's own unit), ``value.not_number`` or ``value.formula`` (value None), ``value.yuan``
+    (元 in a 万元 cell; value is the figure in 万元), or ``value.negative``, ``value.fraction``,
+    ``value.precision``, ``value.too_large`` (errors; value is the number written).
     ``found`` is the content as the department would recognise it.
     """
 
@@ -139,8 +144,9 @@ def whole(raw: Any) -> Decimal | None:
 _SMALL = tuple(Decimal(n) for n in range(1000))  # shared: Decimals are immutable
 
 
-def parse(raw: Any, kind: str = "count") -> Parsed:
-    """Read one cell's content as a number of value kind ``kind`` (count|amount|signed)."""
+def parse(raw: Any, kind: str = "count", unit: str = "") -> Parsed:
+    """Read one cell's content as a number of value kind ``kind`` (count|amount|signed);
+    ``unit`` is what the cell counts (件, 万元): text such as “12件” is read by it."""
     value = whole(raw)
     if value is not None:
         return Parsed(value, None, "")
@@ -156,7 +162,7 @@ def parse(raw: Any, kind: str = "count") -> Parsed:
     if raw is None:
         return _BLANK
     if tp is str:
-        return _parse_text(raw, kind)
+        return _parse_text(raw, kind, unit)
     if isinstance(raw, bool):
         return Parsed(None, "value.not_number", describe(raw))
     if tp is Formula:
@@ -170,7 +176,7 @@ def parse(raw: Any, kind: str = "count") -> Parsed:
             return Parsed(None, "value.not_number", str(raw))
         return _classify(raw, kind, str(raw))
     if isinstance(raw, str):
-        return _parse_text(str(raw), kind)
+        return _parse_text(str(raw), kind, unit)
     return Parsed(None, "value.not_number", describe(raw))
 
 
@@ -188,21 +194,42 @@ def _from_float(x: float) -> Decimal:
     return d
 
 
-def _parse_text(raw: str, kind: str) -> Parsed:
+def _parse_text(raw: str, kind: str, unit: str = "") -> Parsed:
     text = raw.strip(_STRIP)
     if not text:
         return _BLANK
     if text in ZERO_TEXTS:
         return Parsed(_ZERO, "value.zero_text", text)
+    value = _number_text(text)
+    if value is not None:
+        return _classify(value, kind, text)
+    if unit and text.endswith(unit):
+        value = _number_text(text[: -len(unit)].rstrip(_STRIP))
+        if value is not None:
+            got = _classify(value, kind, text)
+            return got._replace(code="value.with_unit", found=text) if got.code is None else got
+    if unit == AMOUNT_UNIT and text.endswith(YUAN):
+        value = _number_text(text[: -len(YUAN)].rstrip(_STRIP))
+        if value is not None:
+            value = value.scaleb(-4)  # exact: 1万元 = 10000元
+            if abs(value) > MAX_MAGNITUDE:
+                return Parsed(value, "value.too_large", text)
+            value = Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+            return Parsed(value, "value.yuan", text)
+    return Parsed(None, "value.not_number", text)
+
+
+def _number_text(text: str) -> Decimal | None:
+    """A number written as text (grouping commas, full-width digits, a sign), or None."""
     m = _NUMBER.fullmatch(text.translate(_TRANSLATE))
     if m is None:
-        return Parsed(None, "value.not_number", text)
+        return None
     sign, digits = m.groups()
     try:
         value = Decimal(digits.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return Parsed(None, "value.not_number", text)
-    return _classify(-value if sign == "-" else value, kind, text)
+        return None
+    return -value if sign == "-" else value
 
 
 def _classify(value: Decimal, kind: str, found: str) -> Parsed:
