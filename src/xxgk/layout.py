@@ -167,11 +167,16 @@ class Layout:
                 value_cols=max(len(t.columns) for t in tables),
             )
             cursor = FIRST_TABLE_ROW
-            for table in tables:
+            grid = any(len(t.columns) > 1 for t in tables)  # 栏次 rows on every table of the sheet
+            for k, table in enumerate(tables):
+                if grid and len(table.columns) == 1 and k > 0:
+                    # a one-column block's 栏次 row takes the blank row above its caption, so its
+                    # values stay where templates without that row put them (returns in use)
+                    cursor -= 1
                 caption = cursor if table.title else None
                 cursor += 1 if table.title else 0
                 depth = header_depth(table)
-                code_row = cursor + depth if len(table.columns) > 1 else None
+                code_row = cursor + depth if grid else None
                 first = cursor + depth + (1 if code_row is not None else 0)
                 tl = TableLayout(table, caption, cursor, depth, code_row, first)
                 sheet.tables.append(tl)

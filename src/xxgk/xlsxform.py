@@ -48,8 +48,8 @@ VALIDATION = {
         "error_message": "本格只能填写整数（可为负数，不能有小数、文字或单位）。",
     },
 }
-WIDTH_CODE, WIDTH_UNIT, WIDTH_HINT, WIDTH_NOTE = 6, 7, 40, 22
-HINT_LINES = 3  # lines of 9-point hint text kept visible per check anchored on a row
+WIDTH_CODE, WIDTH_UNIT, WIDTH_HINT, WIDTH_HINT_WIDE, WIDTH_NOTE = 6, 7, 40, 56, 22
+HINT_SHOWN = 2  # checks anchored on one row whose hints the row is tall enough to show at once
 
 
 def metadata(form: Form, *, year: int, agency: str, code: str = "",
@@ -160,7 +160,7 @@ class FormSheet:
         value_width = 12 if sl.value_cols <= 3 else 9
         for i in range(sl.value_cols):
             self.widths[sl.value_col0 + i] = value_width
-        self.widths[sl.hint_col] = WIDTH_HINT
+        self.widths[sl.hint_col] = WIDTH_HINT if sl.value_cols > 3 else WIDTH_HINT_WIDE
         self.widths[sl.note_col] = WIDTH_NOTE
         for col, width in self.widths.items():
             self.ws.set_column(col, col, width)
@@ -236,14 +236,12 @@ class FormSheet:
                 self.ws.write_string(r, sl.unit_col, row.unit if table.has_units else "", s.center)
             for j, col in enumerate(table.columns):
                 self._value(self.cells[(table.id, row.id, col.id)], r, sl.value_col0 + j)
-            for j in range(len(table.columns), sl.value_cols):
-                self.ws.write_blank(r, sl.value_col0 + j, None, s.mark)
             first = self.cells[(table.id, row.id, table.columns[0].id)]
             hint = self.layout.hint(first)
             if hint in hints:
                 live = hints[hint]
                 self.ws.write_formula(hint.row, hint.col, live.formula, s.hint, live.cached)
-                self.min_height[hint.row] = 12 + 8 * HINT_LINES * min(live.checks, 3)
+                self.min_height[hint.row] = self._hint_height(live.messages)
             else:
                 self.ws.write_blank(hint.row, hint.col, None, s.hint)
             note = self.layout.note(first)
@@ -251,6 +249,12 @@ class FormSheet:
                 self.ws.write_blank(note.row, note.col, None, s.blank)
             else:
                 self.ws.write_string(note.row, note.col, self.notes.get(row_key(first), ""), s.note)
+
+    def _hint_height(self, messages: tuple[str, ...]) -> float:
+        """Points that show the two longest hints of a row in full (9-point text, 11 a line)."""
+        width = self.widths[self.sheet.hint_col] * 11 / 9
+        lines = sorted((lines_needed(m, width) for m in messages), reverse=True)[:HINT_SHOWN]
+        return 11 * sum(lines) + 4 if lines else 0
 
     def _column_headers(self, tl: TableLayout) -> None:
         c0, top = self.sheet.value_col0, tl.header_top
@@ -266,9 +270,8 @@ class FormSheet:
         for col in (sl.code_col, sl.unit_col, sl.hint_col, sl.note_col):
             if col is not None:
                 self.ws.write_blank(r, col, None, s.header)
-        for j in range(sl.value_cols):
-            code = tl.table.columns[j].code if j < len(tl.table.columns) else ""
-            self.ws.write_string(r, sl.value_col0 + j, code, s.header)
+        for j, column in enumerate(tl.table.columns):
+            self.ws.write_string(r, sl.value_col0 + j, column.code, s.header)
 
     def _row_groups(self, tl: TableLayout) -> None:
         """Group labels (三、本年度办理结果 …) merged down over their rows."""
@@ -335,7 +338,7 @@ class FormSheet:
             ws.set_landscape()
         else:
             ws.set_portrait()
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(1, 1)  # an official table is printed on one sheet of paper
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_footer("&C第 &P 页，共 &N 页")
