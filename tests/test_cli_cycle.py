@@ -138,3 +138,22 @@ def test_an_incomplete_summary_never_passes_silently_one_level_up(tmp_path: Path
     seen = {u["name"]: (u["status"], u.get("detail", "")) for u in doc["units"]}
     assert seen.keys() == {"甲区", "乙区汇总"} and seen["乙区汇总"][0] == "valid"
     assert seen["甲区"][0] == "invalid" and "该汇总表不完整（29个单位中汇总6个）" in seen["甲区"][1]
+
+
+def test_a_refused_return_that_carries_its_unit_code_is_that_units(tmp_path: Path) -> None:
+    import openpyxl
+
+    district(tmp_path / "in", FORM, UNITS[:2])
+    path = tmp_path / "in" / f"{UNITS[0][0]}.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.insert_rows(10)  # a row of its own inserted into the table: the form cannot be read
+    ws.cell(10, 1, "其中：新增指标")
+    ws.cell(10, 4, 5)
+    wb.save(path)
+    merged = run("merge", tmp_path / "in", "--roster", roster_file(tmp_path, UNITS[:2]), "-o", tmp_path / "s.xlsx",
+                 "--region", "区", "--format", "json")
+    units = [(u["name"], u["status"], [Path(f).name for f in u["files"]]) for u in json.loads(merged.output)["units"]]
+    assert units == [(UNITS[0][1], "invalid", [path.name]), (UNITS[1][1], "valid", [f"{UNITS[1][0]}.xlsx"])]
+    checked = run("check", path)
+    assert f"单位名称：{UNITS[0][1]}（{UNITS[0][0]}）" in checked.output and "表中多出的行" in checked.output

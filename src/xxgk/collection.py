@@ -190,8 +190,9 @@ def entry_of(result: CheckResult, file: str | None = None) -> Entry:
     shown = file if file is not None else report.file
     if file is not None:
         report = replace(report, file=file)
-    if ret is None:
-        return Entry(file=shown, report=report)
+    if ret is None:  # not read; its unit may still be known (a refused return's identity)
+        code, name = report.agency_code.strip(), report.agency_name.strip()
+        return Entry(file=shown, report=report, kind="return" if code or name else "", code=code, name=name)
     ident = ret.identity
     kind: Kind = "summary" if ident.kind == "summary" else "return"
     name = (ident.agency_name or ident.region).strip()
