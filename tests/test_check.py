@@ -91,8 +91,20 @@ def test_seed_passes_once_row_12_is_explained(form: forms.Form) -> None:
     assert result.report.to_json()["valid"] is True
 
 
+def test_a_note_on_any_row_the_rule_involves_explains_it(form: forms.Form) -> None:
+    """Issue 10 point 4: the 微博微信回应 row explains a 回应热点 warning; the message says where."""
+    result = run(form, seed_inputs(form), notes={"19": "第19行为日常政务微博回应，未形成热点。"})
+    [w] = result.report.findings
+    assert w.explained and w.explanation.startswith("第19行") and result.valid
+    assert "情况说明可写在第12、14、16、18、19、20行中任一行" in w.message
+    # 第3行 > 第4行: explained on 第4行
+    figures = {**zeros(form), "2": 5, "6": 5, "3": 2, "4": 1}
+    assert codes(run(form, figures)) == [("rule.warning", "3")]
+    assert run(form, figures, notes={"4": "公开了上年制发的文件"}).valid
+
+
 def test_a_note_on_another_row_or_a_blank_note_explains_nothing(form: forms.Form) -> None:
-    assert not run(form, seed_inputs(form), notes={"19": "说明写错了行"}).valid
+    assert not run(form, seed_inputs(form), notes={"65": "说明写错了行"}).valid
     assert not run(form, seed_inputs(form), notes={"12": " \u3000 "}).valid
 
 

@@ -212,6 +212,11 @@ def _fmt(value: Decimal) -> str:
     return format(value, "f")
 
 
+def _note_hint(check: Check) -> str:
+    """Where a warning's explanation may go, for its message."""
+    return "；" + check.note_hint
+
+
 def _figure(parsed: V.Parsed) -> dict[str, str]:
     """The figure to type, for content whose number is known but must be written otherwise."""
     return {"expected": _fmt(parsed.value)} if parsed.code == "value.yuan" and parsed.value is not None else {}
@@ -273,9 +278,10 @@ def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where
     sheet, address = where(anchor)
     fields: dict[str, Any] = {}
     if check.rule.severity == WARNING:
-        note = ret.notes.get(row_key(anchor), "").strip()
+        fields["notes"] = _note_hint(check)
+        note = check.explanation(ret.notes)
         if note:
-            fields = {"explained": True, "explanation": note}
+            fields.update(explained=True, explanation=note)
     return make(
         f"rule.{check.rule.severity}",
         severity=check.rule.severity,
@@ -359,8 +365,8 @@ def compare_years(
 ) -> list[Finding]:
     """The year-over-year checks (rules using ``last(...)``) of this year's values against last year's.
 
-    A violated check is a ``previous.mismatch`` warning, explained by a 情况说明 on its anchor
-    row (``notes`` by `returns.row_key`); a check whose last-year cells cannot be matched in
+    A violated check is a ``previous.mismatch`` warning, explained by a 情况说明 on any row it
+    involves (``notes`` by `returns.row_key`); a check whose last-year cells cannot be matched in
     last year's form is a ``previous.unmapped`` warning.
     """
     last = previous_values(form, prev_form, prev_values)
@@ -377,7 +383,7 @@ def compare_years(
             "indicator": anchor.key, "label": anchor.label,
             "sheet": places[anchor.key].sheet, "cell": places[anchor.key].a1, "rule": check.id,
         }
-        note = (notes or {}).get(row_key(anchor), "").strip()
+        note = check.explanation(notes or {})
         if note:
             common.update(explained=True, explanation=note)
         if any(k not in last for k in before):
@@ -396,7 +402,8 @@ def compare_years(
         )
         found.append(make(
             "previous.mismatch", severity=WARNING, message=check.message.rstrip("。"), detail=detail,
-            found=_fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names), **common,
+            found=_fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names),
+            notes=_note_hint(check), **common,
         ))
     return found
 

@@ -50,8 +50,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # formulas and rules
     "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
-    "rule.warning": (WARNING, "{message}（{detail}）"),
-    "previous.mismatch": (WARNING, "{message}（{detail}）"),
+    "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
+    "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
     "previous.unmapped": (WARNING, "与上年数据比对：{detail}"),
 }
 
