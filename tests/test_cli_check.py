@@ -309,10 +309,10 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
         assert "共检查3份，通过1份，未通过2份。" in result.output
         assert f"已生成批注文件：{out / 'bad_校验结果.xlsx'}" in result.output
         places = layout_of(gk2018).places
-        assert (f"【提醒】以下单元格未填写，已按0处理：第3行（{places['3'].a1}）、第4行（{places['4'].a1}）。"
-                "如确为0，请填写0。") in result.output
+        assert (f"【提醒】第3—4行（{places['3'].a1}:{places['4'].a1}）未填写（共2格），已按0处理。"
+                "没有发生的，请填写0；") in result.output
     assert sorted(p.name for p in out.iterdir()) == ["bad_校验结果.xlsx"]
     marked = openpyxl.load_workbook(out / "bad_校验结果.xlsx")
     texts = [str(c.value) for ws in marked.worksheets for row in ws.iter_rows() for c in row if c.value]
     assert any("填报值0与各分项之和2不符" in t for t in texts)
-    assert any("以下单元格未填写，已按0处理" in t for t in texts)
+    assert any("未填写（共2格），已按0处理" in t for t in texts)
