@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import values as V
+from .files import shown
 from .findings import CATALOGUE, WARNING, Finding, Report, make
 from .forms import Cell, Check, Form
 from .identity import Identity
@@ -75,7 +76,7 @@ def check_return(ret: Return) -> CheckResult:
     """Check a return that has been read: values, formulas, rules and explanations."""
     form = ret.form
     report = Report(
-        file=str(ret.path),
+        file=shown(ret.path),
         form=ret.identity.form or form.id,
         year=ret.identity.year,
         agency_code=ret.identity.agency_code,
@@ -396,8 +397,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=detail or "未知原因", **extra)
-    return CheckResult(Report(file=str(path), findings=[finding]))
+    finding = make(code, detail=shown(detail) or "未知原因", **extra)
+    return CheckResult(Report(file=shown(path), findings=[finding]))
 
 
 def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> list[Path]:

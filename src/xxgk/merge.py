@@ -45,6 +45,7 @@ from typing import Any
 from . import __version__
 from . import forms as forms_mod
 from .check import check_file, collect_files, compare_years
+from .files import shown
 from .findings import WARNING, Finding, Report, batch_json, make
 from .forms import Form
 from .layout import layout_of
@@ -156,11 +157,11 @@ def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
         return _failed(path, f"{type(exc).__name__}: {exc}")
     report, ret = result.report, result.ret
     if ret is None:
-        return Entry(file=path, report=report)
+        return Entry(file=report.file, report=report)
     ident = ret.identity
     kind = SUMMARY if ident.kind == SUMMARY else "return"
     return Entry(
-        file=path,
+        file=report.file,  # as people see it: `files.shown`
         report=report,
         kind=kind,
         form=ret.form.id,
@@ -178,7 +179,8 @@ def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
 
 
 def _failed(path: str, detail: str) -> Entry:
-    return Entry(file=path, report=Report(file=path, findings=[make("file.unreadable", detail=detail)]))
+    file = shown(path)
+    return Entry(file=file, report=Report(file=file, findings=[make("file.unreadable", detail=shown(detail))]))
 
 
 def _chunk(paths: list[str], form_list: Sequence[Form] | None) -> list[Entry]:
