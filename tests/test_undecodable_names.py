@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from merge_books import valid_inputs, write_return
 from xxgk.cli import main
-from xxgk.files import shown
+from xxgk.files import display_name
 from xxgk.forms import builtin
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="names are bytes only on Linux")
@@ -45,9 +45,9 @@ def strict(*args: str | Path) -> tuple[int, str, str]:
 
 def test_shown_replaces_what_is_not_utf8() -> None:
     raw = os.fsdecode(GBK_NAME)
-    assert "\ufffd" in shown(raw) and shown(raw).endswith(".xlsx")
-    assert shown("正常.xlsx") == "正常.xlsx" and shown(Path("a/正常.xlsx")) == "a/正常.xlsx"
-    assert shown("\ud800x") == "?x"  # a surrogate that never was a byte
+    assert "\ufffd" in display_name(raw) and display_name(raw).endswith(".xlsx")
+    assert display_name("正常.xlsx") == "正常.xlsx" and display_name(Path("a/正常.xlsx")) == "a/正常.xlsx"
+    assert display_name("\ud800x") == "?x"  # a surrogate that never was a byte
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -58,7 +58,7 @@ def test_check_prints_such_names_with_replacement_characters(batch: Path, fmt: s
         files = [r["file"] for r in json.loads(out)["returns"]]
     else:
         files = [line.removeprefix("文件名：") for line in out.splitlines() if line.startswith("文件名：")]
-    assert sorted(Path(f).name for f in files) == sorted(["正常.xlsx", shown(os.fsdecode(GBK_NAME))])
+    assert sorted(Path(f).name for f in files) == sorted(["正常.xlsx", display_name(os.fsdecode(GBK_NAME))])
 
 
 def test_merge_writes_the_summary_and_annotate_its_copy(batch: Path, tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_merge_writes_the_summary_and_annotate_its_copy(batch: Path, tmp_path: P
     assert code == 0 and json.loads(text)["summary"]["checked"] == 2
     wb = openpyxl.load_workbook(out)
     listed = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value]
-    assert any(shown(os.fsdecode(GBK_NAME)) in v for v in listed)
+    assert any(display_name(os.fsdecode(GBK_NAME)) in v for v in listed)
     # a warning, so that there is something to annotate
     bad = write_return(tmp_path / "bad" / "x.xlsx", FORM, {**valid_inputs(FORM, 3), "3": 5, "4": 0},
                        code="640502003", name="丙单位")

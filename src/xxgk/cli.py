@@ -13,7 +13,7 @@ from typing import NoReturn
 import click
 
 from . import __version__, forms
-from .files import exists_error, shown
+from .files import display_name, exists_error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,7 +121,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
                 except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
                     click.echo(f"无法生成批注文件（{result.path.name}）：{exc}", err=True)
                 else:
-                    click.echo(f"已生成批注文件：{shown(out)}", err=True)
+                    click.echo(f"已生成批注文件：{display_name(out)}", err=True)
     reports = [r.report for r in results]
     if fmt == "json":
         click.echo(json.dumps(batch_json(reports), ensure_ascii=False, indent=2))

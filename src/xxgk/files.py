@@ -13,7 +13,7 @@ from contextlib import suppress
 from pathlib import Path
 
 
-def shown(path: Path | str) -> str:
+def display_name(path: Path | str) -> str:
     """A path as text a person (or a strict UTF-8 stream, or a workbook) can take: bytes of a
     name that are not UTF-8 — GBK names from a zip made on Chinese Windows and unpacked on
     Linux, which Python keeps as lone surrogates — become replacement characters."""

@@ -45,7 +45,7 @@ from typing import Any
 from . import __version__
 from . import forms as forms_mod
 from .check import check_file, collect_files, compare_years
-from .files import shown
+from .files import display_name
 from .findings import WARNING, Finding, Report, batch_json, make
 from .forms import Form
 from .layout import layout_of
@@ -161,7 +161,7 @@ def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
     ident = ret.identity
     kind = SUMMARY if ident.kind == SUMMARY else "return"
     return Entry(
-        file=report.file,  # as people see it: `files.shown`
+        file=report.file,  # as people see it: `files.display_name`
         report=report,
         kind=kind,
         form=ret.form.id,
@@ -179,8 +179,8 @@ def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
 
 
 def _failed(path: str, detail: str) -> Entry:
-    file = shown(path)
-    return Entry(file=file, report=Report(file=file, findings=[make("file.unreadable", detail=shown(detail))]))
+    file = display_name(path)
+    return Entry(file=file, report=Report(file=file, findings=[make("file.unreadable", detail=display_name(detail))]))
 
 
 def _chunk(paths: list[str], form_list: Sequence[Form] | None) -> list[Entry]:

@@ -30,8 +30,8 @@ from typing import Any
 
 import python_calamine as pc
 
+from . import cellxml, safety, xmlscan
 from . import identity as ids
-from . import safety, xmlscan
 from .findings import Finding, make
 from .forms import HEADER_MARK, Form, Table, builtin_forms
 from .identity import Identity
@@ -341,6 +341,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
     match = _shown(book, form, lay, match)
     findings.extend(match.findings)
     cells, notes = _read_cells(book, form, match)
+    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
     return Return(
         path=path or Path(""),
         form=form,

@@ -61,6 +61,7 @@ class Preflight:
     pending: dict[str, Part] = field(default_factory=dict)  # worksheet part -> info
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
     vetted: set[str] = field(default_factory=set)  # worksheet parts vetted so far
+    xml: dict[str, bytes] = field(default_factory=dict)  # worksheet parts inflated while vetted
 
     def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
         """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
@@ -76,8 +77,19 @@ class Preflight:
         if not self.pending or self.zf is None or part in self.vetted:
             return
         for todo in [part] if part in self.pending else list(self.pending):
-            _check_worksheet(self.zf, self.pending.pop(todo))
+            self.xml[todo] = _check_worksheet(self.zf, self.pending.pop(todo))
             self.vetted.add(todo)
+
+    def part_key(self, name: str) -> tuple[Any, ...] | None:
+        """Part ``name`` exactly as stored (see `_content_key`): equal keys, equal contents;
+        None when there is no such part or it is too large to key."""
+        info = self.zf.NameToInfo.get(name) if self.zf is not None else None
+        return None if info is None or self.zf is None else _content_key(self.zf, info)
+
+    def sheet_xml(self, part: str) -> bytes | None:
+        """A worksheet part's XML: as inflated while vetting it, else inflated now."""
+        xml = self.xml.get(part)
+        return xml if xml is not None else self.read_part(part)
 
 
 def check(data: bytes, *, lazy: bool = False) -> Preflight:
@@ -275,9 +287,11 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     return Preflight(kind, zf, pending, parts)
 
 
-def _check_worksheet(zf: Zip, info: Part) -> None:
-    """A worksheet part is read whole once: prolog and used area."""
-    _check_sheet_extent(info.filename, _whole_part(zf, info))
+def _check_worksheet(zf: Zip, info: Part) -> bytes:
+    """A worksheet part is read whole once: prolog and used area.  Returns its XML."""
+    xml = _whole_part(zf, info)
+    _check_sheet_extent(info.filename, xml)
+    return xml
 
 
 def _whole_part(zf: Zip, info: Part) -> bytes:

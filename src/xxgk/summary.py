@@ -3,7 +3,7 @@
 Sheets, in order:
 
 * 汇总表 (or 汇总表-<sheet> per form sheet): the form's official layout, rendered by the
-  same code as the template (`template.FormSheet`), at `layout_of(form, summary=True)`
+  same code as the template (`xlsxform.FormSheet`), at `layout_of(form, summary=True)`
   positions, so the reader reads a summary exactly like a return one level up.  Input
   cells are ``=SUM('分单位明细'!X3:X40)``, formula cells the form's own sums; every
   formula carries its cached result, so any client shows the numbers without
@@ -38,8 +38,8 @@ from .livecheck import LiveChecks
 from .merge import STATUS_LABELS, Block, Summary
 from .reader import open_file
 from .sheetstyle import Styles
-from .template import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 from .xlref import quote
+from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "column_header", "write_csv", "write_summary"]
 
@@ -61,7 +61,7 @@ STATUS_FILL = {
     "unexpected": "#FFEB9C",
     "conflict": "#FFC7CE",
 }
-SEVERITY_NAME = {ERROR: "错误", "warning": "提醒"}
+SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "info": "提示"}
 
 
 def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False) -> Path:
