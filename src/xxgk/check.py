@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import values as V
+from .files import display_name
 from .findings import CATALOGUE, WARNING, Finding, Report, make
 from .forms import Cell, Check, Form, Table, row_key
 from .identity import Identity
@@ -69,7 +70,7 @@ def check_return(ret: Return) -> CheckResult:
     """Check a return that has been read: values, formulas, rules and explanations."""
     form = ret.form
     report = Report(
-        file=str(ret.path),
+        file=display_name(ret.path),
         form=ret.identity.form or form.id,
         year=ret.identity.year,
         agency_code=ret.identity.agency_code,
@@ -526,8 +527,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=detail or "未知原因", **extra)
-    return CheckResult(Report(file=str(path), findings=[finding]))
+    finding = make(code, detail=display_name(detail) or "未知原因", **extra)
+    return CheckResult(Report(file=display_name(path), findings=[finding]))
 
 
 def check_files(paths: Sequence[Path], forms: Sequence[Form] | None = None) -> list[CheckResult]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from . import __version__, forms
-from .files import exists_error
+from .files import display_name, exists_error
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -149,9 +149,9 @@ def _annotate(done: batch.Checked, out_dir: Path, force: bool) -> None:
         try:
             out = annotate(result.ret, entry.report.findings, out_dir, overwrite=force)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
-            click.echo(f"无法生成批注文件（{result.path.name}）：{exc}", err=True)
+            click.echo(f"无法生成批注文件（{display_name(result.path.name)}）：{exc}", err=True)
         else:
-            click.echo(f"已生成批注文件：{out}", err=True)
+            click.echo(f"已生成批注文件：{display_name(out)}", err=True)
 
 
 @main.command("template")

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 from . import __version__
 from . import forms as forms_mod
 from .check import CheckResult, check_file
+from .files import display_name
 from .findings import WARNING, Finding, Report, make
 from .forms import Form
 from .returns import row_key
@@ -217,7 +218,8 @@ def entry_of(result: CheckResult, file: str | None = None) -> Entry:
 
 def failed_entry(path: str, detail: str) -> Entry:
     """A file that brought its reader down: one ``file.unreadable`` finding."""
-    return Entry(file=path, report=Report(file=path, findings=[make("file.unreadable", detail=detail)]))
+    file = display_name(path)
+    return Entry(file=file, report=Report(file=file, findings=[make("file.unreadable", detail=display_name(detail))]))
 
 
 def _check_source(source: Path | str | bytes, name: str | None, forms: Sequence[Form] | None) -> Entry:

@@ -34,6 +34,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
+    "structure.hidden_sheet": (WARNING, "工作表“{sheet}”已隐藏：{detail}。请删除不用的工作表，核对无误后重新报送。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values
     "value.blank": (WARNING, "{detail}未填写（共{count}格），已按0处理。没有发生的，请填写0；确有原因空着的，请在本表的“情况说明”中写明。"),
