@@ -91,8 +91,8 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
     results = check.check_files(files, known)
     by_unit: dict[str, dict[str, Decimal]] = {}
     if previous is not None and last is not None and last.ret is not None and last.ret.identity.kind == "summary":
+        from .detail import unit_figures
         from .returns import ReadError
-        from .summary import unit_figures
 
         try:
             by_unit = unit_figures(previous, last.ret.form)  # read once for the whole batch
@@ -234,7 +234,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
 
             result = merge.merge(files, roster=units, region=region.strip(), prefer=prefer, jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        summary.write_summary(result, output, overwrite=force)
+        last = summary.last_year(previous, result.form, known) if previous is not None else None
+        summary.write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
     except merge.MergeError as exc:
