@@ -183,13 +183,62 @@ def test_zero_text_reads_as_zero_with_a_warning(form: forms.Form) -> None:
 
 
 def test_not_a_number_is_an_error_and_its_rules_are_skipped(form: forms.Form) -> None:
-    result = run(form, {**zeros(form), "2": "约10", "24": "3件", "23": 1})
+    result = run(form, {**zeros(form), "2": "约10", "24": "3人", "23": 1})  # 3人 in a 件 row
     assert codes(result) == [("value.not_number", "2"), ("value.not_number", "24")]
     f = result.report.findings[0]
     assert (f.severity, f.found, f.expected, f.cell) == ("error", "约10", "非负整数", a1(form, "2"))
     assert "2" not in result.values and "22" not in result.values  # unknown input, and the total built on it
     assert result.unknown >= {"2", "24", "22"}
     assert result.values["23"] == 1
+
+
+def test_a_number_with_its_own_unit_is_read_with_a_notice(form: forms.Form) -> None:
+    result = run(form, {**zeros(form), "22": 3, "24": "3件", "54": "152.2万元", "56": "5 个"})
+    assert codes(result) == [("value.with_unit", "24"), ("value.with_unit", "54"), ("value.with_unit", "56")]
+    assert result.valid  # notices do not fail a return
+    assert {f.severity for f in result.report.findings} == {"info"}
+    assert (result.values["24"], result.values["54"], result.values["56"], result.values["22"]) == (3, D("152.2"), 5, 3)
+    f = result.report.findings[1]
+    assert f.message == f"第54行“七、依申请公开信息收取的费用”（{a1(form, '54')}）填写为“152.2万元”，已按152.2读取。本栏以万元为单位，只需填写数字。"
+
+
+def test_a_total_that_skipped_a_number_typed_as_text_is_not_a_typed_over_formula(form: forms.Form) -> None:
+    """The sheet's SUM leaves text out: its total shows 1, the parts add up to 13."""
+    result = run(form, {**zeros(form), "23": 1, "24": "12", "22": 1, "2": 0})
+    assert codes(result) == [("value.text_number", "24")]
+    got = {f.code: f for f in result.report.findings}
+    assert "formula.mismatch" not in got
+    f = got["value.text_number"]
+    assert (f.severity, f.indicator, f.found, f.expected) == ("info", "24", "12", "12")
+    assert "第22行合计显示为1，按各分项之和应为13" in f.message
+    assert result.values["22"] == 13
+    # a number with its unit that the total skipped: one notice, which says so
+    result = run(form, {**zeros(form), "2": 0, "23": 1, "24": "12件", "22": 1})
+    assert codes(result) == [("value.with_unit", "24")]
+    assert "第22行合计显示为1，按各分项之和应为13" in result.report.findings[0].message
+    # a total typed over as well as a text part: still a typed-over total
+    result = run(form, {**zeros(form), "23": 1, "24": "12", "22": 99})
+    assert [c for c, _ in codes(result)] == ["formula.mismatch"]
+    # a number typed as text that knocks nothing out of step: nothing to say
+    assert codes(run(form, {**zeros(form), "23": 1, "24": "12", "22": 13})) == []
+
+
+def test_yuan_in_a_wan_yuan_cell_gives_the_figure_to_type(form: forms.Form) -> None:
+    result = run(form, {**zeros(form), "22": 1, "23": 1, "54": "75394432.52元"})
+    f = only(result, "value.yuan")
+    assert f.severity == "error" and f.expected == "7539.443252"
+    assert f.message == f"第54行“七、依申请公开信息收取的费用”（{a1(form, '54')}）填写为“75394432.52元”；本栏以万元为单位，应填写7539.443252。"
+    assert not result.valid
+
+
+def test_units_of_the_2021_tables_come_from_the_definition() -> None:
+    gk2021 = forms.builtin("gk2021")
+    figures = {c.key: 0 for c in gk2021.inputs}
+    figures.update({"t3.1.1": "2件", "t2_8.1.1": "1.5万元", "t4.1.1": "3个"})
+    result = check_return(figures_return(gk2021, figures, year=2021))
+    got = {f.indicator: f.code for f in result.report.findings}
+    assert got["t3.1.1"] == "value.with_unit" and got["t2_8.1.1"] == "value.with_unit"
+    assert got["t4.1.1"] == "value.not_number"  # 个 is not what table 四 counts
 
 
 def test_negative_fraction_precision_and_booleans(form: forms.Form) -> None:

@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
 from .files import exists_error, publish, temp_beside
-from .findings import ERROR, EXPLAINED_MARK, SEVERITY_MARK, WARNING, Finding
+from .findings import ERROR, EXPLAINED_MARK, INFO, SEVERITY_MARK, WARNING, Finding
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
 
@@ -50,6 +50,9 @@ __all__ = ["RESULT_SHEET", "AnnotateError", "annotate", "restore_cached", "targe
 
 ERROR_FILL = "FFC7CE"
 WARNING_FILL = "FFEB9C"
+INFO_FILL = "DDEBF7"
+FILLS = {ERROR: ERROR_FILL, WARNING: WARNING_FILL, INFO: INFO_FILL}
+ORDER = {ERROR: 0, WARNING: 1, INFO: 2}  # errors first, notices last
 HEADERS = ("严重程度", "行次/单元格", "指标", "问题", "填报值", "应为", "情况说明")
 WIDTHS = (12, 22, 36, 70, 12, 12, 30)
 AUTHOR = "xxgk校验"
@@ -269,8 +272,8 @@ def _mark(wb: Workbook, findings: Iterable[Finding]) -> None:
         cell = _anchor(ws, ref)
         if cell is None:
             continue
-        error = any(f.severity == ERROR for f in items)
-        colour = ERROR_FILL if error else WARNING_FILL
+        worst = min(items, key=lambda f: ORDER.get(f.severity, 1)).severity
+        colour = FILLS.get(worst, WARNING_FILL)
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         text = "\n".join(f"{_severity(f)}{f.message}" for f in items)
         if cell.comment is not None and cell.comment.text.strip():
@@ -293,9 +296,9 @@ def _anchor(ws: Worksheet, ref: str) -> Any:
 
 
 def _severity(f: Finding) -> str:
-    if f.severity == ERROR:
-        return SEVERITY_MARK[ERROR]
-    return EXPLAINED_MARK if f.explained else SEVERITY_MARK[WARNING]
+    if f.severity == WARNING and f.explained:
+        return EXPLAINED_MARK
+    return SEVERITY_MARK.get(f.severity, SEVERITY_MARK[WARNING])
 
 
 def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, note: str) -> None:
@@ -307,8 +310,8 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
     wrap = Alignment(wrap_text=True, vertical="top")
     ident = ret.identity
     errors = sum(f.severity == ERROR for f in findings)
-    warnings = len(findings) - errors
-    unexplained = sum(f.severity != ERROR and not f.explained for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
+    unexplained = sum(f.severity == WARNING and not f.explained for f in findings)
     verdict = "通过" if not errors and not unexplained else "未通过"
     unit = ident.agency_name or "（未能识别）"
     if ident.agency_code:
@@ -336,7 +339,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(c)].width = width
-    ordered = sorted(findings, key=lambda f: f.severity != ERROR)
+    ordered = sorted(findings, key=lambda f: ORDER.get(f.severity, 1))
     for r, f in enumerate(ordered, start=head + 1):
         values = (
             _severity(f).strip("【】"),
@@ -352,7 +355,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
             cell.data_type = "s"
             cell.border = border
             cell.alignment = wrap
-        colour = ERROR_FILL if f.severity == ERROR else WARNING_FILL
+        colour = FILLS.get(f.severity, WARNING_FILL)
         ws.cell(r, 1).fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         if f.sheet and f.cell and f.sheet in wb.sheetnames:
             link = ws.cell(r, 2)

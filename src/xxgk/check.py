@@ -99,7 +99,8 @@ def check_return(ret: Return) -> CheckResult:
     unknown: set[str] = set()  # no number at all
     suspect: set[str] = set()  # a number, but not one the form allows (negative, fraction…)
     blanks: list[tuple[Cell, str, str]] = []
-    noted: list[Finding] = []  # kept apart: an empty return gets file.empty alone
+    texts: dict[str, tuple[Cell, RawCell, V.Parsed]] = {}  # numbers typed as text: SUM skips them
+    noted: list[Finding | str] = []  # kept apart: an empty return gets file.empty alone; a key: its text
     present = filled = 0  # input cells read, and those holding anything
     whole, parse = V.whole, V.parse
     for cell in form.cells.values():
@@ -130,7 +131,7 @@ def check_return(ret: Return) -> CheckResult:
             else:
                 cached[key] = value
             continue
-        parsed = parse(rc.value, cell.value)
+        parsed = parse(rc.value, cell.value, cell.unit)
         present += kind == "input"
         if parsed.blank:
             if kind == "input":
@@ -138,26 +139,52 @@ def check_return(ret: Return) -> CheckResult:
                 blanks.append((cell, rc.sheet, rc.cell))
             continue
         filled += kind == "input"
-        if parsed.code is not None:
-            noted.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found))
+        accepted = parsed.code is None or parsed.code in V.ACCEPTED
+        if accepted and parsed.value and kind == "input" and type(rc.value) is str:
+            texts[key] = (cell, rc, parsed)
+            if parsed.code is not None:
+                noted.append(key)  # its notice says whether the sheet's totals skipped it
+        elif parsed.code is not None:
+            noted.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found,
+                                   **_figure(parsed)))
         if parsed.value is None:
             if kind == "input":
                 unknown.add(key)
             continue
         if kind == "input":
             inputs[key] = parsed.value
-            if parsed.code not in (None, "value.zero_text"):
+            if not accepted:
                 suspect.add(key)
-        elif parsed.code in (None, "value.zero_text"):
+        elif accepted:
             cached[key] = parsed.value
     if present and not filled:
         findings.append(make("file.empty"))
         return CheckResult(report, {}, ret, frozenset(c.key for c in form.cells.values()))
-    findings.extend(noted)
+
+    values = {c.key: inputs.get(c.key, _ZERO) for c in form.inputs}
+    computed = form.compute(values)
+    # what the sheet's own SUM formulas show: numbers typed as text left out
+    shown = form.compute({**values, **{k: _ZERO for k in texts}}) if texts else computed
+    skipped: dict[str, list[str]] = {}  # text cell -> the totals that left it out
+    for cell in form.formulas:
+        key = cell.key
+        if key in cached and cached[key] != computed[key] and cached[key] == shown[key]:
+            for k in form.sources[key] & texts.keys():
+                skipped.setdefault(k, []).append(
+                    f"{cell.place}合计显示为{_fmt(shown[key])}，按各分项之和应为{_fmt(computed[key])}")
+            cached[key] = computed[key]  # the text is the cause; the total was not typed over
+    for item in noted:
+        if isinstance(item, str):
+            if item in texts:
+                findings.append(_text_finding(*texts[item], skipped.get(item, [])))
+        else:
+            findings.append(item)
+    for key, (cell, rc, parsed) in texts.items():
+        if parsed.code is None and key in skipped:
+            findings.append(_text_finding(cell, rc, parsed, skipped[key]))
     if blanks:
         findings.append(_blank_finding(form, blanks))
 
-    computed = form.compute({c.key: inputs.get(c.key, _ZERO) for c in form.inputs})
     if unknown or suspect:
         for cell in form.formulas:
             if any(p in unknown for p in cell.parts):
@@ -183,6 +210,24 @@ def check_return(ret: Return) -> CheckResult:
 
 def _fmt(value: Decimal) -> str:
     return format(value, "f")
+
+
+def _figure(parsed: V.Parsed) -> dict[str, str]:
+    """The figure to type, for content whose number is known but must be written otherwise."""
+    return {"expected": _fmt(parsed.value)} if parsed.code == "value.yuan" and parsed.value is not None else {}
+
+
+def _text_finding(cell: Cell, rc: RawCell, parsed: V.Parsed, skipped: list[str]) -> Finding:
+    """The notice for a number typed as text: with its unit (“3件”), or one the sheet's
+    totals left out (then it names them: the total was not typed over)."""
+    assert parsed.value is not None
+    found = parsed.found or V.describe(rc.value)
+    if parsed.code == "value.with_unit":
+        detail = f"（表中的合计公式不计文本：{'；'.join(skipped)}）" if skipped else ""
+        return V.finding("value.with_unit", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
+                         unit=cell.unit, detail=detail)
+    return V.finding("value.text_number", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
+                     detail="；".join(skipped))
 
 
 def _blank_finding(form: Form, blanks: list[tuple[Cell, str, str]]) -> Finding:

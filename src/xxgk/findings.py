@@ -11,9 +11,10 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"  # a notice: what was read and how; never keeps a return from being accepted
 # How a finding is marked wherever a department reads it: the check list, the annotated
 # copy, the template's own hints.
-SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】"}
+SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】", INFO: "【提示】"}
 EXPLAINED_MARK = "【提醒·已说明】"
 
 # code -> (severity, Chinese message template).  Templates use str.format fields.
@@ -36,9 +37,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # values
     "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
     "value.zero_text": (WARNING, "{place}“{label}”（{cell}）填写为“{found}”，已按0处理，请直接填写数字0。"),
+    "value.with_unit": (INFO, "{place}“{label}”（{cell}）填写为“{found}”，已按{expected}读取{detail}。本栏以{unit}为单位，只需填写数字。"),
+    "value.yuan": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”；本栏以万元为单位，应填写{expected}。"),
+    "value.text_number": (INFO, "{place}“{label}”（{cell}）的“{found}”是文本格式的数字，已按{expected}读取；表中的合计公式不计文本（{detail}）。请将该单元格设为数值格式后重新输入。"),
     "value.not_number": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”，不是数字。应填写{expected}。"),
     "value.negative": (ERROR, "{place}“{label}”（{cell}）填写为{found}，不能为负数。应填写{expected}。"),
     "value.fraction": (ERROR, "{place}“{label}”（{cell}）填写为{found}，应填写{expected}。"),
+    "value.formula": (ERROR, "{place}“{label}”（{cell}）是填报单元格，却填写了公式“{found}”，无法确认表格显示的结果。请删除公式，直接填写{expected}。"),
+    "value.too_large": (ERROR, "{place}“{label}”（{cell}）填写为{found}，数值超过1000万亿，不可能是实际数字。请核对改正。"),
     "value.precision": (ERROR, "{place}“{label}”（{cell}）填写为{found}，万元金额最多保留6位小数（精确到分）。"),
     "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
     # formulas and rules
@@ -70,7 +76,7 @@ class Finding:
     @property
     def blocking(self) -> bool:
         """Errors, and warnings nobody has explained, keep a return from being accepted."""
-        return self.severity == ERROR or not self.explained
+        return self.severity == ERROR or (self.severity == WARNING and not self.explained)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -20,6 +20,7 @@ import yaml
 from . import rules
 from .rules import Expr, RuleSyntaxError
 
+AMOUNT_UNIT = "万元"  # amounts are 万元 (see VALUE_KINDS)
 VALUE_KINDS = {
     "count": "非负整数",
     "amount": "非负数（万元，最多6位小数）",
@@ -45,6 +46,7 @@ class Column:
     groups: tuple[str, ...]
     value: str | None
     parts: tuple[str, ...]  # column ids summed into this column (empty: not a formula)
+    unit: str = ""  # what its figures count (件, 万元); a row's own unit comes first
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Table:
     value: str
     rows: tuple[Row, ...]
     columns: tuple[Column, ...]
+    unit: str = ""  # the unit of cells whose row and column name none
 
     def row(self, row_id: str) -> Row:
         return next(r for r in self.rows if r.id == row_id)
@@ -97,6 +100,15 @@ class Cell:
         if len(self.table.columns) > 1:
             text += f"（{'/'.join((*self.column.groups, self.column.label))}）"
         return text
+
+    @property
+    def unit(self) -> str:
+        """What the cell's figure counts (件, 人, 万元): its row's unit, else its column's, else
+        its table's; "" when the definition names none."""
+        row = self.row.unit
+        if row and row != HEADER_MARK:
+            return row
+        return self.column.unit or self.table.unit or (AMOUNT_UNIT if self.value == "amount" else "")
 
     @property
     def place(self) -> str:
@@ -202,6 +214,14 @@ class Form:
     def formulas(self) -> tuple[Cell, ...]:
         """Formula cells in dependency order (parts before totals)."""
         return _topological(self)
+
+    @cached_property
+    def sources(self) -> dict[str, frozenset[str]]:
+        """The input cells each formula cell adds up, through formulas of formulas."""
+        out: dict[str, frozenset[str]] = {}
+        for cell in self.formulas:  # parts before totals
+            out[cell.key] = frozenset().union(*(out.get(p, frozenset({p})) for p in cell.parts))
+        return out
 
     @cached_property
     def _all_checks(self) -> tuple[Check, ...]:
@@ -443,7 +463,7 @@ def build(data: Any, source: str = "<form>") -> Form:
     _unique(source, "rules", [r.id for r in form_rules])
     guide = _Reader(source, data.get("guide", {}), "guide")
     fingerprint = hashlib.sha256(
-        json.dumps(data, ensure_ascii=False, sort_keys=True, default=str).encode()
+        json.dumps(_drawn(data), ensure_ascii=False, sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
     return Form(
         id=form_id,
@@ -459,6 +479,23 @@ def build(data: Any, source: str = "<form>") -> Form:
         fingerprint=fingerprint,
         source=source,
     )
+
+
+def _drawn(data: dict[str, Any]) -> dict[str, Any]:
+    """The definition without the units of tables and columns, which no workbook shows: the
+    fingerprint of templates already handed out does not change when one is added."""
+    tables = data.get("tables")
+    if not isinstance(tables, list):
+        return data
+    out = []
+    for t in tables:
+        if isinstance(t, dict):
+            t = {k: v for k, v in t.items() if k != "unit"}
+            if isinstance(t.get("columns"), list):
+                t["columns"] = [{k: v for k, v in c.items() if k != "unit"} if isinstance(c, dict) else c
+                                for c in t["columns"]]
+        out.append(t)
+    return {**data, "tables": out}
 
 
 def _unique(source: str, key: str, ids: list[str], name: str = "id") -> None:
@@ -503,7 +540,7 @@ def _parts(r: _Reader, known: list[str], what: str) -> tuple[str, ...]:
 
 def _table(source: str, data: Any, path: str) -> Table:
     r = _Reader(source, data, path)
-    r.only({"id", "sheet", "title", "stub", "note", "units", "value", "rows", "columns"})
+    r.only({"id", "sheet", "title", "stub", "note", "units", "unit", "value", "rows", "columns"})
     value = r.choice("value", VALUE_KINDS, "count") or "count"
     raw_cols = r.items("columns", [{"id": "v", "label": "统计数"}])
     col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
@@ -511,7 +548,7 @@ def _table(source: str, data: Any, path: str) -> Table:
     columns = []
     for i, c in enumerate(raw_cols):
         cr = _Reader(source, c, f"{path}.columns[{i}]")
-        cr.only({"id", "code", "label", "group", "value", "sum"})
+        cr.only({"id", "code", "label", "group", "value", "sum", "unit"})
         columns.append(
             Column(
                 id=_ident(cr, "id", f"c{i + 1}"),
@@ -520,6 +557,7 @@ def _table(source: str, data: Any, path: str) -> Table:
                 groups=_groups(cr),
                 value=cr.choice("value", VALUE_KINDS, None),
                 parts=_parts(cr, col_ids, "column"),
+                unit=cr.text("unit", ""),
             )
         )
     raw_rows = r.items("rows")
@@ -565,6 +603,7 @@ def _table(source: str, data: Any, path: str) -> Table:
         value=value,
         rows=tuple(rows),
         columns=tuple(columns),
+        unit=r.text("unit", ""),
     )
 
 

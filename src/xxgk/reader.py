@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import html
 import io
 import os
 import re
@@ -31,8 +30,8 @@ from typing import Any
 
 import python_calamine as pc
 
+from . import cellxml, safety, xmlscan
 from . import identity as ids
-from . import safety
 from .findings import Finding, make
 from .forms import HEADER_MARK, Form, Table, builtin_forms
 from .identity import Identity
@@ -340,6 +339,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
     assert form is not None
     findings.extend(match.findings)
     cells, notes = _read_cells(book, form, match)
+    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
     return Return(
         path=path or Path(""),
         form=form,
@@ -392,19 +392,29 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
 # ---------------------------------------------------------------- metadata
 
 
-_PROPERTY = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
-
-
 def _properties(pre: safety.Preflight) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
-    read from the archive already open for vetting, it spares parsing the metadata sheet."""
+    read from the archive already open for vetting, it spares parsing the metadata sheet.
+    Each ``<property name="…">`` holds one ``<vt:…>`` value (read in one linear scan)."""
     part = pre.read_part("docProps/custom.xml")
     if part is None:
         return {}
-    return {
-        html.unescape(k.decode("utf-8", "replace")): html.unescape(v.decode("utf-8", "replace"))
-        for k, _, v in _PROPERTY.findall(part)
-    }
+    out: dict[str, Any] = {}
+    name: bytes | None = None  # the property just opened …
+    value_at = -1  # … and where its value's text starts, once its <vt:…> element has
+    for m in xmlscan.tokens(part):
+        end_tag, start_tag = m.group(1), m.group(2)
+        if name is not None and value_at >= 0 and end_tag is not None and end_tag.startswith(b"vt:"):
+            text = part[value_at : m.start()].decode("utf-8", "replace")
+            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(text)
+        elif start_tag == b"property":
+            name, value_at = xmlscan.attribute(m.group(3), b"name"), -1
+            continue
+        elif name is not None and value_at < 0 and start_tag is not None and start_tag.startswith(b"vt:"):
+            value_at = m.end()
+            continue
+        name, value_at = None, -1  # anything else: no value for the property open
+    return out
 
 
 def _metadata(book: Book, props: dict[str, Any]) -> dict[str, Any] | None:

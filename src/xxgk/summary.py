@@ -66,7 +66,7 @@ STATUS_FILL = {
     "unexpected": "#FFEB9C",
     "conflict": "#FFC7CE",
 }
-SEVERITY_NAME = {ERROR: "错误", "warning": "提醒"}
+SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "info": "提示"}
 
 
 def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False,
