@@ -21,8 +21,18 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from . import identity as ids
 from .forms import Cell, Form
-from .guide import display_width, lines_needed
-from .layout import INFO_ROW, SIGNATURE, TITLE_ROW, Layout, SheetLayout, TableLayout, group_spans, header_spans
+from .guide import display_width, lines_needed, write_guide
+from .layout import (
+    INFO_ROW,
+    SIGNATURE,
+    TITLE_ROW,
+    Layout,
+    SheetLayout,
+    TableLayout,
+    group_spans,
+    header_spans,
+    layout_of,
+)
 from .livecheck import LiveChecks
 from .returns import row_key
 from .sheetstyle import Styles
@@ -77,6 +87,33 @@ def new_workbook(target: Path) -> xlsxwriter.Workbook:
     )
 
 
+def render_return(form: Form, target: Path, meta: dict[str, str], *,
+                  values: Mapping[str, Decimal] | None = None, typed: Mapping[str, str] | None = None,
+                  notes: Mapping[str, str] | None = None, signed: Mapping[str, str] | None = None) -> None:
+    """A unit's workbook: blank (the template) or holding a return's figures, text, notes and
+    signature (``values`` by cell key: inputs typed, formula results cached), so the
+    annotated copy of any return looks and works like the template."""
+    wb = new_workbook(target)
+    styles = Styles(wb)
+    layout = layout_of(form)
+    numbers = {k: v for k, v in (values or {}).items() if form.cells[k].kind == "input"}
+    live = LiveChecks(form, layout, values=numbers if values is not None else None, notes=notes)
+    shown = {**numbers, **form.compute({**{c.key: Decimal(0) for c in form.inputs}, **numbers})} if numbers else {}
+    title = form.title.format_map(Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
+    for i, sheet in enumerate(layout.sheets):
+        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta,
+                  values={k: v for k, v in shown.items() if k in numbers or form.cells[k].kind == "formula"},
+                  notes=notes, typed=typed, signed=signed).write(i == 0)
+    write_guide(wb, styles, form, meta)
+    live.write_sheet(wb, styles)
+    write_identity(wb, meta, {
+        "title": title, "subject": form.name, "company": meta[ids.AGENCY_NAME],
+        "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}",
+        "comments": "由xxgk生成。请只填写浅黄色单元格，不要增删行列或修改隐藏工作表。",
+    }, styles.plain)
+    wb.close()
+
+
 def write_identity(
     wb: xlsxwriter.Workbook, meta: Mapping[str, str], properties: Mapping[str, str], plain: Format
 ) -> None:
@@ -115,6 +152,9 @@ class FormSheet:
     the input, locked), ``notes`` (row key → 情况说明), a fixed ``status`` text and
     the ``info`` text in place of 填报单位.
 
+    ``typed`` (input key → text a return held there, shown as typed) and ``signed`` (the
+    signature fields) redraw a unit's return in the template (the annotated copy).
+
     ``official`` draws the copy that is printed and sent: the table alone (no 校验提示 or
     情况说明 columns, no fills, no status, validation or protection), ``status`` as a plain
     line under the info, and ``signature`` labels of its own (制表人 …).
@@ -126,12 +166,14 @@ class FormSheet:
                  formulas: Mapping[str, str | None] | None = None,
                  notes: Mapping[str, str] | None = None,
                  status: str | None = None, info: str | None = None,
-                 official: bool = False, signature: tuple[str, ...] = SIGNATURE) -> None:
+                 official: bool = False, signature: tuple[str, ...] = SIGNATURE,
+                 typed: Mapping[str, str] | None = None, signed: Mapping[str, str] | None = None) -> None:
         self.ws, self.s, self.form, self.layout, self.sheet = ws, styles, form, layout, sheet
         self.live, self.title, self.meta = live, title, meta
         self.values, self.formulas, self.notes = values or {}, formulas or {}, notes or {}
         self.fixed_status, self.info = status, info
         self.official, self.signature = official, signature
+        self.typed, self.signed = typed or {}, signed or {}  # text a return holds in input cells; its signature
         sl = sheet
         self.right = sl.value_col0 + sl.value_cols - 1 if official else sl.last_col  # last printed column
         if official:
@@ -315,6 +357,8 @@ class FormSheet:
         elif cell.kind == "formula":
             parts = ranges((self.layout.places[p] for p in cell.parts), self.sheet.name)
             self.ws.write_formula(r, c, f"=SUM({','.join(parts)})", look["formula"], self._cached(cell.key))
+        elif cell.key in self.typed:
+            self.ws.write_string(r, c, self.typed[cell.key], look["input"])
         elif cell.key in self.values:
             self.ws.write_number(r, c, self._cached(cell.key), look["input"])
         else:
@@ -334,7 +378,7 @@ class FormSheet:
         for name, label in zip(SIGNATURE, self.signature, strict=True):
             place = self.layout.signature[name]
             self._put(place.row, 0, place.row, sl.value_col0 - 1, f"{label}：", s.sign_label)
-            self._put(place.row, place.col, place.row, min(place.col + 2, self.right), "", blank)
+            self._put(place.row, place.col, place.row, min(place.col + 2, self.right), self.signed.get(name, ""), blank)
 
     def _validation(self) -> None:
         by_kind: dict[str, list[Cell]] = {}
