@@ -134,8 +134,8 @@ def test_seed_text_block(tmp_path: Path, gk2018: forms.Form) -> None:
         f"1. 【提醒】第12行（{cell}）“（一）回应公众关注热点或重大舆情数（不同方式回应同一热点或舆情计1次）”："
         "第14、16、18—20行填报了回应解读，但第12行“回应公众关注热点或重大舆情数”为0"
     )
-    assert "（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1）" in lines[5]
-    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在该行“情况说明”列写明原因，然后重新报送。" in lines
+    assert "（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1；情况说明可写在第12、14、16、18、19、20行中任一行）" in lines[5]
+    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因，然后重新报送。" in lines
     assert lines[-1] == "共检查1份，通过0份，未通过1份。"
 
 
@@ -319,8 +319,8 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
         assert "共检查3份，通过1份，未通过2份。" in result.output
         assert f"已生成批注文件：{out / 'bad_校验结果.xlsx'}" in result.output
         places = layout_of(gk2018).places
-        assert (f"【提醒】以下单元格未填写，已按0处理：第3行（{places['3'].a1}）、第4行（{places['4'].a1}）。"
-                "如确为0，请填写0。") in result.output
+        assert (f"【提醒】第3—4行（{places['3'].a1}:{places['4'].a1}）未填写（共2格），已按0处理。"
+                "没有发生的，请填写0；") in result.output
     assert sorted(p.name for p in out.iterdir()) == ["bad_校验结果.xlsx"]
     # without --force the copies are not overwritten
     again = CliRunner().invoke(main, ["check", str(tmp_path / "in"), "--annotate", str(out)])
@@ -328,4 +328,4 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
     marked = openpyxl.load_workbook(out / "bad_校验结果.xlsx")
     texts = [str(c.value) for ws in marked.worksheets for row in ws.iter_rows() for c in row if c.value]
     assert any("填报值0与各分项之和2不符" in t for t in texts)
-    assert any("以下单元格未填写，已按0处理" in t for t in texts)
+    assert any("未填写（共2格），已按0处理" in t for t in texts)

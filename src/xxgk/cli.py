@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from . import __version__, forms
-from .files import exists_error
+from .files import display_name, exists_error
 from .usage import ChineseGroup
 
 if TYPE_CHECKING:
@@ -163,9 +163,9 @@ def _annotate(done: batch.Checked, out_dir: Path, force: bool) -> None:
         try:
             out = annotate(result.ret, entry.report.findings, out_dir, overwrite=force)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
-            click.echo(f"无法生成批注文件（{result.path.name}）：{exc}", err=True)
+            click.echo(f"无法生成批注文件（{display_name(result.path.name)}）：{exc}", err=True)
         else:
-            click.echo(f"已生成批注文件：{out}", err=True)
+            click.echo(f"已生成批注文件：{display_name(out)}", err=True)
 
 
 @main.command("template")
@@ -279,7 +279,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        summary.write_summary(result, output, overwrite=force)
+        last = summary.last_year(result.previous, result.form) if result.previous is not None else None
+        summary.write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
     except CollectionError as exc:

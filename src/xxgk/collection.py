@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 from . import __version__
 from . import forms as forms_mod
 from .check import CheckResult, check_file
+from .files import display_name
 from .findings import WARNING, Finding, Report, make
 from .forms import Form
 from .returns import row_key
@@ -220,7 +221,8 @@ def entry_of(result: CheckResult, file: str | None = None) -> Entry:
 
 def failed_entry(path: str, detail: str) -> Entry:
     """A file that brought its reader down: one ``file.unreadable`` finding."""
-    return Entry(file=path, report=Report(file=path, findings=[make("file.unreadable", detail=detail)]))
+    file = display_name(path)
+    return Entry(file=file, report=Report(file=file, findings=[make("file.unreadable", detail=display_name(detail))]))
 
 
 def _check_source(source: Path | str | bytes, name: str | None, forms: Sequence[Form] | None) -> Entry:
@@ -327,6 +329,7 @@ class Summary:
     prefer: Prefer = "strict"
     expected: int = 0  # units the summary should hold: the roster's, else those found
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files found but not read, and why
+    previous: Previous | None = None  # last year's data the collection compared with
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     tool_version: str = __version__
 
@@ -537,7 +540,7 @@ class Collection:
             form=form, year=self._year, region=self._region, totals=totals, blocks=done.blocks,
             register=done.register, entries=list(self._entries), units=units, notes=notes,
             findings=findings, roster=list(self._roster) if self._roster is not None else None,
-            prefer=self.prefer, expected=expected,
+            prefer=self.prefer, expected=expected, previous=self.previous,
         )
         if self.previous is not None:
             summary.findings = [*summary.findings, *self.previous.compare_summary(summary)]

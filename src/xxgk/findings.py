@@ -34,9 +34,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
+    "structure.hidden_sheet": (WARNING, "工作表“{sheet}”已隐藏：{detail}。请删除不用的工作表，核对无误后重新报送。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values
-    "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
+    "value.blank": (WARNING, "{detail}未填写（共{count}格），已按0处理。没有发生的，请填写0；确有原因空着的，请在本表的“情况说明”中写明。"),
     "value.zero_text": (WARNING, "{place}“{label}”（{cell}）填写为“{found}”，已按0处理，请直接填写数字0。"),
     "value.with_unit": (INFO, "{place}“{label}”（{cell}）填写为“{found}”，已按{expected}读取{detail}。本栏以{unit}为单位，只需填写数字。"),
     "value.yuan": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”；本栏以万元为单位，应填写{expected}。"),
@@ -51,8 +52,8 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # formulas and rules
     "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
-    "rule.warning": (WARNING, "{message}（{detail}）"),
-    "previous.mismatch": (WARNING, "{message}（{detail}）"),
+    "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
+    "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
     "previous.unmapped": (WARNING, "与上年数据比对：{detail}"),
     "previous.skipped": (WARNING, "未与上年汇总数比对：{detail}"),
     # summaries as inputs
