@@ -602,7 +602,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected", "exempt")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
