@@ -37,7 +37,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
 from .check import check_file, compare_years, previous_values
-from .collection import STATUS_LABELS, Block, Status, Summary
+from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
 from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
 from .files import write_atomically
 from .findings import ERROR
@@ -78,8 +78,12 @@ def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False
 
 
 def incomplete_text(summary: Summary) -> str:
-    n = len(summary.failing)
-    return f"不完整：{n}个单位未报送或未通过校验" if n else ""
+    """不完整：27个单位未报送或未通过校验，3个文件无法识别报送单位 — units and files counted apart."""
+    failing = summary.failing
+    units = len({(u.code, u.name) for u in failing if u.name != UNKNOWN_UNIT})
+    unknown = sum(u.name == UNKNOWN_UNIT for u in failing)
+    parts = [f"{units}个单位未报送或未通过校验" if units else "", f"{unknown}个文件无法识别报送单位" if unknown else ""]
+    return "不完整：" + "，".join(p for p in parts if p) if failing else ""
 
 
 def summary_meta(summary: Summary) -> dict[str, str]:
@@ -252,7 +256,7 @@ def _issues_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     ws.write_string(0, 0, "校验问题（每份报送文件的全部校验结果）", fx.title)
     _table_head(ws, fx, 1, ISSUE_HEADERS, ISSUE_WIDTHS)
     rows: list[tuple[str, str, Any]] = [
-        (e.label if e.code or e.name else "（无法识别）", Path(e.file).name, f)
+        (e.label if e.code or e.name else UNKNOWN_UNIT, Path(e.file).name, f)
         for e in summary.entries
         for f in e.report.findings
     ]
@@ -615,7 +619,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
     if not summary.region:
         lines.append("提醒：未指定汇总地区（--region），汇总表中没有地区名称；上一级汇总时将以文件名称呼本汇总表。")
     counts = summary.counts_text()
-    lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
+    skipped = f"，另有{len(summary.skipped)}个文件未读取（见文末）" if summary.skipped else ""
+    lines.append(f"共读取{len(summary.entries)}个文件{skipped}；计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
     lines.append(f"结论：{incomplete_text(summary)}，汇总表只含已通过校验的单位。" if not summary.complete
                  else "结论：完整，所有单位均已报送并通过校验。")
@@ -637,4 +642,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append("")
         lines.append("汇总数据的提醒：")
         lines.extend(f"  {finding_line(f, form)}" for f in summary.findings)
+    if summary.skipped:
+        lines.append("")
+        lines.append(f"未读取的文件（{len(summary.skipped)}）：")
+        lines.extend(f"  {f} — {why}" for f, why in summary.skipped)
     return "\n".join(lines) + "\n"
