@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -163,12 +164,12 @@ def saved(base: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     typed = out / "typed.xlsx"
     wb.save(typed)
     profile = lo.make_profile(out / "profile")
-    saves = lo.recalc([typed], out, profile, ("xlsx", "ods"))
+    saves = lo.recalc([typed], out, profile, ("xlsx", "ods", "xls"))
     return {"openpyxl": typed, **{fmt: paths[0] for fmt, paths in saves.items()}}
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("fmt", ["openpyxl", "xlsx", "ods"])
+@pytest.mark.parametrize("fmt", ["openpyxl", "xlsx", "ods", "xls"])
 def test_odd_input_cells_saved_by_libreoffice(saved: dict[str, Path], fmt: str) -> None:
     result = check_file(saved[fmt])
     got = codes(result)
@@ -195,3 +196,21 @@ def test_ods_true_stored_as_a_number(saved: dict[str, Path], tmp_path: Path) -> 
     path = tmp_path / "true.ods"
     path.write_bytes(rezip(data, {"content.xml": mutated}))
     assert codes(check_file(path))["3"] == "value.not_number"
+
+
+def test_xls_formula_with_a_stale_cached_result(saved: dict[str, Path], tmp_path: Path) -> None:
+    """.xls: the FORMULA record of =23+1000 made to store 23 is still read as 1023."""
+    data = bytearray(saved["xls"].read_bytes())
+    row, col = LAY.places["2"].row, LAY.places["2"].col
+    at = 0
+    while True:
+        at = data.find(b"\x06\x00", at + 1)
+        assert at > 0, "no FORMULA record for the cell"
+        if struct.unpack_from("<HH", data, at + 4) == (row, col):
+            break
+    assert struct.unpack_from("<d", data, at + 10)[0] == 1023
+    struct.pack_into("<d", data, at + 10, 23.0)
+    path = tmp_path / "stale.xls"
+    path.write_bytes(bytes(data))
+    result = check_file(path)
+    assert result.values["2"] == 1023
