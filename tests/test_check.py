@@ -469,18 +469,6 @@ def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) 
     assert [r.report.file for r in results] == ["b.xlsx", "a.xlsx"]
 
 
-def test_collect_files(tmp_path: Path) -> None:
-    for name in ("b/2.xlsx", "b/~$2.xlsx", "a/1.XLS", "a/deep/3.ods", "a/deep/4.xlsm", "c/notes.txt",
-                 "c/.~lock.5.xlsx#", "c/5.csv", "b/out/2_校验结果.xlsx"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(b"x")
-    explicit = tmp_path / "c" / "notes.txt"
-    got = check.collect_files([tmp_path / "b", tmp_path / "a", explicit, tmp_path / "b" / "2.xlsx"])
-    assert got == [tmp_path / "a/1.XLS", tmp_path / "a/deep/3.ods", tmp_path / "a/deep/4.xlsm",
-                   tmp_path / "b/2.xlsx", explicit]
-    assert check.collect_files([tmp_path / "c"]) == []
-
-
 # ---------------------------------------------------------------- last year
 
 

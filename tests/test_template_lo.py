@@ -66,6 +66,10 @@ for i in range(2):
     CASES[f"grid{i}"] = (GK2021, random_inputs(GK2021, 10 + i, blanks=i), {})
 
 
+# what clerks paste: "约10" in row 2, and 12 stored as text in row 23 (a part of the total in row 22)
+PASTED: dict[str, Any] = {**seed_inputs(GK2018), "2": "约10", "23": "12"}
+
+
 def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
     """What the in-sheet checks must show, computed in Python with exact decimals."""
     decimals = {k: Decimal(str(v)) if v is not None else Decimal(0) for k, v in values.items()}
@@ -88,6 +92,7 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
     return {
         "computed": computed,
         "violated": violated,
+        "problems": problems,
         "status": status_text(problems, blanks),
         "hints": {p: "\n".join(m) for p, m in hints.items()},
     }
@@ -108,6 +113,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory, lo_profile: Path) -> dic
                                             agency="沙坡头区机关事务局", code="640502001")
     files = [fill(templates[form.id], work / f"{name}.xlsx", form, values, notes=notes)
              for name, (form, values, notes) in CASES.items()]
+    files.append(fill(templates["gk2018"], work / "pasted.xlsx", GK2018, PASTED))
     files.append(_stale_cache_book(work / "stale.xlsx"))
     out = recalc(files, work / "out", lo_profile, formats=FORMATS)
     return {fmt: {p.stem: Book(p) for p in paths} for fmt, paths in out.items()}
@@ -185,3 +191,24 @@ def test_identity_survives_libreoffice(converted: dict[str, dict[str, Book]], fm
     assert pairs[ids.FORM] == "gk2018"
     assert pairs[ids.YEAR] == "2018"
     assert pairs[ids.AGENCY_NAME] == "沙坡头区机关事务局"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_text_pasted_into_number_cells_is_named_never_an_error_value(
+    converted: dict[str, dict[str, Book]], fmt: str
+) -> None:
+    """No formula turns into #VALUE!: rules read N(cell), the row's hint names each cell holding
+    text, and the status counts those cells as problems (the total does not drop them silently)."""
+    book, layout = converted[fmt]["pasted"], layout_of(GK2018)
+    for name, grid in book.grids.items():
+        for row in grid:
+            for value in row:
+                assert not (isinstance(value, str) and ("#VALUE" in value or value.startswith("Err:"))), name
+    as_zero = python_verdict(GK2018, {**PASTED, "2": 0, "23": 0}, {})
+    status = layout.status(layout.sheets[0])
+    assert book.get(status.sheet, status.row, status.col) == status_text(as_zero["problems"] + 2, 0)
+    for key in ("2", "23"):
+        place, hint = layout.places[key], layout.hint(GK2018.cells[key])
+        assert f"{SEVERITY_MARK['error']}{place.a1}不是数字" in book.get(hint.sheet, hint.row, hint.col)
+    total = layout.places["22"]
+    assert book.get(total.sheet, total.row, total.col) == sum(PASTED[k] for k in ("24", "25", "26"))

@@ -9,15 +9,14 @@ and the `Return`, so merging and annotating need not read the file again.
 from __future__ import annotations
 
 import ast
-import os
-import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import values as V
+from .files import display_name
 from .findings import CATALOGUE, WARNING, Finding, Report, make
 from .forms import Cell, Check, Form, Table, row_key
 from .identity import Identity
@@ -26,19 +25,15 @@ from .returns import RawCell, ReadError, Return
 from .rules import LAST
 
 __all__ = [
-    "SPREADSHEET_SUFFIXES",
     "CheckResult",
     "check_file",
     "check_files",
     "check_return",
-    "collect_files",
     "compare_with",
     "compare_years",
     "figures_return",
 ]
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-ANNOTATED_SUFFIX = "_校验结果"  # annotate.target_path names its marked copies <stem>_校验结果.xlsx
 HEADER_EXPECTED = "不填写（或——）"
 _ZERO = Decimal(0)
 BLANK_EXPECTED = "数字（没有发生的填0）"
@@ -75,7 +70,7 @@ def check_return(ret: Return) -> CheckResult:
     """Check a return that has been read: values, formulas, rules and explanations."""
     form = ret.form
     report = Report(
-        file=str(ret.path),
+        file=display_name(ret.path),
         form=ret.identity.form or form.id,
         year=ret.identity.year,
         agency_code=ret.identity.agency_code,
@@ -532,40 +527,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=detail or "未知原因", **extra)
-    return CheckResult(Report(file=str(path), findings=[finding]))
-
-
-def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> list[Path]:
-    """Files named, and spreadsheets found recursively in directories; sorted, no duplicates.
-
-    In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
-    marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
-    ``must_exist``: a path that does not exist raises `FileNotFoundError` or
-    `NotADirectoryError` (else it is kept, and reading it reports it).
-    """
-    found: set[Path] = set()
-    for p in (q if isinstance(q, Path) else Path(q) for q in paths):
-        try:  # one stat per path: a batch names thousands of files
-            is_dir = stat.S_ISDIR(os.stat(p).st_mode)
-        except (FileNotFoundError, NotADirectoryError):
-            if must_exist:
-                raise
-            is_dir = False
-        except OSError:
-            is_dir = False
-        if is_dir:
-            for child in p.rglob("*"):
-                if (
-                    child.suffix.lower() in SPREADSHEET_SUFFIXES
-                    and not child.name.startswith(("~$", ".~lock"))
-                    and not child.stem.endswith(ANNOTATED_SUFFIX)
-                    and child.is_file()
-                ):
-                    found.add(child)
-        else:
-            found.add(p)
-    return sorted(found, key=lambda p: p.parts)  # Path order, compared in C
+    finding = make(code, detail=display_name(detail) or "未知原因", **extra)
+    return CheckResult(Report(file=display_name(path), findings=[finding]))
 
 
 def check_files(paths: Sequence[Path], forms: Sequence[Form] | None = None) -> list[CheckResult]:

@@ -3,7 +3,7 @@
 Sheets, in order:
 
 * 汇总表 (or 汇总表-<sheet> per form sheet): the form's official layout, rendered by the
-  same code as the template (`template.FormSheet`), at `layout_of(form, summary=True)`
+  same code as the template (`xlsxform.FormSheet`), at `layout_of(form, summary=True)`
   positions, so the reader reads a summary exactly like a return one level up.  Input
   cells are ``=SUM('分单位明细'!X3:X40)``, formula cells the form's own sums; every
   formula carries its cached result, so any client shows the numbers without
@@ -30,16 +30,16 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
+from .collection import STATUS_LABELS, Block, Status, Summary
 from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form, Table
 from .layout import a1, layout_of
 from .livecheck import LiveChecks
-from .merge import STATUS_LABELS, Block, Summary
 from .reader import open_file
 from .sheetstyle import Styles
-from .template import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 from .xlref import quote
+from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "column_header", "write_csv", "write_summary"]
 
@@ -60,6 +60,7 @@ STATUS_FILL = {
     "duplicate": "#FFEB9C",
     "unexpected": "#FFEB9C",
     "conflict": "#FFC7CE",
+    "exempt": "#DDEBF7",
 }
 SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "info": "提示"}
 
@@ -80,6 +81,8 @@ def summary_meta(summary: Summary) -> dict[str, str]:
     meta[ids.KIND] = "summary"
     meta[ids.REGION] = summary.region
     meta[ids.UNITS] = "\n".join(f"{code}\t{name}" for code, name in summary.units)
+    # units summed / units expected: an incomplete summary is flagged one level up
+    meta[ids.COMPLETE] = f"{len(summary.units)}/{max(summary.expected, len(summary.units))}"
     return meta
 
 
@@ -510,7 +513,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
@@ -523,6 +526,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append(f"汇总表已生成：{output}")
     region = f"，汇总地区：{summary.region}" if summary.region else ""
     lines.append(f"表式：{form.name}（{form.id}），{summary.year}年度{region}")
+    if not summary.region:
+        lines.append("提醒：未指定汇总地区（--region），汇总表中没有地区名称；上一级汇总时将以文件名称呼本汇总表。")
     counts = summary.counts_text()
     lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
