@@ -23,6 +23,7 @@ from xxgk.check import check_file
 from xxgk.forms import builtin
 from xxgk.layout import layout_of
 from xxgk.reader import read_bytes
+from xxgk.returns import RawCell
 
 GK2018 = builtin("gk2018")
 LAY = layout_of(GK2018)
@@ -214,3 +215,17 @@ def test_xls_formula_with_a_stale_cached_result(saved: dict[str, Path], tmp_path
     path.write_bytes(bytes(data))
     result = check_file(path)
     assert result.values["2"] == 1023
+
+
+@pytest.mark.timeout(120)
+def test_damaged_xml_is_scanned_in_one_pass() -> None:
+    """Marks with no tag end after them (a few hundred thousand): every scan moves on, never
+    back over what it has seen (a quadratic scan would take hours here)."""
+    n = 100_000
+    wanted = {f"D{r}": RawCell(str(r), "统计表", f"D{r}", None) for r in range(1, 60)}
+    for xml in (b'<sheetData><c r="D5"><f' * n, b'<sheetData><c r="D5" t="e"' * n, b"<sheetData><row><c><f" * n,
+                b'<f t="shared" si="1">' * n):
+        cellxml._xlsx(xml, wanted, frozenset({1}))
+    assert cellxml.date_styles(b'<styleSheet><cellXfs><xf numFmtId="14" ' * n) == frozenset()
+    content = b'<table:table table:name="s">' + b'<table:table-row><table:table-cell table:formula="of:=1"' * n
+    assert cellxml._ods_formulas(content, "s", {(0, 0): RawCell("k", "s", "A1", None)}) == {}

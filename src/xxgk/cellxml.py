@@ -174,17 +174,18 @@ def _elements(xml: bytes, name: bytes, lo: int = 0, hi: int | None = None) -> It
     while (i := xml.find(name, at, hi)) >= 0:
         at = i + len(name)
         lt = i - 1
-        while lt >= lo and xml[lt] not in b"<>\"' \t\r\n/":  # a prefix such as x:
+        while lt >= max(lo, i - MAX_PREFIX) and xml[lt] not in b"<>\"' \t\r\n/":  # a prefix such as x:
             lt -= 1
         if lt < lo or xml[lt] != 0x3C or xml[at : at + 1] not in (b" ", b"\t", b"\r", b"\n", b"/", b">"):
             continue
-        end = xml.find(b">", at, hi)
         nxt = xml.find(b"<", at, hi)
-        if end < 0 or (0 <= nxt < end):
-            continue
-        attrs = {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
-                 for m in _ATTR.finditer(xml, at, end)}
-        yield lt, attrs
+        nxt = hi if nxt < 0 else nxt
+        end = xml.find(b">", at, nxt)
+        if end >= 0:
+            attrs = {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
+                     for m in _ATTR.finditer(xml, at, end)}
+            yield lt, attrs
+        at = nxt  # the rest of this tag holds no element: each byte is looked at once
 
 
 def _section(xml: bytes, name: bytes) -> tuple[int, int]:
@@ -231,6 +232,7 @@ def as_date(value: Any) -> Any:
 
 # ---------------------------------------------------------------- xlsx
 
+MAX_PREFIX = 32  # characters of a namespace prefix looked back over
 CELL_CAP = 65536  # bytes of a cell's children looked at (Excel caps a formula at 8,192 characters)
 _KEEP = object()
 
@@ -268,8 +270,8 @@ def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]
                 close = xml.rfind(b">", lt, i) if lt >= 0 else -1
             else:
                 lt = xml.rfind(b"<", max(prev, i - CELL_CAP), i)
-                nxt = xml.find(b"<", i)
-                close = xml.find(b">", i, nxt if nxt >= 0 else len(xml))
+                nxt = xml.find(b"<", i, i + CELL_CAP)
+                close = xml.find(b">", i, nxt if nxt >= 0 else i + CELL_CAP)
             if lt < 0 or close < 0:
                 continue
             m = _CELL_TAG.match(xml, lt, close)
@@ -388,9 +390,9 @@ def _shared_masters(xml: bytes) -> dict[bytes, str]:
     out: dict[bytes, str] = {}
     at = 0
     while (i := xml.find(b'"shared"', at)) >= 0:
-        at = i + 8
-        lt = xml.rfind(b"<", max(i - CELL_CAP, 0), i)
+        lt = xml.rfind(b"<", max(i - CELL_CAP, at), i)
         close = xml.find(b">", i, i + CELL_CAP)
+        at = i + CELL_CAP if close < 0 else close + 1  # each byte looked at once
         if lt < 0 or close < 0 or xml[close - 1] == 0x2F:
             continue
         found = next(_elements(xml, b"f", lt, close + 1), None)
@@ -399,6 +401,7 @@ def _shared_masters(xml: bytes) -> dict[bytes, str]:
         attrs = found[1]
         si = attrs.get(b"si")
         end = xml.find(b"</", close, close + CELL_CAP)
+        at = close + CELL_CAP if end < 0 else end  # the text looked at once
         if attrs.get(b"t") != b"shared" or si is None or si in out or end < 0:
             continue
         text = html.unescape(xml[close + 1 : end].decode("utf-8", "replace"))
@@ -455,9 +458,10 @@ def _ods_table(content: bytes, sheet: str) -> int:
     at = 0
     while (i := content.find(b"<table:table ", at)) >= 0:
         at = i + 13
-        close = content.find(b">", at)
+        nxt = content.find(b"<", at)
+        close = content.find(b">", at, len(content) if nxt < 0 else nxt)
         if close < 0:
-            return -1
+            continue
         name = _attrs(content[at:close]).get(b"name")
         if name is not None and html.unescape(name.decode("utf-8", "replace")) == sheet:
             return i
