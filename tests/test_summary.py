@@ -13,11 +13,12 @@ import pytest
 from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
 from xxgk import identity as ids
-from xxgk.check import check_file
+from xxgk.batch import merge
+from xxgk.check import check_file, compare_years
+from xxgk.collection import Summary
 from xxgk.detail import DetailLayout, unit_figures
 from xxgk.forms import Form, builtin
 from xxgk.layout import INFO_ROW, layout_of
-from xxgk.merge import Summary, merge
 from xxgk.roster import Unit
 from xxgk.summary import (
     CHART_SHEET,
@@ -220,17 +221,32 @@ def test_grid_form_summary(tmp_path: Path) -> None:
     assert result.report.valid and result.values == summary.totals
 
 
-def test_year_over_year_against_last_years_summary(tmp_path: Path) -> None:
+def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) -> None:
     district(tmp_path / "2021", GK2021, UNITS[:2], year=2021, seed=5)
     last = write_summary(merge([tmp_path / "2021"], jobs=1), tmp_path / "2021.xlsx")
     district(tmp_path / "2022", GK2021, UNITS[:2], year=2022, seed=9)
     now = merge([tmp_path / "2022"], jobs=1, previous=last)
+    # each unit against its own row of last year's 分单位明细, as `check --previous` does
+    for line in now.register:
+        (entry,) = line.entries
+        mine = check_file(entry.file)
+        expected = compare_years(GK2021, mine.values, GK2021, unit_figures(last, GK2021)[line.code])
+        assert expected and [f for f in entry.report.findings if f.code == "previous.mismatch"] == expected
+        assert line.status == "invalid"
+    # the totals are not compared while units are outstanding, and the summary says why
+    assert [f.code for f in now.findings] == ["previous.skipped"]
+    assert "不完整" in now.findings[0].message
+    # other units (not in last year's detail): each passes, the totals are compared
+    district(tmp_path / "new", GK2021, UNITS[2:4], year=2022, seed=9)
+    now = merge([tmp_path / "new"], jobs=1, previous=last)
+    assert now.complete
     before = merge([tmp_path / "2021"], jobs=1).totals
     differ = [c.code for c in GK2021.tables[-2].columns
               if now.totals[f"t3.2.{c.code}"] != before[f"t3.25.{c.code}"]]
     carried = [f for f in now.findings if f.rule.startswith("Y_t3_carried_in")]
     assert differ and len(carried) == len(differ)
     assert all(f.code == "previous.mismatch" and f.sheet.startswith("汇总表") for f in carried)
+    assert all("分单位明细中没有" in e.notices[0] for e in now.entries)
     # the 本年与上年 sheet: each figure beside last year's, the change, the finding
     path = write_summary(now, tmp_path / "2022.xlsx", last=last_year(last, GK2021))
     book = Book(path)
@@ -287,4 +303,10 @@ def test_libreoffice_shows_the_same_totals(mixed: tuple[Summary, Path], tmp_path
         assert_totals(Book(out), GK2018, summary)
     # saved by LibreOffice, the summary is still an input one level up
     city = merge(recalculated, region="市", jobs=1)
-    assert city.totals == summary.totals and city.units == summary.units
+    (entry,) = city.entries
+    assert entry.values is not None and {k: Decimal(v) for k, v in entry.values.items()} == summary.totals
+    assert entry.units == tuple(summary.units)
+    # an incomplete summary never passes silently one level up
+    assert [f.message for f in entry.report.findings] == [
+        f"该汇总表不完整（{len(UNITS)}个单位中汇总3个）。请补齐后重新汇总，或说明原因。"]
+    assert [u.status for u in city.register] == ["invalid"]

@@ -49,7 +49,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
-from .files import exists_error, publish, temp_beside
+from .files import display_name, exists_error, publish, temp_beside
 from .findings import ERROR, EXPLAINED_MARK, INFO, SEVERITY_MARK, WARNING, Finding
 from .guide import lines_needed
 from .layout import layout_of
@@ -387,7 +387,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
         unit += f"（{ident.agency_code}）"
     year = f"{ident.year}年度" if ident.year else "年度未知"
     lines = [
-        (f"校验结果：{ret.path.name}", Font(bold=True, size=14)),
+        (f"校验结果：{display_name(ret.path.name)}", Font(bold=True, size=14)),
         (f"单位：{unit}　表式：{ret.form.name}（{year}）", Font()),
         (f"结论：{verdict}　错误{errors}项，提醒{warnings}项（未说明{unexplained}项）", Font(bold=True)),
     ]

@@ -35,7 +35,7 @@ from . import identity as ids
 from .findings import Finding, make
 from .forms import HEADER_MARK, Form, Table, builtin_forms
 from .identity import Identity
-from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
+from .layout import SIGNATURE, Layout, SheetLayout, TableLayout, a1, layout_of
 from .returns import RawCell, ReadError, Return
 
 __all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "open_file", "read", "read_bytes"]
@@ -306,6 +306,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
     form: Form | None = None
     ident: Identity
     match: _FormMatch | None = None
+    lay: Layout | None = None
     if meta is not None:
         ident = _identity(meta)
         same = [f for f in forms if f.id == ident.form]
@@ -337,6 +338,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
         if not ident.agency_name:
             ident.agency_name = title.agency
     assert form is not None
+    match = _shown(book, form, lay, match)
     findings.extend(match.findings)
     cells, notes = _read_cells(book, form, match)
     cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
@@ -447,6 +449,8 @@ def _identity(meta: dict[str, Any]) -> Identity:
         code, _, name = line.partition("\t")
         if code or name:
             units.append((code.strip(), name.strip()))
+    summed, _, expected = text(ids.COMPLETE).partition("/")
+    complete = (int(summed), int(expected)) if summed.isdigit() and expected.isdigit() else None
     return Identity(
         kind=text(ids.KIND) or "return",
         form=text(ids.FORM),
@@ -458,6 +462,7 @@ def _identity(meta: dict[str, Any]) -> Identity:
         template_id=text(ids.TEMPLATE_ID),
         region=text(ids.REGION),
         units=units,
+        complete=complete,
         source="metadata",
     )
 
@@ -529,6 +534,7 @@ class _TablePlan:
     cols: dict[str, int]  # column id -> grid column
     cells: tuple[tuple[str, int, int, str], ...]  # cell key, row, column, A1 address
     notes: tuple[tuple[str, int], ...]  # row key, row
+    groups: tuple[tuple[int, int, str], ...]  # row, column, normalised group header over that column
 
 
 @lru_cache(maxsize=64)
@@ -549,6 +555,11 @@ def _plan(lay: Layout) -> dict[str, _TablePlan]:
             cols=cols,
             cells=cells,
             notes=notes,
+            groups=tuple(
+                (tl.header_top + depth, c, norm(group))
+                for col, c in zip(table.columns, cols.values(), strict=True)
+                for depth, group in enumerate(col.groups)
+            ),
         )
     return plans
 
@@ -571,39 +582,7 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
     plans = _plan(lay)
     for table in form.tables:
         plan, tl, sl = plans[table.id], lay.tables[table.id], lay.sheet_of(table)
-        if plan.sheet not in book.names:
-            return None
-        grid = book.grid(plan.sheet)
-        rows, cc = grid.rows, plan.code_col
-        if len(rows) <= tl.last_row:
-            return None
-        for r, lc, label, code, nlabel, ncode in plan.labels:
-            row = rows[r]
-            try:
-                got_label, got_code = row[lc], row[cc]
-            except IndexError:
-                return None
-            # as the template wrote them (fast), or equal once normalised
-            if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
-                return None
-        band = range(tl.header_top, tl.header_top + tl.header_rows)
-        for col, c in zip(table.columns, plan.cols.values(), strict=True):
-            label = norm(col.label)
-            if not any(grid.text(r, c) == label for r in band):
-                return None
-        # the hint and note columns where they belong and nothing added to their right:
-        # otherwise a column was inserted, and the search decides what it holds
-        if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
-            grid.text(tl.header_top, sl.note_col) not in NOTE_HEADERS
-        ):
-            return None
-        if any(grid.text(r, c) for r in band for c in range(sl.note_col + 1, grid.width(r))):
-            return None
-        # a labelled row holding numbers right after the table: rows were added at its end
-        after = tl.last_row + 1
-        if _row_text(grid, after, 0, sl.label_cols - 1) and any(
-            _is_number(grid.get(after, c)) for c in plan.cols.values()
-        ):
+        if plan.sheet not in book.names or not _in_place(book.grid(plan.sheet), table, plan, tl, sl):
             return None
         tables[table.id] = _TableMatch(table, sl.name, dict(tl.row_of), dict(plan.cols), sl.note_col, tl.last_row)
     match = _FormMatch(tables, plan=plans)
@@ -618,6 +597,56 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
             break
         match.signature[name] = _text(last.get(place.row, place.col))
     return match
+
+
+def _in_place(grid: _Grid, table: Table, plan: _TablePlan, tl: TableLayout, sl: SheetLayout) -> bool:
+    """Whether ``grid`` holds ``table`` exactly where the layout puts it."""
+    rows, cc = grid.rows, plan.code_col
+    if len(rows) <= tl.last_row:
+        return False
+    for r, lc, label, code, nlabel, ncode in plan.labels:
+        row = rows[r]
+        try:
+            got_label, got_code = row[lc], row[cc]
+        except IndexError:
+            return False
+        # as the template wrote them (fast), or equal once normalised
+        if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
+            return False
+    band = range(tl.header_top, tl.header_top + tl.header_rows)
+    for col, c in zip(table.columns, plan.cols.values(), strict=True):
+        label = norm(col.label)
+        if not any(grid.text(r, c) == label for r in band):
+            return False
+    # the whole header path: blocks told apart only by their group headers (结果维持 …
+    # under 未经复议直接起诉 and under 复议后起诉) must not be read for one another
+    value_col0 = sl.value_col0
+    if any(_header_at(grid, r, c, value_col0) != group for r, c, group in plan.groups):
+        return False
+    # the hint and note columns where they belong and nothing added to their right:
+    # otherwise a column was inserted, and the search decides what it holds
+    if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
+        grid.text(tl.header_top, sl.note_col) not in NOTE_HEADERS
+    ):
+        return False
+    if any(grid.text(r, c) for r in band for c in range(sl.note_col + 1, grid.width(r))):
+        return False
+    # a labelled row holding numbers right after the table: rows were added at its end
+    after = tl.last_row + 1
+    return not (
+        _row_text(grid, after, 0, sl.label_cols - 1) and any(_is_number(grid.get(after, c)) for c in plan.cols.values())
+    )
+
+
+def _header_at(grid: _Grid, r: int, c: int, lo: int) -> str:
+    """The header over column ``c`` in row ``r``: its own text, or that of the nearest cell to
+    its left (not left of column ``lo``) that holds one — a group header merged across
+    columns is held by its first cell only."""
+    for x in range(c, lo - 1, -1):
+        text = grid.text(r, x)
+        if text:
+            return text
+    return ""
 
 
 def _signature_label(grid: _Grid, r: int, value_col: int) -> str | None:
@@ -898,21 +927,31 @@ def _match_columns(
     units = {norm(r.unit) for r in table.rows if r.unit and r.unit != HEADER_MARK}
     width = max([grid.width(r) for r in range(header_lo, first)] + [grid.width(r) for r in data_rows] + [0])
     col_labels = [norm(c.label) for c in table.columns]
+    # a header that heads several columns (结果维持 under 未经复议直接起诉 and under 复议后起诉)
+    # is told apart by its whole path of group headers
+    repeated = {h for h in col_labels if col_labels.count(h) > 1}
+    group_set = {norm(g) for c in table.columns for g in c.groups}
+    col_keys = [_path_key([norm(g) for g in c.groups], h) if h in repeated else h
+                for c, h in zip(table.columns, col_labels, strict=True)]
     note_col: int | None = None
-    cands: list[tuple[int, str, str]] = []  # (column, normalised header, header as written)
+    cands: list[tuple[int, str, str]] = []  # (column, normalised header (path), header as written)
     for c in range(lab_hi + 1, width):
         if c == code_col:
             continue
-        header, shown = "", ""
+        header, shown, at = "", "", first
         for r in range(first - 1, header_lo - 1, -1):
             v = grid.get(r, c)
             t = grid.text(r, c)
             if t and isinstance(v, str) and not t.isdigit():
-                header, shown = t, _text(v)
+                header, shown, at = t, _text(v), r
                 break
         if header in _AUX:
             if header in NOTE_HEADERS and note_col is None:
                 note_col = c
+            continue
+        if header in repeated:
+            path = [g for r in range(header_lo, at) if (g := _header_at(grid, r, c, lab_hi + 1)) in group_set]
+            cands.append((c, _path_key(list(dict.fromkeys(path)), header), shown))
             continue
         if header in col_labels:
             cands.append((c, header, shown))
@@ -938,7 +977,7 @@ def _match_columns(
         else:
             problems.missing_cols.append(f"“{col.label}”")
         return cols, note_col, problems
-    matched = _align(col_labels, [x[1] for x in cands])
+    matched = _align(col_keys, [x[1] for x in cands])
     for i, col in enumerate(table.columns):
         j = matched.get(i)
         if j is None:
@@ -950,9 +989,85 @@ def _match_columns(
     return cols, note_col, problems
 
 
+def _path_key(groups: list[str], header: str) -> str:
+    return "/".join((*groups, header))
+
+
 def _col_desc(x: tuple[int, str, str]) -> str:
     c, _, shown = x
     return f"{_col_name(c)}列“{shown}”" if shown else f"{_col_name(c)}列（无列名）"
+
+
+# ---------------------------------------------------------------- hidden sheets
+
+
+def _shown(book: Book, form: Form, lay: Layout | None, match: _FormMatch) -> _FormMatch:
+    """``match`` read from what a spreadsheet shows.  A clerk copies the form's sheet
+    (移动或复制 → “统计表 (2)”), corrects the copy and hides the original: a table found on a
+    hidden sheet is read from the visible sheet that holds it instead, with a warning when
+    the figures differ (or when no visible sheet holds it); visible copies that disagree
+    with each other are refused.  (``lay``: the layout of the template the file came from.)"""
+    used = {tm.sheet: None for tm in match.tables.values()}
+    hidden = [name for name in used if book.state(name) != "visible"]
+    if not hidden:
+        return match
+    tables, findings, plan = dict(match.tables), list(match.findings), match.plan
+    visible = [n for n in book.data_sheets() if n not in used and book.state(n) == "visible"]
+    for sheet in hidden:
+        on_it = [tm for tm in match.tables.values() if tm.sheet == sheet]
+        copies = [(name, found) for name in visible if (found := _copy_on(book, name, on_it, form, lay)) is not None]
+        if not copies:
+            findings.append(make("structure.hidden_sheet", sheet=sheet, detail="没有可见的工作表含有这张表，已读取隐藏工作表中的数字"))
+            continue
+        figures = {_figures(book, form, found) for _, found in copies}
+        if len(figures) > 1:
+            names = "、".join(f"“{name}”" for name, _ in copies)
+            raise ReadError("file.variant", f"工作表“{sheet}”已隐藏，而可见的工作表{names}都含有这张表且数字不同，无法确定以哪一张为准")
+        name, found = copies[0]
+        if figures != {_figures(book, form, on_it)}:
+            findings.append(make("structure.hidden_sheet", sheet=sheet,
+                                 detail=f"它与可见的工作表“{name}”数字不同，已读取可见的“{name}”"))
+        for tm in found:
+            if plan is not None and (tm.rows, tm.cols) != (tables[tm.table.id].rows, tables[tm.table.id].cols):
+                plan = None  # not where the layout puts it: cells are placed by the match
+            tables[tm.table.id] = tm
+    return _FormMatch(tables, findings, match.signature, plan)
+
+
+def _copy_on(book: Book, name: str, tms: list[_TableMatch], form: Form, lay: Layout | None) -> list[_TableMatch] | None:
+    """The tables of ``tms`` found on sheet ``name`` (where the layout puts them, else by
+    their labels), or None when it does not hold them all."""
+    try:
+        grid = book.grid(name)
+    except ReadError:
+        return None  # a sheet that cannot be read shows no table
+    if lay is not None:
+        plans = _plan(lay)
+        if all(_in_place(grid, tm.table, plans[tm.table.id], lay.tables[tm.table.id], lay.sheet_of(tm.table))
+               for tm in tms):
+            return [
+                _TableMatch(tm.table, name, dict(lay.tables[tm.table.id].row_of), dict(plans[tm.table.id].cols),
+                            lay.sheet_of(tm.table).note_col, lay.tables[tm.table.id].last_row)
+                for tm in tms
+            ]
+    out, lo = [], 0
+    for tm in tms:
+        found = _match_table(grid, tm.table, lo, _others(form, tm.table))
+        if not isinstance(found, _TableMatch):
+            return None
+        out.append(found)
+        lo = found.end + 1
+    return out
+
+
+def _figures(book: Book, form: Form, tms: list[_TableMatch]) -> tuple[Any, ...]:
+    """Every form cell's content in the tables matched, in order: what two copies compare."""
+    out: list[Any] = []
+    for tm in tms:
+        get = book.grid(tm.sheet).get
+        cells, _ = _places(form, tm.table, tm.rows, tm.cols)
+        out.extend(get(r, c) for _, r, c, _ in cells)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- signature block

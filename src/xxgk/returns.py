@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import forms
 from .findings import Finding
 from .forms import Cell, Form
 from .identity import Identity
@@ -35,7 +36,7 @@ class RawCell(NamedTuple):
 
 def row_key(cell: Cell) -> str:
     """Key of a form row, for per-row content such as the 情况说明 note."""
-    return f"{cell.table.id}.{cell.row.id}"
+    return forms.row_key(cell.table, cell.row)
 
 
 @dataclass

@@ -37,6 +37,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
 from .check import check_file, compare_years, previous_values
+from .collection import STATUS_LABELS, Block, Status, Summary
 from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
 from .files import write_atomically
 from .findings import ERROR
@@ -44,7 +45,6 @@ from .forms import Cell, Form
 from .guide import lines_needed
 from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
-from .merge import STATUS_LABELS, Block, Summary
 from .sheetstyle import Styles
 from .xlref import quote
 from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
@@ -66,6 +66,7 @@ STATUS_FILL = {
     "duplicate": "#FFEB9C",
     "unexpected": "#FFEB9C",
     "conflict": "#FFC7CE",
+    "exempt": "#DDEBF7",
 }
 SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "info": "提示"}
 
@@ -88,6 +89,8 @@ def summary_meta(summary: Summary) -> dict[str, str]:
     meta[ids.KIND] = "summary"
     meta[ids.REGION] = summary.region
     meta[ids.UNITS] = "\n".join(f"{code}\t{name}" for code, name in summary.units)
+    # units summed / units expected: an incomplete summary is flagged one level up
+    meta[ids.COMPLETE] = f"{len(summary.units)}/{max(summary.expected, len(summary.units))}"
     return meta
 
 
@@ -615,7 +618,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
@@ -628,6 +631,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append(f"汇总表已生成：{output}")
     region = f"，汇总地区：{summary.region}" if summary.region else ""
     lines.append(f"表式：{form.name}（{form.id}），{summary.year}年度{region}")
+    if not summary.region:
+        lines.append("提醒：未指定汇总地区（--region），汇总表中没有地区名称；上一级汇总时将以文件名称呼本汇总表。")
     counts = summary.counts_text()
     lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
