@@ -245,7 +245,7 @@ def _text_finding(cell: Cell, rc: RawCell, parsed: V.Parsed, skipped: list[str])
     if parsed.code == "value.with_unit":
         detail = f"（表中的合计公式不计文本：{'；'.join(skipped)}）" if skipped else ""
         return V.finding("value.with_unit", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
-                         unit=cell.unit, detail=detail)
+                         unit=cell.unit.split(V.UNIT_ALTERNATIVES)[0], detail=detail)
     return V.finding("value.text_number", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
                      detail="；".join(skipped))
 
