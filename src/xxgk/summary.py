@@ -25,20 +25,19 @@ recalculating.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
-from .check import check_file, compare_years, previous_values
+from .check import compare_years, previous_values
 from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
-from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
+from .detail import DETAIL_SHEET, DetailLayout, short_label, write_detail
 from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form
@@ -47,6 +46,9 @@ from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
 from .sheetstyle import Styles
 from .xlref import quote
+
+if TYPE_CHECKING:
+    from .previous import Previous
 from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"]
@@ -293,15 +295,12 @@ class LastYear:
     units: dict[str, dict[str, Decimal]]
 
 
-def last_year(previous: Path | str, form: Form, form_list: Sequence[Form] | None = None) -> LastYear | None:
-    """Read last year's summary (or return) for the 本年与上年 sheet; None when it has no
-    figures (`merge.compare_previous` already says why in the findings)."""
-    result = check_file(previous, form_list)
-    if result.ret is None or not result.values:
-        return None
-    totals = previous_values(form, result.ret.form, result.values)
-    units = unit_figures(previous, form) if result.ret.form.id == form.id else {}
-    return LastYear(Path(previous).name, totals, units)
+def last_year(previous: Previous, form: Form) -> LastYear:
+    """Last year's figures (validated and read once by `previous.Previous`) for the 本年与上年
+    sheet: the totals on this form's cells, and each unit's row when the form is the same."""
+    totals = previous_values(form, previous.form, previous.values)
+    units = {code: dict(row) for code, row in previous.by_unit.items()} if previous.form.id == form.id else {}
+    return LastYear(previous.path.name, totals, units)
 
 
 def cell_name(cell: Cell) -> str:
@@ -622,7 +621,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected", "exempt")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
