@@ -32,7 +32,9 @@ PREVIOUS = SAMPLES / "previous" / "沙坡头区2024年汇总.xlsx"
 def raw_inputs(path: Path, form: Form, *, summary: bool = False) -> dict[str, Decimal]:
     """Input cells read straight from the grid (no xxgk reader), blanks as 0."""
     book = CalamineWorkbook.from_path(str(path))
-    grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    # a summary of an earlier version (the 2024 sample) has its working copy under the clean name
+    grids = {name: book.get_sheet_by_name(name if name in book.sheet_names else name.replace("（含校验）", ""))
+             .to_python(skip_empty_area=False)
              for name in {p.sheet for p in layout_of(form, summary).places.values()}}
     out = {}
     for cell in form.inputs:

@@ -517,7 +517,11 @@ def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckRe
     try:
         ret = read(path, forms)
     except ReadError as exc:
-        return _unreadable(path, exc.code, exc.detail, exc.fields)
+        refused = _unreadable(path, exc.code, exc.detail, exc.fields)
+        if exc.identity is not None:  # refused, but its unit known: attributed to that unit
+            ident = exc.identity
+            refused.report.agency_code, refused.report.agency_name = ident.agency_code, ident.agency_name
+        return refused
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
         return _unreadable(path, "file.unreadable", f"{type(exc).__name__}: {exc}", {})
     return check_return(ret)

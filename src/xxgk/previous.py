@@ -81,7 +81,7 @@ class Previous:
             raise PreviousError(f"上年数据{path.name}是{ident.region}的汇总表，而本次汇总的是{region}；{expected}（{region}）")
         by_unit: dict[str, dict[str, Decimal]] = {}
         if kind == "summary":
-            from .summary import unit_figures
+            from .detail import unit_figures
 
             try:
                 by_unit = unit_figures(path, ret.form)
