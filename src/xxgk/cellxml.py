@@ -10,9 +10,11 @@ with what the spreadsheet shows — a formula of numbers worked out (`formula.ev
 ``values.Formula`` for any other formula, the error's text, a date — so that `values.parse`
 refuses or reads them like any other content.
 
-The scans are linear in the part's size (``bytes.find`` from a moving floor, anchored
-matches on a tag's own bytes); a cell whose position cannot be read from its tag sends the
-sheet through a full walk that places cells as python-calamine does.
+Every scan is linear in the part's size.  The usual sheet is looked at quickly: ``bytes.find``
+for the marks (``<f``, an error type, a dated style) from a moving floor, back to their
+cell's tag; a sheet where a cell's tag gives no position, or that holds comments or CDATA,
+is walked token by token with `xmlscan` (as are styles, shared formulas and ODS tables);
+an .xls workbook's stream is walked record by record (`biff`).
 """
 
 from __future__ import annotations
