@@ -51,6 +51,7 @@ _AUX = CODE_HEADERS | UNIT_HEADERS | NOTE_HEADERS | HINT_HEADERS
 HEADER_BAND = 8  # rows above a table searched for its column headers
 TRAILING = 40  # rows below a table searched for extra rows and the signature block
 MIN_SHARE = 0.5  # share of a form's labels found before a non-matching sheet is called a variant
+TITLE_CELL, TITLE_TEXT = 200, 1000  # characters of one cell, and of all, above a table read for its title
 
 
 # ---------------------------------------------------------------- normalisation
@@ -1146,10 +1147,12 @@ def _title(book: Book, form: Form, match: _FormMatch) -> _Title:
     top = min(tm.rows.values())
     lines = []
     for r in range(0, max(top - 1, 0)):
-        texts = [_text(v) for v in grid.rows[r] if isinstance(v, str | int | float) and _text(v)]
+        texts = [_text(v)[:TITLE_CELL] for v in grid.rows[r] if isinstance(v, str | int | float) and _text(v)]
         if texts:
             lines.append("".join("".join(unicodedata.normalize("NFKC", t).split()) for t in texts))
-    text = "".join(lines)
+    # the title's patterns are searched from every position: their cost grows with the
+    # square of the text, so it is kept to what a title and a 填报单位 line can be
+    text = "".join(lines)[:TITLE_TEXT]
     out = _Title()
     for pattern in (_title_re(form.title, "agency"), _title_re(form.summary_title, "region")):
         m = pattern.search(text)
