@@ -27,6 +27,7 @@ FILTERS = {
     "xlsx": "xlsx:Calc MS Excel 2007 XML",
     "ods": "ods:calc8",
     "xls": "xls:MS Excel 97",
+    "pdf": "pdf:calc_pdf_Export",
 }
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
@@ -91,6 +92,12 @@ def convert(files: Sequence[Path], fmt: str, out_dir: Path, profile: Path, timeo
     if done.returncode != 0 or missing:
         raise RuntimeError(f"soffice failed ({done.returncode}), missing {missing}: {done.stderr[-2000:]}")
     return outputs
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of every page of ``pdf`` (poppler's pdftotext, layout kept)."""
+    done = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return done.stdout.split("\f")[:-1]
 
 
 def recalc(files: Sequence[Path], out_dir: Path, profile: Path,

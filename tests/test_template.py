@@ -273,7 +273,7 @@ def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> Non
     assert "第30行“（三）申请答复数”＝第31+32+33+34+41+42+43+44行" in joined
     form = forms.builtin("gk2018")
     for check in form.checks:  # each rule listed in the very words the in-sheet check shows
-        assert check.message in texts
+        assert check.hint in texts
     assert "次年1月31日前报送" in joined
     assert any(t.startswith("校验规则——错误") for t in texts)
     assert any(t.startswith("校验规则——提醒") for t in texts)

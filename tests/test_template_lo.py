@@ -58,6 +58,7 @@ def random_inputs(form: Form, seed: int, blanks: int = 0) -> dict[str, Any]:
 CASES: dict[str, tuple[Form, dict[str, Any], dict[str, str]]] = {}
 CASES["seed"] = (GK2018, seed_inputs(GK2018), {})
 CASES["seed_explained"] = (GK2018, seed_inputs(GK2018), {"12": "本年度通过政务微博回应1起网民咨询，未形成热点舆情。"})
+CASES["seed_explained_on_19"] = (GK2018, seed_inputs(GK2018), {"19": "第19行为日常政务微博回应，未形成热点舆情。"})
 CASES["seed_errors"] = (GK2018, {**seed_inputs(GK2018), "3": 90, "15": 2, "54": 0.5}, {"54": "  "})
 for i in range(4):
     CASES[f"random{i}"] = (GK2018, random_inputs(GK2018, i, blanks=i), {"2": "说明"} if i % 2 else {})
@@ -80,11 +81,13 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
         bad = not check.evaluate(computed)
         violated[check.id] = bad
         anchor = form.cells[check.anchor]
-        explained = check.rule.severity == "warning" and (anchor.table.id, anchor.row.id) in explained_rows
+        # a note on any row the rule involves explains a warning (issue 10 point 4)
+        explained = check.rule.severity == "warning" and any(
+            (check.rule.table.id, row.id) in explained_rows for row in check.note_rows)
         problems += bad and not explained
         if bad:
             prefix = EXPLAINED_MARK if explained else SEVERITY_MARK[check.rule.severity]
-            hints.setdefault(layout.hint(anchor), []).append(prefix + check.message)
+            hints.setdefault(layout.hint(anchor), []).append(prefix + check.hint)
     blanks = sum(v is None for v in values.values())
     return {
         "computed": computed,

@@ -28,6 +28,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.not_ours": (ERROR, "无法识别该文件对应的统计表：{detail}。请使用区政务公开办下发的模板填写。"),
     "file.wrong_form": (ERROR, "该文件是{found}，而本次需要{expected}。请使用正确的模板填写。"),
     "file.wrong_year": (ERROR, "该文件是{found}年度的统计表，而本次收集{expected}年度。请使用正确年度的模板填写。"),
+    "file.other_unit": (WARNING, "文件名或报送单位为“{found}”，而文件内填报的单位是“{expected}”（{detail}）。可能用了其他单位的模板，请核对后用本单位的模板重新报送。"),
     "file.form_changed": (WARNING, "该文件的模板版本（{found}）与当前表式（{expected}）不一致，已按指标名称读取，请核对。"),
     "file.empty": (ERROR, "统计表尚未填写（所有填报单元格均为空）。"),
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
@@ -36,7 +37,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "structure.hidden_sheet": (WARNING, "工作表“{sheet}”已隐藏：{detail}。请删除不用的工作表，核对无误后重新报送。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values
-    "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
+    "value.blank": (WARNING, "{detail}未填写（共{count}格），已按0处理。没有发生的，请填写0；确有原因空着的，请在本表的“情况说明”中写明。"),
     "value.zero_text": (WARNING, "{place}“{label}”（{cell}）填写为“{found}”，已按0处理，请直接填写数字0。"),
     "value.with_unit": (INFO, "{place}“{label}”（{cell}）填写为“{found}”，已按{expected}读取{detail}。本栏以{unit}为单位，只需填写数字。"),
     "value.yuan": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”；本栏以万元为单位，应填写{expected}。"),
@@ -51,9 +52,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # formulas and rules
     "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
-    "rule.warning": (WARNING, "{message}（{detail}）"),
-    "previous.mismatch": (WARNING, "{message}（{detail}）"),
+    "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
+    "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
     "previous.unmapped": (WARNING, "与上年数据比对：{detail}"),
+    "previous.skipped": (WARNING, "未与上年汇总数比对：{detail}"),
+    # summaries as inputs
+    "summary.incomplete": (WARNING, "该汇总表不完整（{expected}个单位中汇总{found}个）。请补齐后重新汇总，或说明原因。"),
 }
 
 

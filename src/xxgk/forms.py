@@ -145,6 +145,40 @@ class Check:
         )
 
     @cached_property
+    def note_rows(self) -> tuple[Row, ...]:
+        """The rows the rule involves, its anchor's first: a 情况说明 on any of them explains it."""
+        table = self.rule.table
+        if self.row is not None:  # a per-row rule involves its one row
+            return (self.row,)
+        names = (self.rule.anchor, *self.rule.highlight, *(n.removeprefix(rules.LAST) for n in self.rule.expr.names))
+        return tuple(table.row(i) for i in dict.fromkeys(names))
+
+    @property
+    def note_keys(self) -> tuple[str, ...]:
+        """`note_rows` by row key (`row_key`), as a return's 情况说明 are keyed."""
+        return tuple(row_key(self.rule.table, r) for r in self.note_rows)
+
+    @property
+    def note_hint(self) -> str:
+        """Where its explanation may go, in words, as the check list and the template's hints say it."""
+        where = "第" + "、".join(r.code for r in self.note_rows) + "行"
+        return f"情况说明可写在{where}中任一行" if len(self.note_rows) > 1 else f"情况说明写在{where}"
+
+    @property
+    def hint(self) -> str:
+        """What the template's hint and its 填报说明 show: the message, and for a warning
+        where its explanation may go."""
+        return f"{self.message}{self.note_hint}。" if self.rule.severity == "warning" else self.message
+
+    def explanation(self, notes: Mapping[str, str]) -> str:
+        """The first 情况说明 written on a row the rule involves ("" when there is none)."""
+        for key in self.note_keys:
+            text = notes.get(key, "").strip()
+            if text:
+                return text
+        return ""
+
+    @cached_property
     def previous(self) -> bool:
         """Whether the check needs last year's values (``last(...)``)."""
         return any(n.startswith(rules.LAST) for n in self.bind)
@@ -251,6 +285,11 @@ class Form:
         for cell in self.formulas:
             values[cell.key] = sum((values[p] for p in cell.parts), type(values[cell.parts[0]])(0))
         return values
+
+
+def row_key(table: Table, row: Row) -> str:
+    """Key of a form row, for per-row content such as the 情况说明 note."""
+    return f"{table.id}.{row.id}"
 
 
 def cell_key(single: bool, table: Table, row: Row, column: Column) -> str:

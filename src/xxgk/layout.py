@@ -238,7 +238,13 @@ class Layout:
 
 
 def summary_sheet_name(name: str, sheets: int) -> str:
-    """A summary names its form sheets 汇总表 (one sheet) or 汇总表-<sheet> (several)."""
+    """A summary's working copy of a form sheet, with its checks and 情况说明 (what a summary is
+    read from one level up): 汇总表（含校验）, or 汇总表（含校验）-<sheet> for several."""
+    return "汇总表（含校验）" if sheets == 1 else f"汇总表（含校验）-{name}"[:31]
+
+
+def official_sheet_name(name: str, sheets: int) -> str:
+    """A summary's clean copy of a form sheet, the one sent up: 汇总表 or 汇总表-<sheet>."""
     return "汇总表" if sheets == 1 else f"汇总表-{name}"[:31]
 
 

@@ -27,7 +27,6 @@ from .findings import EXPLAINED_MARK, SEVERITY_MARK
 from .forms import Check, Form
 from .identity import CHECK_SHEET
 from .layout import Layout, Place, a1
-from .returns import row_key
 from .sheetstyle import Styles
 from .xlref import quote, ranges, ref
 
@@ -58,9 +57,9 @@ class Hint:
 class LiveCheck:
     check: Check
     row: int  # on the check sheet
-    note: Place  # the anchor row's 情况说明 cell
+    notes: tuple[Place, ...]  # the 情况说明 cells of the rows the rule involves, its anchor's first
     violated: bool  # on the values the workbook is written with (the cached result)
-    explained: bool  # the anchor row's 情况说明 is filled in those values
+    explained: bool  # one of those 情况说明 is filled in those values
 
     @property
     def warning(self) -> bool:
@@ -69,6 +68,10 @@ class LiveCheck:
     @property
     def problem(self) -> bool:
         return self.violated and not (self.warning and self.explained)
+
+    @property
+    def text(self) -> str:
+        return self.check.hint
 
     @property
     def prefix(self) -> str:
@@ -91,10 +94,11 @@ class LiveChecks:
         notes = notes or {}
         self.items = []
         for i, check in enumerate(form.checks):
-            anchor = form.cells[check.anchor]
+            table = form.table_cells[check.rule.table.id]
+            places = tuple(layout.note(next(c for c in table if c.row is row)) for row in check.note_rows)
             self.items.append(LiveCheck(
-                check, i + 1, layout.note(anchor), violated=not check.evaluate(computed),
-                explained=bool(notes.get(row_key(anchor), "").strip()),
+                check, i + 1, places, violated=not check.evaluate(computed),
+                explained=bool(check.explanation(notes)),
             ))
         self.blanks = sum(c.key not in (values or {}) for c in form.inputs)
 
@@ -124,8 +128,8 @@ class LiveChecks:
             items, cells = by_place.get(place, []), typed.get(place, [])
             parts = [self._at(i.row, HINT) for i in items]
             parts += [f'IF(ISTEXT({c.a1}),CHAR(10)&"{mark}{c.a1}{NOT_A_NUMBER}","")' for c in cells]
-            cached = "\n".join(i.prefix + i.check.message for i in items if i.violated)
-            messages = tuple(SEVERITY_MARK[i.check.rule.severity] + i.check.message for i in items)
+            cached = "\n".join(i.prefix + i.text for i in items if i.violated)
+            messages = tuple(SEVERITY_MARK[i.check.rule.severity] + i.text for i in items)
             out[place] = Hint(f"=MID({'&'.join(parts)},2,32000)", cached, messages)
         return out
 
@@ -189,11 +193,12 @@ class LiveChecks:
         ws.write_string(r, 0, check.id, plain)
         ws.write_string(r, 1, check.rule.severity, plain)
         ws.write_formula(r, VIOLATED, f"=IF({self.condition(check, None)},0,1)", plain, int(item.violated))
-        ws.write_string(r, 3, check.message, plain)
-        ws.write_string(r, 4, ref(item.note, None), plain)
+        ws.write_string(r, 3, item.text, plain)
+        notes = [ref(p, None) for p in item.notes]
+        ws.write_string(r, 4, ",".join(notes), plain)
         row1 = r + 1  # 1-based row for same-sheet references
         if item.warning:
-            explained = f"=IF(LEN(TRIM({ref(item.note, None)}))>0,1,0)"
+            explained = f"=IF(LEN(TRIM({'&'.join(notes)}))>0,1,0)"
             ws.write_formula(r, EXPLAINED, explained, plain, int(item.explained))
             ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", plain, int(item.problem))
             prefix = f'IF(F{row1}=1,"{EXPLAINED_MARK}","{SEVERITY_MARK["warning"]}")'
@@ -201,7 +206,7 @@ class LiveChecks:
             ws.write_number(r, EXPLAINED, 0, plain)
             ws.write_formula(r, PROBLEM, f"=C{row1}", plain, int(item.problem))
             prefix = f'"{SEVERITY_MARK["error"]}"'
-        cached = "\n" + item.prefix + check.message if item.violated else ""
+        cached = "\n" + item.prefix + item.text if item.violated else ""
         ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', plain, cached)
 
 

@@ -303,6 +303,16 @@ def _first_sheet(props: dict[str, Any], forms: list[Form]) -> str | None:
 
 def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, props: dict[str, Any]) -> Return:
     meta = _metadata(book, props)
+    try:
+        return _read_matched(book, forms, digest, path, meta)
+    except ReadError as exc:  # refused, but whose file it is may still be known
+        if meta is not None:
+            exc.identity = _identity(meta)
+        raise
+
+
+def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
+                  meta: dict[str, Any] | None) -> Return:
     findings: list[Finding] = []
     form: Form | None = None
     ident: Identity
@@ -450,6 +460,8 @@ def _identity(meta: dict[str, Any]) -> Identity:
         code, _, name = line.partition("\t")
         if code or name:
             units.append((code.strip(), name.strip()))
+    summed, _, expected = text(ids.COMPLETE).partition("/")
+    complete = (int(summed), int(expected)) if summed.isdigit() and expected.isdigit() else None
     return Identity(
         kind=text(ids.KIND) or "return",
         form=text(ids.FORM),
@@ -461,6 +473,7 @@ def _identity(meta: dict[str, Any]) -> Identity:
         template_id=text(ids.TEMPLATE_ID),
         region=text(ids.REGION),
         units=units,
+        complete=complete,
         source="metadata",
     )
 

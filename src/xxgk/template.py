@@ -14,15 +14,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import identity as ids
 from .files import write_atomically
 from .forms import Form
-from .guide import write_guide
-from .layout import layout_of
-from .livecheck import LiveChecks
 from .names import file_name, unique
-from .sheetstyle import Styles
-from .xlsxform import Fields, FormSheet, metadata, new_workbook, write_identity
+from .xlsxform import metadata, render_return
 
 
 def write_template(form: Form, path: Path | str, *, year: int, agency: str, code: str = "",
@@ -87,20 +82,4 @@ def _write_job(form: Form, year: int, overwrite: bool, job: Job) -> Path:
 
 
 def _render(form: Form, target: Path, meta: dict[str, str]) -> None:
-    wb = new_workbook(target)
-    styles = Styles(wb)
-    layout = layout_of(form)
-    live = LiveChecks(form, layout)
-    title = form.title.format_map(Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
-    for i, sheet in enumerate(layout.sheets):
-        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta).write(i == 0)
-    write_guide(wb, styles, form, meta)
-    live.write_sheet(wb, styles)
-    write_identity(wb, meta, {
-        "title": title, "subject": form.name, "company": meta[ids.AGENCY_NAME],
-        "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}",
-        "comments": "由xxgk生成。请只填写浅黄色单元格，不要增删行列或修改隐藏工作表。",
-    }, styles.plain)
-    wb.close()
-
-
+    render_return(form, target, meta)

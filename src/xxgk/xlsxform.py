@@ -21,8 +21,18 @@ from xlsxwriter.worksheet import Worksheet
 from . import __version__
 from . import identity as ids
 from .forms import Cell, Form
-from .guide import display_width, lines_needed
-from .layout import INFO_ROW, SIGNATURE, TITLE_ROW, Layout, SheetLayout, TableLayout, group_spans, header_spans
+from .guide import display_width, lines_needed, write_guide
+from .layout import (
+    INFO_ROW,
+    SIGNATURE,
+    TITLE_ROW,
+    Layout,
+    SheetLayout,
+    TableLayout,
+    group_spans,
+    header_spans,
+    layout_of,
+)
 from .livecheck import LiveChecks
 from .returns import row_key
 from .sheetstyle import Styles
@@ -77,6 +87,33 @@ def new_workbook(target: Path) -> xlsxwriter.Workbook:
     )
 
 
+def render_return(form: Form, target: Path, meta: dict[str, str], *,
+                  values: Mapping[str, Decimal] | None = None, typed: Mapping[str, str] | None = None,
+                  notes: Mapping[str, str] | None = None, signed: Mapping[str, str] | None = None) -> None:
+    """A unit's workbook: blank (the template) or holding a return's figures, text, notes and
+    signature (``values`` by cell key: inputs typed, formula results cached), so the
+    annotated copy of any return looks and works like the template."""
+    wb = new_workbook(target)
+    styles = Styles(wb)
+    layout = layout_of(form)
+    numbers = {k: v for k, v in (values or {}).items() if form.cells[k].kind == "input"}
+    live = LiveChecks(form, layout, values=numbers if values is not None else None, notes=notes)
+    shown = {**numbers, **form.compute({**{c.key: Decimal(0) for c in form.inputs}, **numbers})} if numbers else {}
+    title = form.title.format_map(Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
+    for i, sheet in enumerate(layout.sheets):
+        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta,
+                  values={k: v for k, v in shown.items() if k in numbers or form.cells[k].kind == "formula"},
+                  notes=notes, typed=typed, signed=signed).write(i == 0)
+    write_guide(wb, styles, form, meta)
+    live.write_sheet(wb, styles)
+    write_identity(wb, meta, {
+        "title": title, "subject": form.name, "company": meta[ids.AGENCY_NAME],
+        "keywords": f"{form.id},{meta[ids.YEAR]},{meta[ids.AGENCY_CODE]}",
+        "comments": "由xxgk生成。请只填写浅黄色单元格，不要增删行列或修改隐藏工作表。",
+    }, styles.plain)
+    wb.close()
+
+
 def write_identity(
     wb: xlsxwriter.Workbook, meta: Mapping[str, str], properties: Mapping[str, str], plain: Format
 ) -> None:
@@ -114,6 +151,13 @@ class FormSheet:
     cells, cached on formulas), ``formulas`` (input key → a formula that replaces
     the input, locked), ``notes`` (row key → 情况说明), a fixed ``status`` text and
     the ``info`` text in place of 填报单位.
+
+    ``typed`` (input key → text a return held there, shown as typed) and ``signed`` (the
+    signature fields) redraw a unit's return in the template (the annotated copy).
+
+    ``official`` draws the copy that is printed and sent: the table alone (no 校验提示 or
+    情况说明 columns, no fills, no status, validation or protection), ``status`` as a plain
+    line under the info, and ``signature`` labels of its own (制表人 …).
     """
 
     def __init__(self, ws: Worksheet, styles: Styles, form: Form, layout: Layout, sheet: SheetLayout,
@@ -121,11 +165,23 @@ class FormSheet:
                  values: Mapping[str, Decimal] | None = None,
                  formulas: Mapping[str, str | None] | None = None,
                  notes: Mapping[str, str] | None = None,
-                 status: str | None = None, info: str | None = None) -> None:
+                 status: str | None = None, info: str | None = None,
+                 official: bool = False, signature: tuple[str, ...] = SIGNATURE,
+                 typed: Mapping[str, str] | None = None, signed: Mapping[str, str] | None = None) -> None:
         self.ws, self.s, self.form, self.layout, self.sheet = ws, styles, form, layout, sheet
         self.live, self.title, self.meta = live, title, meta
         self.values, self.formulas, self.notes = values or {}, formulas or {}, notes or {}
         self.fixed_status, self.info = status, info
+        self.official, self.signature = official, signature
+        self.typed, self.signed = typed or {}, signed or {}  # text a return holds in input cells; its signature
+        sl = sheet
+        self.right = sl.value_col0 + sl.value_cols - 1 if official else sl.last_col  # last printed column
+        if official:
+            self.look = {"header": styles.plain_header, "input": styles.plain_value,
+                         "formula": styles.plain_value, "mark": styles.plain_center}
+        else:
+            self.look = {"header": styles.header, "input": styles.input, "formula": styles.formula,
+                         "mark": styles.mark}
         self.widths: dict[int, float] = {}
         self.lines: dict[int, int] = {}  # row -> wrapped lines its tallest cell needs
         self.min_height: dict[int, float] = {}  # row -> points it needs whatever its text
@@ -137,8 +193,9 @@ class FormSheet:
         for tl in self.sheet.tables:
             self._table(tl)
         self._signature()
-        self._validation()
-        self._highlights()
+        if not self.official:
+            self._validation()
+            self._highlights()
         self._rows()
         self._page(first)
 
@@ -160,8 +217,9 @@ class FormSheet:
         value_width = 12 if sl.value_cols <= 3 else 9
         for i in range(sl.value_cols):
             self.widths[sl.value_col0 + i] = value_width
-        self.widths[sl.hint_col] = WIDTH_HINT if sl.value_cols > 3 else WIDTH_HINT_WIDE
-        self.widths[sl.note_col] = WIDTH_NOTE
+        if not self.official:
+            self.widths[sl.hint_col] = WIDTH_HINT if sl.value_cols > 3 else WIDTH_HINT_WIDE
+            self.widths[sl.note_col] = WIDTH_NOTE
         for col, width in self.widths.items():
             self.ws.set_column(col, col, width)
 
@@ -192,11 +250,16 @@ class FormSheet:
 
     def _head(self) -> None:
         sl, s, ws = self.sheet, self.s, self.ws
-        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, sl.last_col, self.title, s.title)
-        ws.set_row(TITLE_ROW, 36 if display_width(self.title) < self._span_width(0, sl.last_col) * 0.6 else 54)
+        ws.merge_range(TITLE_ROW, 0, TITLE_ROW, self.right, self.title, s.title)
+        ws.set_row(TITLE_ROW, 36 if display_width(self.title) < self._span_width(0, self.right) * 0.6 else 54)
         info = self.info if self.info is not None else f"填报单位：{self.meta[ids.AGENCY_NAME]}"
+        year = f"统计年度：{self.meta[ids.YEAR]}年"
+        if self.official:  # one line across the table: who, how many, which year, complete or not
+            line = "　".join(x for x in (info, year, self.fixed_status) if x)
+            self._put(INFO_ROW, 0, INFO_ROW, self.right, line, s.info)
+            return
         self._put(INFO_ROW, 0, INFO_ROW, sl.label_cols - 1, info, s.info)
-        self._put(INFO_ROW, sl.code_col, INFO_ROW, sl.hint_col - 1, f"统计年度：{self.meta[ids.YEAR]}年", s.info)
+        self._put(INFO_ROW, sl.code_col, INFO_ROW, sl.hint_col - 1, year, s.info)
         status = self.layout.status(sl)
         formula, cached = self.live.status()
         ws.merge_range(status.row, status.col, status.row, sl.note_col, "", s.status)
@@ -215,13 +278,15 @@ class FormSheet:
         if tl.caption_row is not None:
             self._put(tl.caption_row, 0, tl.caption_row, sl.last_col, table.title, s.caption)
         top, bottom = tl.header_top, tl.header_top + tl.header_rows - 1
-        self._put(top, 0, bottom, sl.label_cols - 1, table.stub, s.header)
-        self._put(top, sl.code_col, bottom, sl.code_col, "行次", s.header)
+        head = self.look["header"]
+        self._put(top, 0, bottom, sl.label_cols - 1, table.stub, head)
+        self._put(top, sl.code_col, bottom, sl.code_col, "行次", head)
         if sl.unit_col is not None:
-            self._put(top, sl.unit_col, bottom, sl.unit_col, "单位" if table.has_units else "", s.header)
+            self._put(top, sl.unit_col, bottom, sl.unit_col, "单位" if table.has_units else "", head)
         self._column_headers(tl)
-        self._put(top, sl.hint_col, bottom, sl.hint_col, "校验提示", s.header)
-        self._put(top, sl.note_col, bottom, sl.note_col, "情况说明", s.header)
+        if not self.official:
+            self._put(top, sl.hint_col, bottom, sl.hint_col, "校验提示", head)
+            self._put(top, sl.note_col, bottom, sl.note_col, "情况说明", head)
         if tl.code_row is not None:
             self._code_row(tl)
         hints = self.live.hints
@@ -236,6 +301,8 @@ class FormSheet:
                 self.ws.write_string(r, sl.unit_col, row.unit if table.has_units else "", s.center)
             for j, col in enumerate(table.columns):
                 self._value(self.cells[(table.id, row.id, col.id)], r, sl.value_col0 + j)
+            if self.official:
+                continue
             first = self.cells[(table.id, row.id, table.columns[0].id)]
             hint = self.layout.hint(first)
             if hint in hints:
@@ -260,18 +327,20 @@ class FormSheet:
         c0, top = self.sheet.value_col0, tl.header_top
         for span in header_spans(tl.table):
             self._put(top + span.first_row, c0 + span.first_col, top + span.last_row, c0 + span.last_col,
-                      span.text, self.s.header)
+                      span.text, self.look["header"])
 
     def _code_row(self, tl: TableLayout) -> None:
-        sl, s = self.sheet, self.s
+        sl = self.sheet
         r = tl.code_row
         assert r is not None
-        self._put(r, 0, r, sl.label_cols - 1, "栏次", s.header)
-        for col in (sl.code_col, sl.unit_col, sl.hint_col, sl.note_col):
+        head = self.look["header"]
+        self._put(r, 0, r, sl.label_cols - 1, "栏次", head)
+        extra = (sl.hint_col, sl.note_col) if not self.official else ()
+        for col in (sl.code_col, sl.unit_col, *extra):
             if col is not None:
-                self.ws.write_blank(r, col, None, s.header)
+                self.ws.write_blank(r, col, None, head)
         for j, column in enumerate(tl.table.columns):
-            self.ws.write_string(r, sl.value_col0 + j, column.code, s.header)
+            self.ws.write_string(r, sl.value_col0 + j, column.code, head)
 
     def _row_groups(self, tl: TableLayout) -> None:
         """Group labels (三、本年度办理结果 …) merged down over their rows."""
@@ -280,18 +349,20 @@ class FormSheet:
                       span.last_col, span.text, self.s.group)
 
     def _value(self, cell: Cell, r: int, c: int) -> None:
-        s = self.s
+        look = self.look
         if cell.kind == "header":
-            self.ws.write_string(r, c, "——", s.mark)
+            self.ws.write_string(r, c, "——", look["mark"])
+        elif self.formulas.get(cell.key):
+            self.ws.write_formula(r, c, self.formulas[cell.key] or "", look["formula"], self._cached(cell.key))
         elif cell.kind == "formula":
             parts = ranges((self.layout.places[p] for p in cell.parts), self.sheet.name)
-            self.ws.write_formula(r, c, f"=SUM({','.join(parts)})", s.formula, self._cached(cell.key))
-        elif self.formulas.get(cell.key):
-            self.ws.write_formula(r, c, self.formulas[cell.key] or "", s.formula, self._cached(cell.key))
+            self.ws.write_formula(r, c, f"=SUM({','.join(parts)})", look["formula"], self._cached(cell.key))
+        elif cell.key in self.typed:
+            self.ws.write_string(r, c, self.typed[cell.key], look["input"])
         elif cell.key in self.values:
-            self.ws.write_number(r, c, self._cached(cell.key), s.input)
+            self.ws.write_number(r, c, self._cached(cell.key), look["input"])
         else:
-            self.ws.write_blank(r, c, None, s.input)
+            self.ws.write_blank(r, c, None, look["input"])
 
     def _cached(self, key: str) -> int | float:
         """The number a client shows before recalculating (0 in a blank template)."""
@@ -303,10 +374,11 @@ class FormSheet:
         sl, s = self.sheet, self.s
         if sl.signature_row is None:
             return
-        for name in SIGNATURE:
+        blank = s.plain_sign if self.official else s.sign_input
+        for name, label in zip(SIGNATURE, self.signature, strict=True):
             place = self.layout.signature[name]
-            self._put(place.row, 0, place.row, sl.value_col0 - 1, f"{name}：", s.sign_label)
-            self._put(place.row, place.col, place.row, min(place.col + 2, sl.last_col), "", s.sign_input)
+            self._put(place.row, 0, place.row, sl.value_col0 - 1, f"{label}：", s.sign_label)
+            self._put(place.row, place.col, place.row, min(place.col + 2, self.right), self.signed.get(name, ""), blank)
 
     def _validation(self) -> None:
         by_kind: dict[str, list[Cell]] = {}
@@ -342,14 +414,17 @@ class FormSheet:
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.set_footer("&C第 &P 页，共 &N 页")
-        ws.print_area(0, 0, sl.last_row, sl.last_col)
+        ws.print_area(0, 0, sl.last_row, self.right)
         ws.hide_gridlines(2)
+        if first:
+            ws.activate()
+        if self.official:
+            return
         ws.protect("", {
             "format_columns": True, "format_rows": True,
             "select_locked_cells": True, "select_unlocked_cells": True,
         })
         if first:
-            ws.activate()
             start = next((self.layout.places[c.key] for c in self.form.inputs
                           if self.layout.places[c.key].sheet == sl.name), None)
             if start is not None:
