@@ -405,28 +405,22 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
 # ---------------------------------------------------------------- metadata
 
 
+# Each match runs from a <property start tag to the next "<" or ">" at most, three times
+# over: the matches' spans never overlap, so a damaged part is still read in linear time.
+_PROPERTY = re.compile(rb"<property\b([^<>]*)>\s*<vt:(\w+)>([^<]*)</vt:\2>")
+
+
 def _properties(pre: safety.Preflight) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
-    read from the archive already open for vetting, it spares parsing the metadata sheet.
-    Each ``<property name="…">`` holds one ``<vt:…>`` value (read in one linear scan)."""
+    read from the archive already open for vetting, it spares parsing the metadata sheet."""
     part = pre.read_part("docProps/custom.xml")
     if part is None:
         return {}
     out: dict[str, Any] = {}
-    name: bytes | None = None  # the property just opened …
-    value_at = -1  # … and where its value's text starts, once its <vt:…> element has
-    for m in xmlscan.tokens(part):
-        end_tag, start_tag = m.group(1), m.group(2)
-        if name is not None and value_at >= 0 and end_tag is not None and end_tag.startswith(b"vt:"):
-            text = part[value_at : m.start()].decode("utf-8", "replace")
-            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(text)
-        elif start_tag == b"property":
-            name, value_at = xmlscan.attribute(m.group(3), b"name"), -1
-            continue
-        elif name is not None and value_at < 0 and start_tag is not None and start_tag.startswith(b"vt:"):
-            value_at = m.end()
-            continue
-        name, value_at = None, -1  # anything else: no value for the property open
+    for attrs, _, value in _PROPERTY.findall(part):
+        name = xmlscan.attribute(attrs, b"name")
+        if name is not None:
+            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(value.decode("utf-8", "replace"))
     return out
 
 
