@@ -132,6 +132,7 @@ def test_unit_and_office_in_the_browser(tmp_path: Path, monkeypatch: pytest.Monk
         shutil.copy(path, merged_dir / path.name)
     monkeypatch.chdir(merged_dir)
     result = CliRunner().invoke(main, ["merge", good.name, other.name, "--roster", str(roster), "--region", REGION,
+                                       "--year", str(YEAR),
                                        "-o", str(tmp_path / "merged.xlsx")])
     assert result.exit_code == 1, result.output  # one roster unit is still missing
     same_workbook(served, tmp_path / "merged.xlsx")

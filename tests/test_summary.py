@@ -26,6 +26,7 @@ from xxgk.summary import (
     ISSUES_SHEET,
     REGISTER_SHEET,
     YEARS_SHEET,
+    YEARS_UNIT_SHEET,
     last_year,
     write_csv,
     write_summary,
@@ -248,14 +249,17 @@ def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) 
     assert all("分单位明细中没有" in e.notices[0] for e in now.entries)
     # the 本年与上年 sheet: each figure beside last year's, the change, the finding
     path = write_summary(now, tmp_path / "2022.xlsx", last=last_year(last, GK2021))
-    rows = Book(path).grids[YEARS_SHEET]
+    book = Book(path)
+    rows = book.grids[YEARS_SHEET]
     line = next(r for r in rows if r[0] == GK2021.cells["t3.2.7"].place)
     this, before = now.totals["t3.2.7"], merge([tmp_path / "2021"], jobs=1).totals["t3.2.7"]
     assert [number(x) for x in line[2:5]] == [this, before, this - before]
     assert any("上年" in str(r[6]) for r in rows if r[0] == GK2021.cells["t3.2.1"].place) == (
         "1" in differ)
-    by_unit = [r for r in rows if r[0] in {c for c, _ in UNITS[:2]}]
+    by_unit = [r for r in book.grids[YEARS_UNIT_SHEET] if r[0] in {c for c, _ in UNITS[2:4]}]
     assert len(by_unit) == 2
+    heads = book.grids[YEARS_UNIT_SHEET][2]
+    assert heads[2] == "一、本年新收政府信息公开申请数量·总计" and "（七）总计·总计" in heads
 
 
 def test_nothing_accepted_still_writes_a_readable_summary(tmp_path: Path) -> None:

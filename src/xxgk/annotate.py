@@ -434,9 +434,8 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
     if not findings:
         ws.cell(head + 1, 1, "未发现问题。")
     for r, f in enumerate(ordered, start=head + 1):  # openpyxl never sizes rows; LibreOffice would not grow them
-        texts = (f.label, f.message, f.explanation or _note(ret, f), _where(ret, f))
-        need = max(lines_needed(t, w) for t, w in zip(texts, (WIDTHS[2], WIDTHS[3], WIDTHS[6], WIDTHS[1]),
-                                                          strict=True))
+        texts = (_where(ret, f), f.label, f.message, f.found, f.expected, f.explanation or _note(ret, f))
+        need = max(lines_needed(t, w) for t, w in zip(texts, WIDTHS[1:], strict=True))
         ws.row_dimensions[r].height = 14 * need + 4
     ws.freeze_panes = ws.cell(head + 1, 1)
     ws.print_title_rows = f"{head}:{head}"

@@ -23,15 +23,15 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from . import formula, safety
+from . import biff, formula, safety
 from .returns import RawCell
 from .values import Formula
 
-__all__ = ["amend", "date_styles", "is_date_format"]
+__all__ = ["BUILTIN_DATES", "amend", "as_date", "date_styles", "formula_value", "is_date_format"]
 
 # Built-in number formats that are dates or times: the ones calamine knows (14–22, 45–47)
 # and those that are dates in a Chinese (and Japanese/Korean) locale, which it does not.
-_BUILTIN_DATES = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+BUILTIN_DATES = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
 _EPOCH = dt.date(1899, 12, 30)  # serial 0 of the 1900 date system, as Excel counts past 1900-03-01
 STYLES = "xl/styles.xml"
 _STYLE_CACHE: dict[Any, frozenset[int]] = {}
@@ -50,7 +50,7 @@ def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: It
     分单位明细 with formulas in its input cells (``=SUM('分单位明细'!D3:D40)``) and stores
     their results."""
     out = dict(cells)
-    if pre is None or pre.zf is None or pre.kind not in ("xlsx", "ods"):
+    if pre is None or (pre.zf is None and pre.kind != "xls"):
         return out
     by_sheet: dict[str, dict[str, RawCell]] = {}
     for key in inputs:
@@ -66,13 +66,24 @@ def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: It
                 for address, value in _xlsx(xml, wanted, dates, formulas).items():
                     rc = wanted[address]
                     out[rc.key] = rc._replace(value=value)
+    elif pre.kind == "xls":
+        stream = pre.xml.get(safety.BIFF_STREAM, b"")
+        for sheet, wanted in by_sheet.items():
+            at = {_position(a): rc for a, rc in wanted.items()}
+            for pos, mark in biff.marks(stream, sheet, at, _dated_format, formulas=formulas).items():
+                rc = at[pos]
+                if mark.kind == "formula":
+                    value = formula_value(mark.text) if "?" not in mark.text else Formula("（.xls中的公式）")
+                else:
+                    value = mark.text if mark.kind == "error" else as_date(rc.value)
+                out[rc.key] = rc._replace(value=value)
     elif formulas:
         content = pre.read_part("content.xml") or b""
         for sheet, wanted in by_sheet.items():
             at = {_position(a): rc for a, rc in wanted.items()}
             for pos, text in _ods_formulas(content, sheet, at).items():
                 rc = at[pos]
-                out[rc.key] = rc._replace(value=_formula_value(text))
+                out[rc.key] = rc._replace(value=formula_value(text))
     return out
 
 
@@ -98,7 +109,7 @@ def _column(letters: bytes) -> int:
     return col - 1
 
 
-def _formula_value(text: str) -> Any:
+def formula_value(text: str) -> Any:
     value = formula.evaluate(text)
     return Formula(text.strip().removeprefix("of:").lstrip("=")) if value is None else value
 
@@ -163,17 +174,18 @@ def _elements(xml: bytes, name: bytes, lo: int = 0, hi: int | None = None) -> It
     while (i := xml.find(name, at, hi)) >= 0:
         at = i + len(name)
         lt = i - 1
-        while lt >= lo and xml[lt] not in b"<>\"' \t\r\n/":  # a prefix such as x:
+        while lt >= max(lo, i - MAX_PREFIX) and xml[lt] not in b"<>\"' \t\r\n/":  # a prefix such as x:
             lt -= 1
         if lt < lo or xml[lt] != 0x3C or xml[at : at + 1] not in (b" ", b"\t", b"\r", b"\n", b"/", b">"):
             continue
-        end = xml.find(b">", at, hi)
         nxt = xml.find(b"<", at, hi)
-        if end < 0 or (0 <= nxt < end):
-            continue
-        attrs = {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
-                 for m in _ATTR.finditer(xml, at, end)}
-        yield lt, attrs
+        nxt = hi if nxt < 0 else nxt
+        end = xml.find(b">", at, nxt)
+        if end >= 0:
+            attrs = {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
+                     for m in _ATTR.finditer(xml, at, end)}
+            yield lt, attrs
+        at = nxt  # the rest of this tag holds no element: each byte is looked at once
 
 
 def _section(xml: bytes, name: bytes) -> tuple[int, int]:
@@ -182,6 +194,11 @@ def _section(xml: bytes, name: bytes) -> tuple[int, int]:
         end = xml.find(b"/" + name, pos)
         return pos, len(xml) if end < 0 else end
     return 0, 0
+
+
+def _dated_format(fmt: int, code: str | None) -> bool:
+    """Whether number format ``fmt`` (its ``code``, None for a built-in) is a date or time."""
+    return is_date_format(code) if code is not None else fmt in BUILTIN_DATES
 
 
 def _parse_styles(styles: bytes) -> frozenset[int]:
@@ -198,12 +215,12 @@ def _parse_styles(styles: bytes) -> frozenset[int]:
         if not fid.isdigit():
             continue
         n = int(fid)
-        if (n in codes and is_date_format(codes[n])) or (n not in codes and n in _BUILTIN_DATES):
+        if _dated_format(n, codes.get(n)):  # the same rule: a custom code, else the built-in id
             out.add(index)
     return frozenset(out)
 
 
-def _as_date(value: Any) -> Any:
+def as_date(value: Any) -> Any:
     """A serial shown through a date format: the date, as calamine gives other dated cells."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
@@ -215,6 +232,7 @@ def _as_date(value: Any) -> Any:
 
 # ---------------------------------------------------------------- xlsx
 
+MAX_PREFIX = 32  # characters of a namespace prefix looked back over
 CELL_CAP = 65536  # bytes of a cell's children looked at (Excel caps a formula at 8,192 characters)
 _KEEP = object()
 
@@ -252,8 +270,8 @@ def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]
                 close = xml.rfind(b">", lt, i) if lt >= 0 else -1
             else:
                 lt = xml.rfind(b"<", max(prev, i - CELL_CAP), i)
-                nxt = xml.find(b"<", i)
-                close = xml.find(b">", i, nxt if nxt >= 0 else len(xml))
+                nxt = xml.find(b"<", i, i + CELL_CAP)
+                close = xml.find(b">", i, nxt if nxt >= 0 else i + CELL_CAP)
             if lt < 0 or close < 0:
                 continue
             m = _CELL_TAG.match(xml, lt, close)
@@ -332,13 +350,13 @@ def _inspect(xml: bytes, start: int, close: int, raw: Any, dates: frozenset[int]
             text = shared.get(f_attrs.get(b"si", b""), "")
             if not text:
                 return Formula("（共享公式）")
-        return _formula_value(text)
+        return formula_value(text)
     if attrs.get(b"t") == b"e":
         v = _child(body, b"v")
         return (v[1].strip() if v is not None else "") or "#错误值"
     style = attrs.get(b"s", b"")
     if style.isdigit() and int(style) in dates:
-        return _as_date(raw)
+        return as_date(raw)
     return _KEEP
 
 
@@ -372,9 +390,9 @@ def _shared_masters(xml: bytes) -> dict[bytes, str]:
     out: dict[bytes, str] = {}
     at = 0
     while (i := xml.find(b'"shared"', at)) >= 0:
-        at = i + 8
-        lt = xml.rfind(b"<", max(i - CELL_CAP, 0), i)
+        lt = xml.rfind(b"<", max(i - CELL_CAP, at), i)
         close = xml.find(b">", i, i + CELL_CAP)
+        at = i + CELL_CAP if close < 0 else close + 1  # each byte looked at once
         if lt < 0 or close < 0 or xml[close - 1] == 0x2F:
             continue
         found = next(_elements(xml, b"f", lt, close + 1), None)
@@ -383,6 +401,7 @@ def _shared_masters(xml: bytes) -> dict[bytes, str]:
         attrs = found[1]
         si = attrs.get(b"si")
         end = xml.find(b"</", close, close + CELL_CAP)
+        at = close + CELL_CAP if end < 0 else end  # the text looked at once
         if attrs.get(b"t") != b"shared" or si is None or si in out or end < 0:
             continue
         text = html.unescape(xml[close + 1 : end].decode("utf-8", "replace"))
@@ -439,9 +458,10 @@ def _ods_table(content: bytes, sheet: str) -> int:
     at = 0
     while (i := content.find(b"<table:table ", at)) >= 0:
         at = i + 13
-        close = content.find(b">", at)
+        nxt = content.find(b"<", at)
+        close = content.find(b">", at, len(content) if nxt < 0 else nxt)
         if close < 0:
-            return -1
+            continue
         name = _attrs(content[at:close]).get(b"name")
         if name is not None and html.unescape(name.decode("utf-8", "replace")) == sheet:
             return i

@@ -69,6 +69,7 @@ __all__ = [
     "Status",
     "Summary",
     "UnitKey",
+    "UNKNOWN_UNIT",
     "UnitStatus",
     "cycle_of",
     "entry_of",
@@ -94,6 +95,7 @@ STATUS_LABELS: dict[Status, str] = {
 FAILING: frozenset[Status] = frozenset({"invalid", "missing", "conflict"})
 
 Number = Decimal | int
+UNKNOWN_UNIT = "（无法识别）"  # the register's name for a file whose unit could not be told
 
 
 class CollectionError(Exception):
@@ -189,8 +191,9 @@ def entry_of(result: CheckResult, file: str | None = None) -> Entry:
     shown = file if file is not None else report.file
     if file is not None:
         report = replace(report, file=file)
-    if ret is None:
-        return Entry(file=shown, report=report)
+    if ret is None:  # not read; its unit may still be known (a refused return's identity)
+        code, name = report.agency_code.strip(), report.agency_name.strip()
+        return Entry(file=shown, report=report, kind="return" if code or name else "", code=code, name=name)
     ident = ret.identity
     kind: Kind = "summary" if ident.kind == "summary" else "return"
     name = (ident.agency_name or ident.region).strip()
@@ -360,6 +363,9 @@ class Summary:
 # ---------------------------------------------------------------- the collection
 
 
+_TEMPLATE_NAME = re.compile(r"([0-9A-Za-z]+)_(.+)_\d{4}年")  # as `names.file_name` names a template
+
+
 def _norm_name(name: str) -> str:
     return re.sub(r"\s+", "", name)
 
@@ -478,13 +484,15 @@ class Collection:
             if theirs != own:
                 return self._unit_text(theirs, entry.submitter)
             return ""
-        named = self._named_in(Path(entry.file).stem)
-        if named is None or named == own:
-            return ""
         stem = Path(entry.file).stem
         if (entry.code and entry.code in stem) or (entry.name and _norm_name(entry.name) in _norm_name(stem)):
-            return ""  # it names its own unit too (e.g. 甲局转乙局.xlsx): no telling
-        return self._unit_text(named, "")
+            return ""  # it names its own unit (maybe besides another): no telling
+        named = self._named_in(stem)
+        if named is not None:
+            return "" if named == own else self._unit_text(named, "")
+        # no roster to go by: a template's own name, <code>_<name>_<year>年<form>
+        m = _TEMPLATE_NAME.match(stem)
+        return f"{m[1]} {m[2]}" if m else ""
 
     def _named_in(self, stem: str) -> int | None:
         """The roster unit a file name names: by a code standing alone, else the longest name."""
@@ -658,7 +666,7 @@ class _Resolution:
             register.append(replace(line, on_roster=on_roster))
             register.extend(replace(x, on_roster=on_roster) for x in (*before, *extra.get(key, [])))
         for e in self.unknown:
-            register.append(UnitStatus("", "（无法识别）", "invalid", (e,), "无法识别报送单位"))
+            register.append(UnitStatus("", UNKNOWN_UNIT, "invalid", (e,), "无法识别报送单位"))
         return register, blocks
 
     def _line(self, key: UnitKey, code: str, name: str, e: Entry, refused: Mapping[UnitKey, str]) -> UnitStatus:
@@ -668,7 +676,10 @@ class _Resolution:
             return UnitStatus(code, name, "conflict", (e,), refused[key])
         if not e.valid:
             r = e.report
-            return UnitStatus(code, name, "invalid", (e,), f"错误{r.errors}项，未说明的提醒{r.unexplained}项")
+            detail = f"错误{r.errors}项，未说明的提醒{r.unexplained}项"
+            if e.kind == "summary" and e.complete is not None and e.complete[0] < e.complete[1]:
+                detail = f"该汇总表不完整（{e.complete[1]}个单位中汇总{e.complete[0]}个）；{detail}"
+            return UnitStatus(code, name, "invalid", (e,), detail)
         detail = f"汇总表，包含{len(e.units)}个单位" if e.kind == "summary" else ""
         if e.kind == "summary" and e.complete is not None and e.complete[0] < e.complete[1]:
             detail += f"（不完整：{e.complete[1]}个单位中汇总{e.complete[0]}个，已说明）"

@@ -302,6 +302,16 @@ def _first_sheet(props: dict[str, Any], forms: list[Form]) -> str | None:
 
 def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, props: dict[str, Any]) -> Return:
     meta = _metadata(book, props)
+    try:
+        return _read_matched(book, forms, digest, path, meta)
+    except ReadError as exc:  # refused, but whose file it is may still be known
+        if meta is not None:
+            exc.identity = _identity(meta)
+        raise
+
+
+def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
+                  meta: dict[str, Any] | None) -> Return:
     findings: list[Finding] = []
     form: Form | None = None
     ident: Identity

@@ -12,8 +12,8 @@ Sheets, in order:
   summary exactly like a return one level up: live checks, 情况说明.  Input cells are
   ``=SUM('分单位明细'!X5:X33)``, formula cells the form's own sums;
 * 报送情况: the status register; 校验问题: every finding of every file;
-* 本年与上年 (with last year's summary): 本年, 上年, 增减, 增减% of the totals and by unit,
-  the year-over-year findings beside them;
+* 本年与上年, 本年与上年（按单位） (with last year's summary): 本年, 上年, 增减, 增减% of the
+  totals, and of each unit's headline totals, the year-over-year findings beside them;
 * 图表: per form table, a chart of its headline total by unit and one of its composition;
 * 说明: tool, form, fingerprint, time, region and the inputs with their SHA-256;
 * ``_xxgk`` (very hidden): kind=summary, form, year, region and the units included.
@@ -37,7 +37,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
 from .check import check_file, compare_years, previous_values
-from .collection import STATUS_LABELS, Block, Status, Summary
+from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
 from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
 from .files import write_atomically
 from .findings import ERROR
@@ -54,6 +54,7 @@ __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"
 REGISTER_SHEET = "报送情况"
 ISSUES_SHEET = "校验问题"
 YEARS_SHEET = "本年与上年"
+YEARS_UNIT_SHEET = "本年与上年（按单位）"
 CHART_SHEET = "图表"
 ABOUT_SHEET = "说明"
 CHART_TOP = 30  # units shown in the by-unit chart
@@ -78,8 +79,12 @@ def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False
 
 
 def incomplete_text(summary: Summary) -> str:
-    n = len(summary.failing)
-    return f"不完整：{n}个单位未报送或未通过校验" if n else ""
+    """不完整：27个单位未报送或未通过校验，3个文件无法识别报送单位 — units and files counted apart."""
+    failing = summary.failing
+    units = len({(u.code, u.name) for u in failing if u.name != UNKNOWN_UNIT})
+    unknown = sum(u.name == UNKNOWN_UNIT for u in failing)
+    parts = [f"{units}个单位未报送或未通过校验" if units else "", f"{unknown}个文件无法识别报送单位" if unknown else ""]
+    return "不完整：" + "，".join(p for p in parts if p) if failing else ""
 
 
 def summary_meta(summary: Summary) -> dict[str, str]:
@@ -139,6 +144,8 @@ def _render(summary: Summary, target: Path, last: LastYear | None) -> None:
     _issues_sheet(wb.add_worksheet(ISSUES_SHEET), fx, summary)
     if last is not None:
         _years_sheet(wb.add_worksheet(YEARS_SHEET), fx, summary, last)
+        if last.units:
+            _years_by_unit_sheet(wb.add_worksheet(YEARS_UNIT_SHEET), fx, summary, last)
     _chart_sheet(wb, wb.add_worksheet(CHART_SHEET), fx, summary)
     _about_sheet(wb.add_worksheet(ABOUT_SHEET), fx, summary, last)
     live.write_sheet(wb, styles)
@@ -252,7 +259,7 @@ def _issues_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     ws.write_string(0, 0, "校验问题（每份报送文件的全部校验结果）", fx.title)
     _table_head(ws, fx, 1, ISSUE_HEADERS, ISSUE_WIDTHS)
     rows: list[tuple[str, str, Any]] = [
-        (e.label if e.code or e.name else "（无法识别）", Path(e.file).name, f)
+        (e.label if e.code or e.name else UNKNOWN_UNIT, Path(e.file).name, f)
         for e in summary.entries
         for f in e.report.findings
     ]
@@ -311,7 +318,8 @@ def headlines(form: Form) -> list[Cell]:
     """The totals worth following by unit: formula cells no other total adds up (收到申请数,
     行政复议数量 …), in form order; the first input cells when a form has none."""
     parts = {p for c in form.cells.values() for p in c.parts}
-    tops = [c for c in form.cells.values() if c.kind == "formula" and c.key not in parts and len(c.parts) > 1]
+    tops = [c for c in form.cells.values() if c.kind == "formula" and c.key not in parts and len(c.parts) > 1
+            and (len(c.table.columns) == 1 or c.column.parts)]  # a total column's, not （七）总计 by applicant
     return tops or list(form.inputs[:4])
 
 
@@ -345,45 +353,52 @@ def _years_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: LastYear) 
         r += 1
     _fit_rows(ws, texts, YEARS_TOTAL_WIDTHS, 3)
     _print_setup(ws, header_rows=(2, 2), last_col=len(YEARS_TOTAL_HEADERS) - 1, last_row=r - 1)
-    if not last.units:
-        return
-    top = r + 2
+
+
+def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: LastYear) -> None:
+    """Each unit's headline totals beside its own row of last year's 分单位明细, and what the
+    year-over-year rules find in its figures."""
+    form = summary.form
     shown = headlines(form)[:YEARS_UNIT_SHOWN]
-    ws.write_string(top, 0, "按单位（本年、上年、增减）", fx.title)
-    ws.write_string(top + 1, 0, "代码", fx.head)
-    ws.write_string(top + 1, 1, "单位", fx.head)
-    ws.write_string(top + 2, 0, "", fx.head)
-    ws.write_string(top + 2, 1, "", fx.head)
+    ws.write_string(0, 0, f"本年与上年（按单位，{summary.year}年与{summary.year - 1}年）", fx.title)
+    ws.write_string(1, 0, f"上年数据：{last.file}的分单位明细；“—”：上年汇总中无本单位。", fx.note)
+    top = 2
+    ws.merge_range(top, 0, top + 1, 0, "代码", fx.head)
+    ws.merge_range(top, 1, top + 1, 1, "单位", fx.head)
+    widths: list[float] = [11, 22]
     for j, cell in enumerate(shown):
         c = 2 + 3 * j
-        ws.merge_range(top + 1, c, top + 1, c + 2, cell_name(cell), fx.head)
+        ws.merge_range(top, c, top, c + 2, cell_name(cell), fx.head)
         for k, text in enumerate(("本年", "上年", "增减")):
-            ws.write_string(top + 2, c + k, text, fx.head)
+            ws.write_string(top + 1, c + k, text, fx.head)
+        widths += [8, 8, 8]
     tail = 2 + 3 * len(shown)
-    ws.merge_range(top + 1, tail, top + 2, tail, "上年比对提醒", fx.head)
-    ws.set_row(top + 1, 13 * max((lines_needed(cell_name(c), 30) for c in shown), default=1) + 6)
+    ws.merge_range(top, tail, top + 1, tail, "上年比对提醒", fx.head)
+    widths.append(50)
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width)
+    ws.set_row(top, 13 * max((lines_needed(cell_name(c), 24) for c in shown), default=1) + 6)
     texts = []
     for i, block in enumerate(summary.blocks):
-        rr = top + 3 + i
+        r = top + 2 + i
         figures = last.units.get(block.code)
-        ws.write_string(rr, 0, block.code, fx.text)
-        ws.write_string(rr, 1, block.name, fx.text)
+        ws.write_string(r, 0, block.code, fx.text)
+        ws.write_string(r, 1, block.name, fx.text)
         for j, cell in enumerate(shown):
             now = Decimal(block.values.get(cell.key, 0))
-            _change(ws, fx, rr, 2 + 3 * j, now, None if figures is None else figures.get(cell.key), percent=False)
+            _change(ws, fx, r, 2 + 3 * j, now, None if figures is None else figures.get(cell.key), percent=False)
         notes = _unit_changes(form, block.values, figures)
-        ws.write_string(rr, tail, notes, fx.text)
+        ws.write_string(r, tail, notes, fx.text)
         texts.append(["", block.name, *[""] * (3 * len(shown)), notes])
-    _fit_rows(ws, texts, (10, 24, *[10] * (3 * len(shown)), 60), top + 3)
-    _print_setup(ws, header_rows=(2, 2), last_col=max(tail, len(YEARS_TOTAL_HEADERS) - 1),
-                 last_row=top + 2 + len(summary.blocks))
-    ws.set_h_pagebreaks([top])
+    _fit_rows(ws, texts, tuple(widths), top + 2)
+    ws.freeze_panes(top + 2, 2)
+    _print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
 
 
 def _unit_changes(form: Form, values: dict[str, Any], before: dict[str, Decimal] | None) -> str:
     """The year-over-year findings of one unit's figures against its own last year."""
     if before is None:
-        return "上年汇总中无本单位"
+        return ""
     now = {k: Decimal(v) for k, v in values.items()}
     return "\n".join(f.message for f in compare_years(form, now, form, before))
 
@@ -410,6 +425,7 @@ def _change(ws: Worksheet, fx: _Formats, r: int, c: int, now: Decimal, before: D
 
 
 CHARTS_BY_UNIT, CHARTS_BY_PART = 2, 3
+CHART_LABEL_WIDTH = 32
 
 
 def chart_cells(form: Form) -> tuple[list[Cell], list[Cell]]:
@@ -437,7 +453,7 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, fx: _Formats, summary: Summary) ->
     form = summary.form
     places = layout_of(form, summary=True).places
     by_unit, by_part = chart_cells(form)
-    ws.set_column(0, 0, 32)
+    ws.set_column(0, 0, CHART_LABEL_WIDTH)
     ws.set_column(1, 1, 14)
     top, skipped = 2, []
     ws.write_string(0, 0, f"{summary.region}{summary.year}年度图表", fx.title)
@@ -474,8 +490,14 @@ def _chart_sheet(wb: Workbook, ws: Worksheet, fx: _Formats, summary: Summary) ->
             parts.append((part_name(form, total, key), f"={quote(place.sheet)}!{place.a1}",
                          cell_number(summary.totals[key])))
         height = _chart_table(ws, fx, top, heading, "项目", parts)
-        _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", 320)
-        top += max(height, 17) + 2
+        if len(parts) > 8:  # many parts: bars, one line each, readable labels
+            chart_rows = len(parts) + 4
+            chart = _chart(wb, ws, top, len(parts), "bar", label, heading, "#ED7D31", 20 * chart_rows)
+            chart.set_y_axis({"reverse": True})
+        else:
+            chart_rows = 16
+            _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", 320)
+        top += max(height, chart_rows + 1) + 2
         drawn += 1
     if skipped:
         ws.write_string(1, 0, "全部为0、未作图：" + "、".join(skipped), fx.note)
@@ -510,6 +532,7 @@ def _chart_table(ws: Worksheet, fx: _Formats, top: int, heading: str, what: str,
     ws.write_string(top, 0, heading, fx.title)
     ws.write_string(top + 1, 0, what, fx.head)
     ws.write_string(top + 1, 1, "数值", fx.head)
+    _fit_rows(ws, [[label] for label, _, _ in rows], (CHART_LABEL_WIDTH,), top + 2)
     for i, (label, formula, value) in enumerate(rows):
         ws.write_string(top + 2 + i, 0, label, fx.text)
         if formula:
@@ -615,7 +638,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
     if not summary.region:
         lines.append("提醒：未指定汇总地区（--region），汇总表中没有地区名称；上一级汇总时将以文件名称呼本汇总表。")
     counts = summary.counts_text()
-    lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
+    skipped = f"，另有{len(summary.skipped)}个文件未读取（见文末）" if summary.skipped else ""
+    lines.append(f"共读取{len(summary.entries)}个文件{skipped}；计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
     lines.append(f"结论：{incomplete_text(summary)}，汇总表只含已通过校验的单位。" if not summary.complete
                  else "结论：完整，所有单位均已报送并通过校验。")
@@ -637,4 +661,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append("")
         lines.append("汇总数据的提醒：")
         lines.extend(f"  {finding_line(f, form)}" for f in summary.findings)
+    if summary.skipped:
+        lines.append("")
+        lines.append(f"未读取的文件（{len(summary.skipped)}）：")
+        lines.extend(f"  {f} — {why}" for f, why in summary.skipped)
     return "\n".join(lines) + "\n"
