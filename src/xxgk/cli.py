@@ -298,3 +298,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if csv_path is not None:
             click.echo(f"明细CSV已生成：{csv_path}")
     sys.exit(0 if result.complete else 1)
+
+
+from .site.serve import serve_cmd  # noqa: E402 - registered last: the web stack loads only when it runs
+
+main.add_command(serve_cmd)
