@@ -46,10 +46,10 @@ from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
 from .sheetstyle import Styles
 from .xlref import quote
+from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 if TYPE_CHECKING:
     from .previous import Previous
-from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"]
 
