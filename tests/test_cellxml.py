@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from xxgk.check import check_file
 from xxgk.forms import builtin
 from xxgk.layout import layout_of
 from xxgk.reader import read_bytes
+from xxgk.returns import RawCell
 
 GK2018 = builtin("gk2018")
 LAY = layout_of(GK2018)
@@ -163,12 +165,12 @@ def saved(base: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Pat
     typed = out / "typed.xlsx"
     wb.save(typed)
     profile = lo.make_profile(out / "profile")
-    saves = lo.recalc([typed], out, profile, ("xlsx", "ods"))
+    saves = lo.recalc([typed], out, profile, ("xlsx", "ods", "xls"))
     return {"openpyxl": typed, **{fmt: paths[0] for fmt, paths in saves.items()}}
 
 
 @pytest.mark.libreoffice
-@pytest.mark.parametrize("fmt", ["openpyxl", "xlsx", "ods"])
+@pytest.mark.parametrize("fmt", ["openpyxl", "xlsx", "ods", "xls"])
 def test_odd_input_cells_saved_by_libreoffice(saved: dict[str, Path], fmt: str) -> None:
     result = check_file(saved[fmt])
     got = codes(result)
@@ -195,3 +197,43 @@ def test_ods_true_stored_as_a_number(saved: dict[str, Path], tmp_path: Path) -> 
     path = tmp_path / "true.ods"
     path.write_bytes(rezip(data, {"content.xml": mutated}))
     assert codes(check_file(path))["3"] == "value.not_number"
+
+
+def test_xls_formula_with_a_stale_cached_result(saved: dict[str, Path], tmp_path: Path) -> None:
+    """.xls: the FORMULA record of =23+1000 made to store 23 is still read as 1023."""
+    data = bytearray(saved["xls"].read_bytes())
+    row, col = LAY.places["2"].row, LAY.places["2"].col
+    at = 0
+    while True:
+        at = data.find(b"\x06\x00", at + 1)
+        assert at > 0, "no FORMULA record for the cell"
+        if struct.unpack_from("<HH", data, at + 4) == (row, col):
+            break
+    assert struct.unpack_from("<d", data, at + 10)[0] == 1023
+    struct.pack_into("<d", data, at + 10, 23.0)
+    path = tmp_path / "stale.xls"
+    path.write_bytes(bytes(data))
+    result = check_file(path)
+    assert result.values["2"] == 1023
+
+
+@pytest.mark.timeout(120)
+def test_damaged_xml_is_scanned_in_one_pass() -> None:
+    """Marks with no tag end after them (a few hundred thousand): every scan moves on, never
+    back over what it has seen (a quadratic scan would take hours here)."""
+    n = 100_000
+    wanted = {f"D{r}": RawCell(str(r), "统计表", f"D{r}", None) for r in range(1, 60)}
+    for xml in (b'<sheetData><c r="D5"><f' * n, b'<sheetData><c r="D5" t="e"' * n, b"<sheetData><row><c><f" * n,
+                b'<f t="shared" si="1">' * n):
+        cellxml._xlsx(xml, wanted, frozenset({1}))
+    cellxml.date_styles(b'<styleSheet><cellXfs><xf numFmtId="14" ' * n)
+    content = b'<table:table table:name="s">' + b'<table:table-row><table:table-cell table:formula="of:=1"' * n
+    assert set(cellxml._ods_formulas(content, "s", {(0, 0): RawCell("k", "s", "A1", None)})) <= {(0, 0)}
+
+
+def test_a_cell_in_a_comment_is_no_cell(base: Path) -> None:
+    """A formula inside an XML comment names no cell: the real one is read."""
+    data = with_cell(base.read_bytes(), a1("23"), f'<c r="{a1("23")}"><f>2+3</f><v>1</v></c>')
+    xml = sheet_xml(data).replace(b"</sheetData>", f'<!-- <c r="{a1("23")}"><f>900</f></c> --></sheetData>'.encode())
+    ret = read_bytes(rezip(data, {"xl/worksheets/sheet1.xml": xml}))
+    assert ret.cells["23"].value == 5

@@ -531,3 +531,15 @@ def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> Non
     result = check_return(figures_return(gk2021, figures, year=2021))
     assert [f.rule for f in result.report.findings] == ["E_t3_balance.1", "E_t3_balance.2"]
     assert not any("第7栏" in f.message for f in result.report.findings)
+
+
+def test_a_unit_may_have_words_a_clerk_uses_for_it() -> None:
+    """gk2019's 采购项目数量 counts 项, also written 个 or 笔 (unit: 项|个|笔 in the definition)."""
+    gk2019 = forms.builtin("gk2019")
+    figures: dict[str, Any] = {c.key: 0 for c in gk2019.inputs}
+    figures.update({"t2_9.1.1": "2笔", "t2_5.1.1": "3个", "t3.1.1": "4笔"})
+    result = check_return(figures_return(gk2019, figures, year=2019))
+    got = {f.indicator: (f.code, f.severity) for f in result.report.findings if f.code.startswith("value.")}
+    assert got == {"t2_9.1.1": ("value.with_unit", "info"), "t2_5.1.1": ("value.with_unit", "info"),
+                   "t3.1.1": ("value.not_number", "error")}  # applications are counted in 件
+    assert "本栏以项为单位" in next(f.message for f in result.report.findings if f.indicator == "t2_9.1.1")

@@ -245,7 +245,7 @@ def _text_finding(cell: Cell, rc: RawCell, parsed: V.Parsed, skipped: list[str])
     if parsed.code == "value.with_unit":
         detail = f"（表中的合计公式不计文本：{'；'.join(skipped)}）" if skipped else ""
         return V.finding("value.with_unit", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
-                         unit=cell.unit, detail=detail)
+                         unit=cell.unit.split(V.UNIT_ALTERNATIVES)[0], detail=detail)
     return V.finding("value.text_number", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
                      detail="；".join(skipped))
 
@@ -517,7 +517,11 @@ def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckRe
     try:
         ret = read(path, forms)
     except ReadError as exc:
-        return _unreadable(path, exc.code, exc.detail, exc.fields)
+        refused = _unreadable(path, exc.code, exc.detail, exc.fields)
+        if exc.identity is not None:  # refused, but its unit known: attributed to that unit
+            ident = exc.identity
+            refused.report.agency_code, refused.report.agency_name = ident.agency_code, ident.agency_name
+        return refused
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
         return _unreadable(path, "file.unreadable", f"{type(exc).__name__}: {exc}", {})
     return check_return(ret)
@@ -527,7 +531,10 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=display_name(detail) or "未知原因", **extra)
+    detail = display_name(detail) or "未知原因"
+    if path.suffix.lower() == ".et":  # WPS's own spreadsheet format: tried as the spreadsheet it is
+        detail = f"{detail}；已按WPS表格（.et）尝试读取，请在WPS中另存为.xlsx后报送"
+    finding = make(code, detail=detail, **extra)
     return CheckResult(Report(file=display_name(path), findings=[finding]))
 
 

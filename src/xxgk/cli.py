@@ -13,14 +13,16 @@ import click
 
 from . import __version__, forms
 from .files import display_name, exists_error
+from .usage import ChineseGroup
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from . import batch
+    from .roster import Unit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xxgk")
 def main() -> None:
     """xxgk — 政府信息公开情况统计表: generate templates, check returns, merge a summary."""
@@ -49,6 +51,18 @@ def _fail_file(exc: OSError) -> NoReturn:
 
 def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
     return "没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths))
+
+
+def _roster(path: Path) -> list[Unit]:
+    """The roster read, with a warning for names borne by several units (told apart by code)."""
+    from .roster import duplicate_names, read_roster
+
+    units = read_roster(path)
+    same = duplicate_names(units)
+    if same:
+        click.echo(f"提醒：名单中有重名单位（{'、'.join(same)}），只能按代码区分；报表须带单位代码。"
+                   " (duplicate names in the roster)", err=True)
+    return units
 
 
 def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
@@ -88,13 +102,13 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
     from . import batch, render
     from .findings import batch_json
     from .previous import PreviousError
-    from .roster import RosterError, read_roster
+    from .roster import RosterError
 
     known = _known_forms(form_paths)
     if annotate_dir is not None:
         _make_dir(annotate_dir, "--annotate")
     try:
-        units = read_roster(roster) if roster is not None else None
+        units = _roster(roster) if roster is not None else None
         done = batch.check(paths, year=year, roster=units, previous=previous, forms=known,
                            exclude=[annotate_dir] if annotate_dir is not None else [])
     except RosterError as exc:
@@ -172,25 +186,27 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
     xxgk template --year Y [--form ID|PATH] (--agency NAME [--code CODE] -o FILE | --roster FILE --out-dir DIR)
     """
     from . import template
-    from .roster import RosterError, read_roster
+    from .roster import RosterError
 
     single = agency is not None or output is not None
     if single == (roster is not None or out_dir is not None):
         _fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
     try:
         form = forms.resolve(form_spec, year)
+        if not form.applies_to(year):
+            lo, hi = form.years
+            click.echo(f"提醒：{form.id}（{form.name}）适用于{lo or '…'}–{hi or '…'}年度，不是{year}年度的表式；"
+                       f"{year}年度应为{forms.for_year(year).id}。 (form {form.id} is not the form of {year})", err=True)
         if single:
             if not agency or not agency.strip() or output is None:
                 _fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
-            if not output.parent.is_dir():
-                _fail(f"{output}: 所在目录不存在 (no such directory)")
             path = template.write_template(form, output, year=year, agency=agency.strip(),
                                            code=code.strip(), overwrite=force)
             click.echo(f"已生成模板 (written): {path}")
             return
         if roster is None or out_dir is None:
             _fail("批量生成需要 --roster 和 --out-dir (--roster FILE and --out-dir DIR are both required)")
-        units = read_roster(roster)
+        units = _roster(roster)
         out_dir.mkdir(parents=True, exist_ok=True)
         todo = template.plan(((u.code, u.name) for u in units), out_dir, year=year, form=form)
         existing = [job.path for job in todo if job.path.exists()]
@@ -241,7 +257,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     from . import batch, summary
     from .collection import CollectionError
     from .previous import PreviousError
-    from .roster import RosterError, read_roster
+    from .roster import RosterError
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):
@@ -251,7 +267,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         found = batch.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
         if not found.files:
             _fail(_no_spreadsheets(paths) + _skipped_text(found.skipped))
-        units = read_roster(roster) if roster is not None else None
+        units = _roster(roster) if roster is not None else None
         with click.progressbar(length=len(found.files), label="校验汇总 (checking)", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
             done = [0]
@@ -263,7 +279,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        last = summary.last_year(previous, result.form, known) if previous is not None else None
+        last = summary.last_year(result.previous, result.form) if result.previous is not None else None
         summary.write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
@@ -282,3 +298,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if csv_path is not None:
             click.echo(f"明细CSV已生成：{csv_path}")
     sys.exit(0 if result.complete else 1)
+
+
+from .site.serve import serve_cmd  # noqa: E402 - registered last: the web stack loads only when it runs
+
+main.add_command(serve_cmd)

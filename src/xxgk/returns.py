@@ -21,6 +21,7 @@ class ReadError(Exception):
     def __init__(self, code: str, detail: str = "", **fields: Any) -> None:
         super().__init__(detail or code)
         self.code, self.detail, self.fields = code, detail, fields
+        self.identity: Identity | None = None  # whose file it is, when known before the refusal
 
 
 class RawCell(NamedTuple):

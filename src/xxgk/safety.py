@@ -61,7 +61,7 @@ class Preflight:
     pending: dict[str, Part] = field(default_factory=dict)  # worksheet part -> info
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
     vetted: set[str] = field(default_factory=set)  # worksheet parts vetted so far
-    xml: dict[str, bytes] = field(default_factory=dict)  # worksheet parts inflated while vetted
+    xml: dict[str, bytes] = field(default_factory=dict)  # worksheet parts inflated while vetted (xls: its stream)
 
     def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
         """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
@@ -105,7 +105,8 @@ def check(data: bytes, *, lazy: bool = False) -> Preflight:
         raise ReadError("file.too_large", f"文件大小{len(data) // (1024 * 1024)}MB")
     head = data[:8]
     if head == OLE_MAGIC:
-        return Preflight(_check_ole(data))
+        kind, stream = _check_ole(data)
+        return Preflight(kind, xml={BIFF_STREAM: stream})
     if head[:4] in ZIP_MAGICS:
         return _check_zip(data, lazy)
     if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
@@ -780,15 +781,19 @@ def _check_biff_extent(stream: bytes) -> None:
         pos = body + length
 
 
-def _check_ole(data: bytes) -> str:
+BIFF_STREAM = "Workbook"  # where `Preflight.xml` keeps an .xls workbook's stream, read while vetting
+
+
+def _check_ole(data: bytes) -> tuple[str, bytes]:
     cfb = _Compound(data)
     lower = {n.lower(): n for n in cfb.entries}
     if "encryptedpackage" in lower or "encryptioninfo" in lower:
         raise ReadError("file.encrypted", "工作簿已加密")
     for name in ("workbook", "book"):
         if name in lower:
-            _check_biff_extent(cfb.stream(lower[name]))
-            return "xls"
+            stream = cfb.stream(lower[name])
+            _check_biff_extent(stream)
+            return "xls", stream
     if "worddocument" in lower:
         raise ReadError("file.not_spreadsheet", "Word文档（.doc）")
     if "powerpoint document" in lower:

@@ -25,20 +25,19 @@ recalculating.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
-from .check import check_file, previous_values
-from .collection import STATUS_LABELS, Block, Status, Summary
-from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
+from .check import previous_values
+from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
+from .detail import DETAIL_SHEET, DetailLayout, short_label, write_detail
 from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form
@@ -47,6 +46,9 @@ from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
 from .sheetstyle import Styles
 from .xlref import quote
+
+if TYPE_CHECKING:
+    from .previous import Previous
 from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"]
@@ -79,8 +81,12 @@ def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False
 
 
 def incomplete_text(summary: Summary) -> str:
-    n = len(summary.failing)
-    return f"不完整：{n}个单位未报送或未通过校验" if n else ""
+    """不完整：27个单位未报送或未通过校验，3个文件无法识别报送单位 — units and files counted apart."""
+    failing = summary.failing
+    units = len({(u.code, u.name) for u in failing if u.name != UNKNOWN_UNIT})
+    unknown = sum(u.name == UNKNOWN_UNIT for u in failing)
+    parts = [f"{units}个单位未报送或未通过校验" if units else "", f"{unknown}个文件无法识别报送单位" if unknown else ""]
+    return "不完整：" + "，".join(p for p in parts if p) if failing else ""
 
 
 def summary_meta(summary: Summary) -> dict[str, str]:
@@ -255,7 +261,7 @@ def _issues_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
     ws.write_string(0, 0, "校验问题（每份报送文件的全部校验结果）", fx.title)
     _table_head(ws, fx, 1, ISSUE_HEADERS, ISSUE_WIDTHS)
     rows: list[tuple[str, str, Any]] = [
-        (e.label if e.code or e.name else "（无法识别）", Path(e.file).name, f)
+        (e.label if e.code or e.name else UNKNOWN_UNIT, Path(e.file).name, f)
         for e in summary.entries
         for f in e.report.findings
     ]
@@ -289,15 +295,12 @@ class LastYear:
     units: dict[str, dict[str, Decimal]]
 
 
-def last_year(previous: Path | str, form: Form, form_list: Sequence[Form] | None = None) -> LastYear | None:
-    """Read last year's summary (or return) for the 本年与上年 sheet; None when it has no
-    figures (`merge.compare_previous` already says why in the findings)."""
-    result = check_file(previous, form_list)
-    if result.ret is None or not result.values:
-        return None
-    totals = previous_values(form, result.ret.form, result.values)
-    units = unit_figures(previous, form) if result.ret.form.id == form.id else {}
-    return LastYear(Path(previous).name, totals, units)
+def last_year(previous: Previous, form: Form) -> LastYear:
+    """Last year's figures (validated and read once by `previous.Previous`) for the 本年与上年
+    sheet: the totals on this form's cells, and each unit's row when the form is the same."""
+    totals = previous_values(form, previous.form, previous.values)
+    units = {code: dict(row) for code, row in previous.by_unit.items()} if previous.form.id == form.id else {}
+    return LastYear(previous.path.name, totals, units)
 
 
 def cell_name(cell: Cell) -> str:
@@ -618,7 +621,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected", "exempt")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
@@ -634,7 +637,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
     if not summary.region:
         lines.append("提醒：未指定汇总地区（--region），汇总表中没有地区名称；上一级汇总时将以文件名称呼本汇总表。")
     counts = summary.counts_text()
-    lines.append(f"共读取{len(summary.entries)}个文件，计入汇总{len(summary.blocks)}份"
+    skipped = f"，另有{len(summary.skipped)}个文件未读取（见文末）" if summary.skipped else ""
+    lines.append(f"共读取{len(summary.entries)}个文件{skipped}；计入汇总{len(summary.blocks)}份"
                  f"（含{len(summary.units)}个单位）；{counts}。")
     lines.append(f"结论：{incomplete_text(summary)}，汇总表只含已通过校验的单位。" if not summary.complete
                  else "结论：完整，所有单位均已报送并通过校验。")
@@ -656,4 +660,8 @@ def summary_text(summary: Summary, output: Path | str | None = None) -> str:
         lines.append("")
         lines.append("汇总数据的提醒：")
         lines.extend(f"  {finding_line(f, form)}" for f in summary.findings)
+    if summary.skipped:
+        lines.append("")
+        lines.append(f"未读取的文件（{len(summary.skipped)}）：")
+        lines.extend(f"  {f} — {why}" for f, why in summary.skipped)
     return "\n".join(lines) + "\n"

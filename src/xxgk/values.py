@@ -50,6 +50,7 @@ HEADER_MARKS = ZERO_TEXTS - {"无"}
 # Codes of content read as a number all the same: the number is used, the finding only tells.
 ACCEPTED = frozenset({"value.zero_text", "value.with_unit"})
 YUAN = "元"
+UNIT_ALTERNATIVES = "|"  # a definition's unit 项|个|笔: any of them, the first one named
 
 _STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"
 _TRANSLATE = str.maketrans(
@@ -146,7 +147,8 @@ _SMALL = tuple(Decimal(n) for n in range(1000))  # shared: Decimals are immutabl
 
 def parse(raw: Any, kind: str = "count", unit: str = "") -> Parsed:
     """Read one cell's content as a number of value kind ``kind`` (count|amount|signed);
-    ``unit`` is what the cell counts (件, 万元): text such as “12件” is read by it."""
+    ``unit`` is what the cell counts (件, 万元; alternatives as 项|个|笔): text such as “12件”
+    is read by it."""
     value = whole(raw)
     if value is not None:
         return Parsed(value, None, "")
@@ -203,8 +205,8 @@ def _parse_text(raw: str, kind: str, unit: str = "") -> Parsed:
     value = _number_text(text)
     if value is not None:
         return _classify(value, kind, text)
-    if unit and text.endswith(unit):
-        value = _number_text(text[: -len(unit)].rstrip(_STRIP))
+    for one in unit.split(UNIT_ALTERNATIVES) if unit else ():
+        value = _number_text(text[: -len(one)].rstrip(_STRIP)) if one and text.endswith(one) else None
         if value is not None:
             got = _classify(value, kind, text)
             return got._replace(code="value.with_unit", found=text) if got.code is None else got
