@@ -517,6 +517,7 @@ def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str,
         "data_labels": {"value": True},
         "fill": {"color": color},
     })
+    chart.set_x_axis({"interval_unit": 1, "num_font": {"size": 8}})  # every category named, none skipped
     chart.set_title({"name": heading, "name_font": {"size": 12}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 680, "height": height})
