@@ -125,3 +125,54 @@ def test_writes_what_merge_writes(tmp_path: Path) -> None:
     write_csv(c.summary(), tmp_path / "a.csv")
     write_csv(batch, tmp_path / "b.csv")
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_previous_is_validated_and_applied_per_unit(tmp_path: Path) -> None:
+    from xxgk.previous import Previous, PreviousError
+
+    g21 = builtin("gk2021")
+    district(tmp_path / "2021", g21, UNITS[:2], year=2021, seed=5)
+    last = write_summary(merge([tmp_path / "2021"], region="区", jobs=1), tmp_path / "2021.xlsx")
+    with pytest.raises(PreviousError, match="是2021年度的汇总表，与本次相同"):
+        Previous.load(last, year=2021, region="区", merging=True)
+    with pytest.raises(PreviousError, match="是区的汇总表，而本次汇总的是市"):
+        Previous.load(last, year=2022, region="市", merging=True)
+    previous = Previous.load(last, year=2022, region="区", merging=True)
+    assert set(previous.by_unit) == {c for c, _ in UNITS[:2]}
+    district(tmp_path / "2022", g21, UNITS[:3], year=2022, seed=9)
+    c = Collection(g21, 2022, region="区", previous=previous)
+    entries = [c.add(p) for p in sorted((tmp_path / "2022").iterdir())]
+    assert all(any(f.code == "previous.mismatch" for f in e.report.findings) for e in entries[:2])
+    assert entries[2].notices and "分单位明细中没有" in entries[2].notices[0]  # a new unit: said, not silent
+    assert [f.code for f in c.summary().findings] == ["previous.skipped"]  # not complete: totals not compared
+
+
+def test_a_summary_is_an_input_one_level_up(tmp_path: Path) -> None:
+    district(tmp_path / "甲", FORM, UNITS[:2])
+    incomplete = merge([tmp_path / "甲"], roster=roster(UNITS[:5]), region="甲区", jobs=1)
+    write_summary(incomplete, tmp_path / "甲区.xlsx")
+    district(tmp_path / "乙", FORM, UNITS[5:7])
+    write_summary(merge([tmp_path / "乙"], jobs=1), tmp_path / "乙区上报.xlsx")  # no --region
+    city = Collection(FORM, 2018, region="市")
+    a = city.add(tmp_path / "甲区.xlsx")
+    b = city.add(tmp_path / "乙区上报.xlsx")
+    assert [f.message for f in a.report.findings] == ["该汇总表不完整（5个单位中汇总2个）。请补齐后重新汇总，或说明原因。"]
+    assert b.valid and b.name == "乙区上报" and b.units == tuple(UNITS[5:7])
+    assert [(u.name, u.status) for u in city.register()] == [("甲区", "invalid"), ("乙区上报", "valid")]
+
+
+def test_every_file_found_is_read_or_skipped_with_a_reason(tmp_path: Path) -> None:
+    from xxgk.discover import SKIPPED, find
+
+    for name in ("a.xlsx", "b.et", "c.zip", "d.docx", "e.pdf", "~$a.xlsx", ".f.xlsx", ".git/g.xlsx", "h.txt",
+                 "out/s.xlsx"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    found = find([tmp_path], exclude=[tmp_path / "out"])
+    assert [p.name for p in found.files] == ["a.xlsx", "b.et"]
+    reasons = {p.name: why for p, why in found.skipped}
+    assert reasons["c.zip"] == SKIPPED[".zip"] and reasons["d.docx"] == SKIPPED[".docx"]
+    assert reasons["e.pdf"] == SKIPPED[".pdf"] and "锁定文件" in reasons["~$a.xlsx"]
+    assert reasons[".f.xlsx"] == reasons["g.xlsx"] == "隐藏文件" and "不是电子表格" in reasons["h.txt"]
+    assert reasons["s.xlsx"] == "本次要写入的输出文件"
+    assert len(found.files) + len(found.skipped) == 10  # nothing in silence

@@ -75,7 +75,9 @@ def test_the_district_summaries_print_in_few_pages(pages: dict[str, list[str]]) 
     assert len(pages["汇总2018"]) <= 15
     assert len(pages["汇总2025"]) <= 30
     official = pages["汇总2025"][0]
-    assert "汇总地区：沙坡头区" in official and "汇总单位数：29" in official and "完整：" in official
+    # 东园镇 fails its own year-over-year checks against last year's 分单位明细: 28 of 29 summed
+    assert "汇总地区：沙坡头区" in official and "汇总单位数：28" in official
+    assert "不完整：1个单位未报送或未通过校验" in official
     assert "校验提示" not in official and "情况说明" not in official
     last = next(p for p in pages["汇总2025"] if "四、政府信息公开行政复议" in p)
     assert "制表人" in last

@@ -196,6 +196,14 @@ def test_plain_sheet_title_variants(tmp_path: Path, title: tuple[str, ...]) -> N
     assert ret.cells["1"].cell == f"D{2 + len(title) + 2}"
 
 
+def test_a_long_text_above_the_table_does_not_stall_the_title(tmp_path: Path) -> None:
+    # the title's patterns were searched over all of it: minutes for 30,000 characters
+    title = ("2018年" * 6000, "沙坡头区机关事务局政府信息公开情况统计表（2018年度）")
+    ret = read(plain_sheet(tmp_path / "seed.xlsx", title=title, first_row=2, first_col=1, engine="openpyxl"))
+    assert ret.identity.year == 2018 and ret.identity.agency_name.endswith(AGENCY)  # the text before it kept
+    assert values_of(ret) == seed_values()
+
+
 def test_plain_sheet_with_row_numbers_and_text_labels_variants(tmp_path: Path) -> None:
     rows = []
     for code, label, unit, value in seed_rows():

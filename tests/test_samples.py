@@ -150,7 +150,7 @@ def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> Non
 
 def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> None:
     # a summary whose 分单位明细 claims the whole sheet: python-calamine would allocate it all
-    from xxgk.summary import DETAIL_SHEET, unit_figures
+    from xxgk.detail import DETAIL_SHEET, unit_figures
 
     data = PREVIOUS.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -171,7 +171,7 @@ def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> Non
 
 
 def test_unit_figures_of_a_summary() -> None:
-    from xxgk.summary import unit_figures
+    from xxgk.detail import unit_figures
 
     form = builtin("gk2021")
     units = unit_figures(PREVIOUS, form)

@@ -531,7 +531,10 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=display_name(detail) or "未知原因", **extra)
+    detail = display_name(detail) or "未知原因"
+    if path.suffix.lower() == ".et":  # WPS's own spreadsheet format: tried as the spreadsheet it is
+        detail = f"{detail}；已按WPS表格（.et）尝试读取，请在WPS中另存为.xlsx后报送"
+    finding = make(code, detail=detail, **extra)
     return CheckResult(Report(file=display_name(path), findings=[finding]))
 
 

@@ -279,7 +279,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        last = summary.last_year(previous, result.form, known) if previous is not None else None
+        last = summary.last_year(result.previous, result.form) if result.previous is not None else None
         summary.write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)

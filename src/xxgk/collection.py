@@ -34,6 +34,7 @@ are recomputed from them.  The library never prints; see `xxgk.cli` for that.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tempfile
 from collections import Counter
@@ -329,6 +330,7 @@ class Summary:
     prefer: Prefer = "strict"
     expected: int = 0  # units the summary should hold: the roster's, else those found
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files found but not read, and why
+    previous: Previous | None = None  # last year's data the collection compared with
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     tool_version: str = __version__
 
@@ -397,6 +399,11 @@ class Collection:
             if u.code:
                 self._by_code.setdefault(u.code.strip(), i)
             self._by_name.setdefault(_norm_name(u.name), i)
+        # roster names by their first two characters: a file name is searched in time of its
+        # own length, not the roster's (10,000 files against a 10,000-unit roster)
+        self._by_start: dict[str, list[str]] = {}
+        for n in self._by_name:
+            self._by_start.setdefault(n[:2], []).append(n)
 
     @property
     def form(self) -> Form:
@@ -478,18 +485,18 @@ class Collection:
         when that is not the unit its identity names; "" otherwise."""
         if entry.kind != "return" or not (entry.code or entry.name):
             return ""
-        own = self._key(entry.code, entry.name)
         if entry.submitter:
             theirs = self._key(entry.submitter, "")
-            if theirs != own:
+            if theirs != self._key(entry.code, entry.name):
                 return self._unit_text(theirs, entry.submitter)
             return ""
-        stem = Path(entry.file).stem
-        if (entry.code and entry.code in stem) or (entry.name and _norm_name(entry.name) in _norm_name(stem)):
+        stem = os.path.splitext(os.path.basename(entry.file))[0]  # per file of a batch: no Path
+        if (entry.code and entry.code in stem) or (entry.name and (
+                entry.name in stem or _norm_name(entry.name) in _norm_name(stem))):
             return ""  # it names its own unit (maybe besides another): no telling
         named = self._named_in(stem)
         if named is not None:
-            return "" if named == own else self._unit_text(named, "")
+            return "" if named == self._key(entry.code, entry.name) else self._unit_text(named, "")
         # no roster to go by: a template's own name, <code>_<name>_<year>年<form>
         m = _TEMPLATE_NAME.match(stem)
         return f"{m[1]} {m[2]}" if m else ""
@@ -502,7 +509,9 @@ class Collection:
             if token and token in self._by_code:
                 return self._by_code[token]
         text = _norm_name(stem)
-        hits = [(len(n), i) for n, i in self._by_name.items() if n and n in text]
+        starts = {text[i:i + k] for i in range(len(text)) for k in (1, 2)}
+        hits = [(len(n), self._by_name[n]) for start in starts for n in self._by_start.get(start, ())
+                if n and n in text]
         return max(hits)[1] if hits else None
 
     def _unit_text(self, key: UnitKey, fallback: str) -> str:
@@ -539,7 +548,7 @@ class Collection:
             form=form, year=self._year, region=self._region, totals=totals, blocks=done.blocks,
             register=done.register, entries=list(self._entries), units=units, notes=notes,
             findings=findings, roster=list(self._roster) if self._roster is not None else None,
-            prefer=self.prefer, expected=expected,
+            prefer=self.prefer, expected=expected, previous=self.previous,
         )
         if self.previous is not None:
             summary.findings = [*summary.findings, *self.previous.compare_summary(summary)]
@@ -581,6 +590,11 @@ class _Resolution:
         first = entries[0] if entries else None
         return (first.code, first.name) if first else ("", "")
 
+    @staticmethod
+    def _status(key: UnitKey, code: str, name: str, status: Status, entries: tuple[Entry, ...] = (),
+                detail: str = "") -> UnitStatus:
+        return UnitStatus(code, name, status, entries, detail, on_roster=isinstance(key, int))
+
     def _resolve(self) -> tuple[list[UnitStatus], list[Block]]:
         # 1. within a unit: files naming another unit set aside; duplicates, conflicts, the latest
         chosen: dict[UnitKey, Entry] = {}
@@ -592,7 +606,7 @@ class _Resolution:
             if len(aside) == len(group):
                 aside = aside[1:]  # all of them name another unit: the first stands for the unit
             extra[key] = [
-                UnitStatus(code, name, "invalid", (e,), f"文件名或报送单位为{e.other_unit}，"
+                self._status(key, code, name, "invalid", (e,), f"文件名或报送单位为{e.other_unit}，"
                            f"与文件内的单位（{Collection._identity_text(e)}）不符，未计入汇总")
                 for e in aside
             ]
@@ -602,13 +616,13 @@ class _Resolution:
                 names = "、".join(Path(e.file).name for e in group)
                 detail = f"同一单位报送了{len(group)}份数据不同的文件（{names}），均未计入汇总，请确认以哪一份为准"
                 if self.off_roster(key, group):
-                    lines[key] = UnitStatus(code, name, "unexpected", tuple(group), f"不在报送单位名单中；{detail}")
+                    lines[key] = self._status(key, code, name, "unexpected", tuple(group), f"不在报送单位名单中；{detail}")
                 else:
-                    lines[key] = UnitStatus(code, name, "conflict", tuple(group), detail)
+                    lines[key] = self._status(key, code, name, "conflict", tuple(group), detail)
                 continue
             assert pick is not None
             chosen[key] = pick
-            extra[key] += [UnitStatus(code, name, "duplicate", (o,), reason) for o, reason in others]
+            extra[key] += [self._status(key, code, name, "duplicate", (o,), reason) for o, reason in others]
         # 2. across blocks: a unit counted twice (directly and in a summary, or in two summaries)
         counted: dict[UnitKey, list[UnitKey]] = {}
         for key, e in chosen.items():
@@ -647,8 +661,8 @@ class _Resolution:
                 line = lines[key]
             elif key in chosen and key in in_summary and not chosen[key].valid:
                 # counted inside a summary; its own file failed and is not counted: no double count
-                line = UnitStatus(code, name, "valid", (in_summary[key],), f"已计入{in_summary[key].label}汇总表")
-                before = [UnitStatus(code, name, "duplicate", (chosen[key],),
+                line = self._status(key, code, name, "valid", (in_summary[key],), f"已计入{in_summary[key].label}汇总表")
+                before = [self._status(key, code, name, "duplicate", (chosen[key],),
                                      f"该单位已计入{in_summary[key].label}汇总表；本文件未通过校验，未计入")]
             elif key in chosen:
                 e = chosen[key]
@@ -656,34 +670,34 @@ class _Resolution:
                 if line.status == "valid":
                     blocks.append(Block(code, name, e))
             elif key in in_summary:
-                line = UnitStatus(code, name, "valid", (in_summary[key],), f"已计入{in_summary[key].label}汇总表")
+                line = self._status(key, code, name, "valid", (in_summary[key],), f"已计入{in_summary[key].label}汇总表")
             elif code in exempt and on_roster:
-                line = UnitStatus(code, name, "exempt", (), exempt[code] or "免报")
+                line = self._status(key, code, name, "exempt", (), exempt[code] or "免报")
             else:
-                line = UnitStatus(code, name, "missing")
+                line = self._status(key, code, name, "missing")
             if code in exempt and on_roster and line.status != "exempt":
                 line = replace(line, detail="；".join(x for x in (line.detail, f"已登记免报（{exempt[code]}），但报送了文件") if x))
-            register.append(replace(line, on_roster=on_roster))
-            register.extend(replace(x, on_roster=on_roster) for x in (*before, *extra.get(key, [])))
+            register.append(line)
+            register.extend((*before, *extra.get(key, [])))
         for e in self.unknown:
             register.append(UnitStatus("", UNKNOWN_UNIT, "invalid", (e,), "无法识别报送单位"))
         return register, blocks
 
     def _line(self, key: UnitKey, code: str, name: str, e: Entry, refused: Mapping[UnitKey, str]) -> UnitStatus:
         if self.off_roster(key, [e]):
-            return UnitStatus(code, name, "unexpected", (e,), "不在报送单位名单中，未计入汇总")
+            return self._status(key, code, name, "unexpected", (e,), "不在报送单位名单中，未计入汇总")
         if key in refused:
-            return UnitStatus(code, name, "conflict", (e,), refused[key])
+            return self._status(key, code, name, "conflict", (e,), refused[key])
         if not e.valid:
             r = e.report
             detail = f"错误{r.errors}项，未说明的提醒{r.unexplained}项"
             if e.kind == "summary" and e.complete is not None and e.complete[0] < e.complete[1]:
                 detail = f"该汇总表不完整（{e.complete[1]}个单位中汇总{e.complete[0]}个）；{detail}"
-            return UnitStatus(code, name, "invalid", (e,), detail)
+            return self._status(key, code, name, "invalid", (e,), detail)
         detail = f"汇总表，包含{len(e.units)}个单位" if e.kind == "summary" else ""
         if e.kind == "summary" and e.complete is not None and e.complete[0] < e.complete[1]:
             detail += f"（不完整：{e.complete[1]}个单位中汇总{e.complete[0]}个，已说明）"
-        return UnitStatus(code, name, "valid", (e,), detail)
+        return self._status(key, code, name, "valid", (e,), detail)
 
     def _unit_label(self, unit: UnitKey, keys: list[UnitKey], chosen: Mapping[UnitKey, Entry]) -> str:
         if isinstance(unit, int) and self.roster is not None:

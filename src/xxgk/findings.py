@@ -7,18 +7,19 @@ template, so messages stay consistent and tests can cover every code.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"  # a notice: what was read and how; never keeps a return from being accepted
+Severity = Literal["error", "warning", "info"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+INFO: Severity = "info"  # a notice: what was read and how; never keeps a return from being accepted
 # How a finding is marked wherever a department reads it: the check list, the annotated
 # copy, the template's own hints.
 SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】", INFO: "【提示】"}
 EXPLAINED_MARK = "【提醒·已说明】"
 
 # code -> (severity, Chinese message template).  Templates use str.format fields.
-CATALOGUE: dict[str, tuple[str, str]] = {
+CATALOGUE: dict[str, tuple[Severity, str]] = {
     # whole-file problems
     "file.unreadable": (ERROR, "文件无法读取：{detail}。请重新保存为.xlsx、.xls或.ods格式后报送。"),
     "file.not_spreadsheet": (ERROR, "该文件不是电子表格（{detail}），请报送填写好的统计表。"),
@@ -65,7 +66,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
 class Finding:
     """One problem, addressed to a place in the workbook."""
 
-    severity: str
+    severity: Severity
     code: str
     message: str
     indicator: str = ""
@@ -92,7 +93,7 @@ class Finding:
         return data
 
 
-def make(code: str, *, severity: str | None = None, **fields: Any) -> Finding:
+def make(code: str, *, severity: Severity | None = None, **fields: Any) -> Finding:
     """Build a finding from the catalogue; the message is filled from the same fields."""
     default, template = CATALOGUE[code]
     text = {k: "" if v is None else str(v) for k, v in fields.items()}

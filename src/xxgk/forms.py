@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import yaml
 
@@ -26,7 +26,8 @@ VALUE_KINDS = {
     "amount": "非负数（万元，最多6位小数）",
     "signed": "整数（可为负数）",
 }
-SEVERITIES = ("error", "warning")
+RuleSeverity = Literal["error", "warning"]  # a rule's; findings add "info" (`findings.Severity`)
+SEVERITIES: tuple[RuleSeverity, ...] = get_args(RuleSeverity)
 HEADER_MARK = "——"
 
 
@@ -201,7 +202,7 @@ class Check:
 class Rule:
     id: str
     table: Table
-    severity: str
+    severity: RuleSeverity
     expr: Expr
     message: str
     per: str  # "column": names are row ids, one check per column; "row": the transpose
@@ -709,7 +710,7 @@ def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rul
     return Rule(
         id=_ident(r, "id"),
         table=table,
-        severity=r.choice("severity", SEVERITIES, None) or _missing(r, "severity"),
+        severity=cast(RuleSeverity, r.choice("severity", SEVERITIES, None) or _missing(r, "severity")),
         expr=expr,
         message=message,
         per=per,

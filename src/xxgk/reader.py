@@ -51,6 +51,7 @@ _AUX = CODE_HEADERS | UNIT_HEADERS | NOTE_HEADERS | HINT_HEADERS
 HEADER_BAND = 8  # rows above a table searched for its column headers
 TRAILING = 40  # rows below a table searched for extra rows and the signature block
 MIN_SHARE = 0.5  # share of a form's labels found before a non-matching sheet is called a variant
+TITLE_CELL, TITLE_TEXT = 200, 1000  # characters of one cell, and of all, above a table read for its title
 
 
 # ---------------------------------------------------------------- normalisation
@@ -404,28 +405,22 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
 # ---------------------------------------------------------------- metadata
 
 
+# Each match runs from a <property start tag to the next "<" or ">" at most, three times
+# over: the matches' spans never overlap, so a damaged part is still read in linear time.
+_PROPERTY = re.compile(rb"<property\b([^<>]*)>\s*<vt:(\w+)>([^<]*)</vt:\2>")
+
+
 def _properties(pre: safety.Preflight) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
-    read from the archive already open for vetting, it spares parsing the metadata sheet.
-    Each ``<property name="…">`` holds one ``<vt:…>`` value (read in one linear scan)."""
+    read from the archive already open for vetting, it spares parsing the metadata sheet."""
     part = pre.read_part("docProps/custom.xml")
     if part is None:
         return {}
     out: dict[str, Any] = {}
-    name: bytes | None = None  # the property just opened …
-    value_at = -1  # … and where its value's text starts, once its <vt:…> element has
-    for m in xmlscan.tokens(part):
-        end_tag, start_tag = m.group(1), m.group(2)
-        if name is not None and value_at >= 0 and end_tag is not None and end_tag.startswith(b"vt:"):
-            text = part[value_at : m.start()].decode("utf-8", "replace")
-            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(text)
-        elif start_tag == b"property":
-            name, value_at = xmlscan.attribute(m.group(3), b"name"), -1
-            continue
-        elif name is not None and value_at < 0 and start_tag is not None and start_tag.startswith(b"vt:"):
-            value_at = m.end()
-            continue
-        name, value_at = None, -1  # anything else: no value for the property open
+    for attrs, _, value in _PROPERTY.findall(part):
+        name = xmlscan.attribute(attrs, b"name")
+        if name is not None:
+            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(value.decode("utf-8", "replace"))
     return out
 
 
@@ -1159,10 +1154,12 @@ def _title(book: Book, form: Form, match: _FormMatch) -> _Title:
     top = min(tm.rows.values())
     lines = []
     for r in range(0, max(top - 1, 0)):
-        texts = [_text(v) for v in grid.rows[r] if isinstance(v, str | int | float) and _text(v)]
+        texts = [_text(v)[:TITLE_CELL] for v in grid.rows[r] if isinstance(v, str | int | float) and _text(v)]
         if texts:
             lines.append("".join("".join(unicodedata.normalize("NFKC", t).split()) for t in texts))
-    text = "".join(lines)
+    # the title's patterns are searched from every position: their cost grows with the
+    # square of the text, so it is kept to what a title and a 填报单位 line can be
+    text = "".join(lines)[:TITLE_TEXT]
     out = _Title()
     for pattern in (_title_re(form.title, "agency"), _title_re(form.summary_title, "region")):
         m = pattern.search(text)

@@ -25,20 +25,19 @@ recalculating.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
-from .check import check_file, compare_years, previous_values
+from .check import previous_values
 from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
-from .detail import DETAIL_SHEET, DetailLayout, short_label, unit_figures, write_detail
+from .detail import DETAIL_SHEET, DetailLayout, short_label, write_detail
 from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form
@@ -47,6 +46,9 @@ from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
 from .sheetstyle import Styles
 from .xlref import quote
+
+if TYPE_CHECKING:
+    from .previous import Previous
 from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"]
@@ -293,15 +295,12 @@ class LastYear:
     units: dict[str, dict[str, Decimal]]
 
 
-def last_year(previous: Path | str, form: Form, form_list: Sequence[Form] | None = None) -> LastYear | None:
-    """Read last year's summary (or return) for the 本年与上年 sheet; None when it has no
-    figures (`merge.compare_previous` already says why in the findings)."""
-    result = check_file(previous, form_list)
-    if result.ret is None or not result.values:
-        return None
-    totals = previous_values(form, result.ret.form, result.values)
-    units = unit_figures(previous, form) if result.ret.form.id == form.id else {}
-    return LastYear(Path(previous).name, totals, units)
+def last_year(previous: Previous, form: Form) -> LastYear:
+    """Last year's figures (validated and read once by `previous.Previous`) for the 本年与上年
+    sheet: the totals on this form's cells, and each unit's row when the form is the same."""
+    totals = previous_values(form, previous.form, previous.values)
+    units = {code: dict(row) for code, row in previous.by_unit.items()} if previous.form.id == form.id else {}
+    return LastYear(previous.path.name, totals, units)
 
 
 def cell_name(cell: Cell) -> str:
@@ -387,7 +386,7 @@ def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: La
         for j, cell in enumerate(shown):
             now = Decimal(block.values.get(cell.key, 0))
             _change(ws, fx, r, 2 + 3 * j, now, None if figures is None else figures.get(cell.key), percent=False)
-        notes = _unit_changes(form, block.values, figures)
+        notes = _unit_changes(block)
         ws.write_string(r, tail, notes, fx.text)
         texts.append(["", block.name, *[""] * (3 * len(shown)), notes])
     _fit_rows(ws, texts, tuple(widths), top + 2)
@@ -395,12 +394,11 @@ def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: La
     _print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
 
 
-def _unit_changes(form: Form, values: dict[str, Any], before: dict[str, Decimal] | None) -> str:
-    """The year-over-year findings of one unit's figures against its own last year."""
-    if before is None:
-        return ""
-    now = {k: Decimal(v) for k, v in values.items()}
-    return "\n".join(f.message for f in compare_years(form, now, form, before))
+def _unit_changes(block: Block) -> str:
+    """What the year-over-year checks found in one unit's return (`xxgk merge` compares each
+    unit with its own row of last year's 分单位明细)."""
+    return "\n".join(f.message + (f"（情况说明：{f.explanation}）" if f.explanation else "")
+                     for f in block.entry.report.findings if f.code.startswith("previous."))
 
 
 def _change(ws: Worksheet, fx: _Formats, r: int, c: int, now: Decimal, before: Decimal | None,
@@ -622,7 +620,7 @@ def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[st
 # ---------------------------------------------------------------- text for people
 
 
-TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected")
+TEXT_ORDER: tuple[Status, ...] = ("missing", "invalid", "conflict", "duplicate", "unexpected", "exempt")
 
 
 def summary_text(summary: Summary, output: Path | str | None = None) -> str:
