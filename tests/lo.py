@@ -27,6 +27,7 @@ FILTERS = {
     "xlsx": "xlsx:Calc MS Excel 2007 XML",
     "ods": "ods:calc8",
     "xls": "xls:MS Excel 97",
+    "pdf": "pdf:writer_pdf_Export",  # a Word document (xxgk report) as printed
 }
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"

@@ -112,8 +112,8 @@ def test_detail_register_and_issues(mixed: tuple[Summary, Path]) -> None:
     assert got == {(UNITS[0][1], "已通过"), (UNITS[1][1], "已通过"), (UNITS[2][1], "已通过"),
                    (UNITS[3][1], "未通过校验"), (UNITS[4][1], "未报送"), ("外单位", "名单外单位")}
     bad = next(row for row in register if row[3] == "未通过校验")
-    assert bad[4] == "bad.xlsx" and len(bad[5]) == 64 and bad[9] == 1  # 文件名, SHA-256, 错误数
-    assert bad[6] == f"{UNITS[3][1]}填报人" and bad[8] == "2019-01-20"
+    assert bad[4] == "bad.xlsx" and bad[5] == "工作簿" and len(bad[6]) == 64 and bad[10] == 1  # 文件名, 类型, SHA-256, 错误数
+    assert bad[7] == f"{UNITS[3][1]}填报人" and bad[9] == "2019-01-20"
 
     issues = [row for row in book.grids[ISSUES_SHEET][2:] if any(row)]
     expected = sum(len(e.report.findings) for e in summary.entries)

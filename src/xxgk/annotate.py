@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
 from .files import exists_error, publish, temp_beside
-from .findings import ERROR, EXPLAINED_MARK, SEVERITY_MARK, WARNING, Finding
+from .findings import ERROR, EXPLAINED_MARK, NOTICE, SEVERITY_MARK, WARNING, Finding
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
 
@@ -293,8 +293,8 @@ def _anchor(ws: Worksheet, ref: str) -> Any:
 
 
 def _severity(f: Finding) -> str:
-    if f.severity == ERROR:
-        return SEVERITY_MARK[ERROR]
+    if f.severity in (ERROR, NOTICE):
+        return SEVERITY_MARK[f.severity]
     return EXPLAINED_MARK if f.explained else SEVERITY_MARK[WARNING]
 
 
@@ -307,8 +307,8 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
     wrap = Alignment(wrap_text=True, vertical="top")
     ident = ret.identity
     errors = sum(f.severity == ERROR for f in findings)
-    warnings = len(findings) - errors
-    unexplained = sum(f.severity != ERROR and not f.explained for f in findings)
+    warnings = sum(f.severity == WARNING for f in findings)
+    unexplained = sum(f.severity == WARNING and not f.explained for f in findings)
     verdict = "通过" if not errors and not unexplained else "未通过"
     unit = ident.agency_name or "（未能识别）"
     if ident.agency_code:

@@ -26,6 +26,8 @@ from .returns import RawCell, ReadError, Return, row_key
 from .rules import LAST
 
 __all__ = [
+    "DOCUMENT_SUFFIXES",
+    "RETURN_SUFFIXES",
     "SPREADSHEET_SUFFIXES",
     "CheckResult",
     "check_file",
@@ -38,6 +40,8 @@ __all__ = [
 ]
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+DOCUMENT_SUFFIXES = (".docx", ".html", ".htm")  # the annual report itself (docx_book, html_book)
+RETURN_SUFFIXES = SPREADSHEET_SUFFIXES + DOCUMENT_SUFFIXES
 ANNOTATED_SUFFIX = "_校验结果"  # annotate.target_path names its marked copies <stem>_校验结果.xlsx
 HEADER_EXPECTED = "不填写（或——）"
 _ZERO = Decimal(0)
@@ -135,7 +139,8 @@ def check_return(ret: Return) -> CheckResult:
         if parsed.blank:
             if kind == "input":
                 inputs[key] = Decimal(0)
-                blanks.append((cell, rc.sheet, rc.cell))
+                if rc.cell:  # a cell the reader read as blank for want of its row says why itself
+                    blanks.append((cell, rc.sheet, rc.cell))
             continue
         filled += kind == "input"
         if parsed.code is not None:
@@ -401,7 +406,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
 
 
 def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> list[Path]:
-    """Files named, and spreadsheets found recursively in directories; sorted, no duplicates.
+    """Files named, and returns (workbooks, Word reports, saved web pages) found recursively in
+    directories; sorted, no duplicates.
 
     In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
     marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
@@ -421,7 +427,7 @@ def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> l
         if is_dir:
             for child in p.rglob("*"):
                 if (
-                    child.suffix.lower() in SPREADSHEET_SUFFIXES
+                    child.suffix.lower() in RETURN_SUFFIXES
                     and not child.name.startswith(("~$", ".~lock"))
                     and not child.stem.endswith(ANNOTATED_SUFFIX)
                     and child.is_file()

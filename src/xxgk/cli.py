@@ -44,7 +44,7 @@ def _fail_file(exc: OSError) -> NoReturn:
 
 
 def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
-    return "没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths))
+    return "没有找到报表文件（.xlsx/.xlsm/.xls/.ods/.docx/.html/.htm）：" + "、".join(map(str, paths))
 
 
 def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
@@ -69,7 +69,8 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
               help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
 def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None,
               form_paths: tuple[Path, ...]) -> None:
-    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods).
+    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods, and for the
+    annual report itself as .docx/.html/.htm).
 
     Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
     """
@@ -115,7 +116,9 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, prev
 
         annotate_dir.mkdir(parents=True, exist_ok=True)
         for result in results:
-            if result.ret is not None and result.report.findings:
+            if result.ret is not None and result.report.findings and result.ret.kind in ("docx", "html"):
+                click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{result.path.name}）。", err=True)
+            elif result.ret is not None and result.report.findings:
                 try:
                     out = annotate(result.ret, result.report.findings, annotate_dir, overwrite=True)
                 except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
@@ -250,3 +253,26 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if csv_path is not None:
             click.echo(f"明细CSV已生成：{csv_path}")
     sys.exit(0 if result.complete else 1)
+
+
+@main.command("report")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Word document to write (.docx).")
+@click.option("--force", is_flag=True, help="Overwrite an existing document.")
+def report_cmd(source: Path, output: Path, force: bool) -> None:
+    """Tables 二、三、四 of a checked return or a summary as a Word document (official layout, A4).
+
+    The return or summary must pass its checks (no errors); exit code 2 otherwise.
+    """
+    from .report import ReportError, write_report
+
+    if output.suffix.lower() != ".docx":
+        raise click.BadParameter("输出文件须为.docx (the output must be a .docx file)", param_hint="-o")
+    try:
+        out = write_report(source, output, overwrite=force)
+    except ReportError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail_file(exc)
+    click.echo(f"报告表格已生成：{out}")

@@ -11,9 +11,10 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
+NOTICE = "notice"  # how a return was read (a near-matched label, an ignored row): never blocks
 # How a finding is marked wherever a department reads it: the check list, the annotated
 # copy, the template's own hints.
-SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】"}
+SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】", NOTICE: "【说明】"}
 EXPLAINED_MARK = "【提醒·已说明】"
 
 # code -> (severity, Chinese message template).  Templates use str.format fields.
@@ -21,6 +22,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     # whole-file problems
     "file.unreadable": (ERROR, "文件无法读取：{detail}。请重新保存为.xlsx、.xls或.ods格式后报送。"),
     "file.not_spreadsheet": (ERROR, "该文件不是电子表格（{detail}），请报送填写好的统计表。"),
+    "file.old_word": (ERROR, "该文件是旧版Word文档（.doc），无法读取。请在Word或WPS中打开，另存为.docx格式（Word文档）后重新报送。"),
     "file.encrypted": (ERROR, "工作簿设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
     "file.too_large": (ERROR, "文件内容异常庞大（{detail}），可能已损坏或含有恶意内容，已拒绝读取。请重新从模板填写。"),
     "file.unsafe_xml": (ERROR, "文件含有不安全的XML内容（{detail}），已拒绝读取。请重新从模板填写。"),
@@ -32,6 +34,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
+    "structure.absent": (WARNING, "{label}：表中没有这一行（{detail}），已按空白读取。如确有数据，请补上该行。"),
+    "structure.near": (NOTICE, "{detail}：指标名称与标准表式略有不同，已按标准名称读取，请核对。"),
+    "structure.ignored": (NOTICE, "{detail}：不属于本年度标准表式，已忽略。"),
+    "structure.older": (NOTICE, "{label}：按旧表式读取（{detail}）。请改用本年度表式。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values
     "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
@@ -70,7 +76,7 @@ class Finding:
     @property
     def blocking(self) -> bool:
         """Errors, and warnings nobody has explained, keep a return from being accepted."""
-        return self.severity == ERROR or not self.explained
+        return self.severity == ERROR or (self.severity == WARNING and not self.explained)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -127,6 +133,10 @@ class Report:
     @property
     def unexplained(self) -> int:
         return sum(f.severity == WARNING and not f.explained for f in self.findings)
+
+    @property
+    def notices(self) -> int:
+        return sum(f.severity == NOTICE for f in self.findings)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -106,6 +106,7 @@ class Entry:
     values: dict[str, Number] | None = None  # every known value cell; ints where integral
     sha256: str = ""
     mtime: float = 0.0
+    file_kind: str = ""  # xlsx, xls, ods, docx, html (book.KINDS names them)
 
     @property
     def valid(self) -> bool:
@@ -174,6 +175,7 @@ def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
         values=None if result.unknown else _compact(result.values),
         sha256=ret.sha256,
         mtime=ret.mtime,
+        file_kind=ret.kind,
     )
 
 

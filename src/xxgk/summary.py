@@ -30,6 +30,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
+from .book import KINDS
 from .files import write_atomically
 from .findings import ERROR
 from .forms import Cell, Form, Table
@@ -61,7 +62,7 @@ STATUS_FILL = {
     "unexpected": "#FFEB9C",
     "conflict": "#FFC7CE",
 }
-SEVERITY_NAME = {ERROR: "错误", "warning": "提醒"}
+SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "notice": "说明"}
 
 
 def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False) -> Path:
@@ -280,9 +281,9 @@ def _print_setup(ws: Worksheet, *, header_rows: tuple[int, int], fit_width: bool
 # ---------------------------------------------------------------- 报送情况, 校验问题
 
 
-REGISTER_HEADERS = ("序号", "代码", "单位", "状态", "文件名", "SHA-256", "填报人", "联系电话", "填报日期",
+REGISTER_HEADERS = ("序号", "代码", "单位", "状态", "文件名", "文件类型", "SHA-256", "填报人", "联系电话", "填报日期",
                     "错误数", "提醒数", "未说明提醒数", "说明")
-REGISTER_WIDTHS = (6, 14, 28, 12, 30, 20, 10, 14, 12, 8, 8, 12, 50)
+REGISTER_WIDTHS = (6, 14, 28, 12, 30, 10, 20, 10, 14, 12, 8, 8, 12, 50)
 
 
 def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
@@ -303,6 +304,7 @@ def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
             (line.name, fx.text),
             (line.label, fx.status[line.status]),
             ("\n".join(Path(e.file).name for e in entries), fx.text),
+            ("\n".join(KINDS.get(e.file_kind, "") for e in entries), fx.text),
             ("\n".join(e.sha256 for e in entries), fx.mono),
             (sig.get("填报人", ""), fx.text),
             (sig.get("联系电话", ""), fx.text),
