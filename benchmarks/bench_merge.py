@@ -179,7 +179,7 @@ def floor(files: list[Path]) -> float:
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from xxgk.merge import merge
+from xxgk.batch import merge
 from xxgk.summary import write_summary
 args = json.loads(sys.stdin.read())
 files = [Path(f) for f in args["files"]]

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from books import seed_values  # noqa: E402
 from lo import convert, fill, make_profile  # noqa: E402
 from merge_books import number, valid_inputs  # noqa: E402
+from xxgk.batch import merge  # noqa: E402
 from xxgk.forms import Form, builtin  # noqa: E402
 from xxgk.layout import layout_of  # noqa: E402
-from xxgk.merge import merge  # noqa: E402
 from xxgk.names import file_name  # noqa: E402
 from xxgk.roster import Unit, read_roster  # noqa: E402
 from xxgk.summary import write_summary  # noqa: E402

@@ -27,7 +27,7 @@ FILTERS = {
     "xlsx": "xlsx:Calc MS Excel 2007 XML",
     "ods": "ods:calc8",
     "xls": "xls:MS Excel 97",
-    "pdf": "pdf:writer_pdf_Export",  # a Word document (xxgk report) as printed
+    "pdf": "pdf:calc_pdf_Export",
 }
 RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry"
@@ -78,20 +78,28 @@ def fill(template: Path, dest: Path, form: Form, values: Mapping[str, Any], *,
     return dest
 
 
-def convert(files: Sequence[Path], fmt: str, out_dir: Path, profile: Path, timeout: float = 300) -> list[Path]:
-    """Open every file in one LibreOffice run (recalculating) and save it as ``fmt`` in ``out_dir``."""
+def convert(files: Sequence[Path], fmt: str, out_dir: Path, profile: Path, timeout: float = 300,
+            export: str | None = None) -> list[Path]:
+    """Open every file in one LibreOffice run (recalculating) and save it as ``fmt`` in ``out_dir``
+    (``export``: another filter, e.g. Writer's PDF export for a Word document)."""
     exe = soffice()
     if exe is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [exe, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
-           "--nolockcheck", "--convert-to", FILTERS[fmt], "--outdir", str(out_dir), *map(str, files)]
+           "--nolockcheck", "--convert-to", export or FILTERS[fmt], "--outdir", str(out_dir), *map(str, files)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     outputs = [out_dir / f"{Path(f).stem}.{fmt}" for f in files]
     missing = [p.name for p in outputs if not p.is_file()]
     if done.returncode != 0 or missing:
         raise RuntimeError(f"soffice failed ({done.returncode}), missing {missing}: {done.stderr[-2000:]}")
     return outputs
+
+
+def pdf_pages(pdf: Path) -> list[str]:
+    """The text of every page of ``pdf`` (poppler's pdftotext, layout kept)."""
+    done = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True)
+    return done.stdout.split("\f")[:-1]
 
 
 def recalc(files: Sequence[Path], out_dir: Path, profile: Path,

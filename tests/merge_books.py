@@ -19,7 +19,7 @@ import openpyxl
 from books import filled_return
 from xxgk.forms import Form
 from xxgk.layout import layout_of
-from xxgk.template import cell_number as number
+from xxgk.xlsxform import cell_number as number
 
 
 def valid_inputs(form: Form, seed: int, max_step: int = 40) -> dict[str, Decimal]:

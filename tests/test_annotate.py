@@ -17,8 +17,10 @@ from xxgk import annotate as A
 from xxgk import identity as ids
 from xxgk.findings import Finding, make
 from xxgk.forms import builtin
+from xxgk.layout import layout_of
 from xxgk.reader import read
 from xxgk.returns import Return
+from xxgk.sheetstyle import INPUT_FILL
 
 GK2018 = builtin("gk2018")
 
@@ -164,7 +166,16 @@ def test_xls_and_ods_get_an_xlsx_copy(tmp_path: Path, filled: tuple[Path, Return
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames[0] == A.RESULT_SHEET
     assert f"原文件为.{fmt}格式" in str(wb[A.RESULT_SHEET]["A4"].value)
+    assert "按本表式模板重新生成" in str(wb[A.RESULT_SHEET]["A4"].value)
     assert wb["统计表"]["D61"].fill.fgColor.rgb.endswith(A.ERROR_FILL)
+    # drawn again in the template: status and hints live, inputs yellow, borders, the marks on top
+    sheet, layout = wb["统计表"], layout_of(GK2018)
+    status = sheet[layout.status(layout.sheets[0]).a1].value
+    assert "校验通过" in status and "另有3项问题见“校验结果”" in status  # what its checks cannot see (not value.*)
+    assert str(sheet[layout.hint(GK2018.cells["2"]).a1].value).startswith("=MID(")
+    two = sheet[layout.places["2"].a1]
+    assert two.fill.fgColor.rgb.endswith(INPUT_FILL.lstrip("#")) and two.border.left.style == "thin"
+    assert not A.WARNING_FILL.endswith(INPUT_FILL.lstrip("#"))
     assert wb[ids.META_SHEET].sheet_state != "visible"
     back = read(out)
     assert back.identity == theirs.identity

@@ -91,8 +91,20 @@ def test_seed_passes_once_row_12_is_explained(form: forms.Form) -> None:
     assert result.report.to_json()["valid"] is True
 
 
+def test_a_note_on_any_row_the_rule_involves_explains_it(form: forms.Form) -> None:
+    """Issue 10 point 4: the 微博微信回应 row explains a 回应热点 warning; the message says where."""
+    result = run(form, seed_inputs(form), notes={"19": "第19行为日常政务微博回应，未形成热点。"})
+    [w] = result.report.findings
+    assert w.explained and w.explanation.startswith("第19行") and result.valid
+    assert "情况说明可写在第12、14、16、18、19、20行中任一行" in w.message
+    # 第3行 > 第4行: explained on 第4行
+    figures = {**zeros(form), "2": 5, "6": 5, "3": 2, "4": 1}
+    assert codes(run(form, figures)) == [("rule.warning", "3")]
+    assert run(form, figures, notes={"4": "公开了上年制发的文件"}).valid
+
+
 def test_a_note_on_another_row_or_a_blank_note_explains_nothing(form: forms.Form) -> None:
-    assert not run(form, seed_inputs(form), notes={"19": "说明写错了行"}).valid
+    assert not run(form, seed_inputs(form), notes={"65": "说明写错了行"}).valid
     assert not run(form, seed_inputs(form), notes={"12": " \u3000 "}).valid
 
 
@@ -160,17 +172,38 @@ def test_isolated_blanks_are_zero_with_one_warning(form: forms.Form) -> None:
     assert codes(result) == [("value.blank", "3")]  # one finding, addressed to the first blank
     assert f.severity == "warning" and f.cell == a1(form, "3") and f.sheet == "统计表"
     assert f.label == "其中：主动公开规范性文件数等3个单元格" and f.found == "（空白）"
-    assert f.message.startswith("以下单元格未填写，已按0处理：第3行（")
+    assert f.message == (f"第3—4行（{a1(form, '3')}:{a1(form, '4')}）、第65行（{a1(form, '65')}）未填写（共3格），"
+                         "已按0处理。没有发生的，请填写0；确有原因空着的，请在本表的“情况说明”中写明。")
     for key in ("3", "4", "65"):
-        assert f"第{key}行（{a1(form, key)}）" in f.message
         assert result.values[key] == 0
     assert not result.valid
+    explained = run(form, figures, notes={"60": "本单位无兼职人员，培训未举办"})
+    assert explained.valid and only(explained, "value.blank").explained
+
+
+def test_blanks_are_one_finding_per_table_as_ranges() -> None:
+    """Issue 10 point 5: 表三第5—23行第2—6栏（F12:J30）, one finding for table 三."""
+    gk2021 = forms.builtin("gk2021")
+    figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
+    figures.update({f"t3.{r}.{c}": None for r in range(5, 24) for c in range(2, 7)})
+    figures.update({"t3.1.1": None, "t2_1.2.1": None, "t2_1.2.2": None})
+    result = check_return(figures_return(gk2021, figures, year=2021))
+    blanks = [f for f in result.report.findings if f.code == "value.blank"]
+    assert [f.message.split("未填写")[0] for f in blanks] == [
+        "表二第二十条第（一）项第2行第1—2栏（C7:D7）",
+        "表三第1行第1栏（E8）、第5—23行第2—6栏（F12:J30）",
+    ]
+    assert "请填写0" in blanks[1].message and "共96格" in blanks[1].message
+    notes = {"t3.9.1": "表三第5—23行无此类申请"}
+    result = check_return(figures_return(gk2021, figures, year=2021, notes=notes))
+    by_table = {f.indicator.split(".")[0]: f.explained for f in result.report.findings if f.code == "value.blank"}
+    assert by_table == {"t2_1": False, "t3": True}  # only that table's 情况说明 clears it
 
 
 def test_a_single_blank(form: forms.Form) -> None:
     f = only(run(form, {**zeros(form), "65": None}), "value.blank")
     assert (f.indicator, f.label, f.cell) == ("65", "（三）接受培训人员数", a1(form, "65"))
-    assert f.message == f"以下单元格未填写，已按0处理：第65行（{a1(form, '65')}）。如确为0，请填写0。"
+    assert f.message.startswith(f"第65行（{a1(form, '65')}）未填写（共1格），已按0处理。没有发生的，请填写0；")
 
 
 def test_zero_text_reads_as_zero_with_a_warning(form: forms.Form) -> None:
@@ -183,13 +216,62 @@ def test_zero_text_reads_as_zero_with_a_warning(form: forms.Form) -> None:
 
 
 def test_not_a_number_is_an_error_and_its_rules_are_skipped(form: forms.Form) -> None:
-    result = run(form, {**zeros(form), "2": "约10", "24": "3件", "23": 1})
+    result = run(form, {**zeros(form), "2": "约10", "24": "3人", "23": 1})  # 3人 in a 件 row
     assert codes(result) == [("value.not_number", "2"), ("value.not_number", "24")]
     f = result.report.findings[0]
     assert (f.severity, f.found, f.expected, f.cell) == ("error", "约10", "非负整数", a1(form, "2"))
     assert "2" not in result.values and "22" not in result.values  # unknown input, and the total built on it
     assert result.unknown >= {"2", "24", "22"}
     assert result.values["23"] == 1
+
+
+def test_a_number_with_its_own_unit_is_read_with_a_notice(form: forms.Form) -> None:
+    result = run(form, {**zeros(form), "22": 3, "24": "3件", "54": "152.2万元", "56": "5 个"})
+    assert codes(result) == [("value.with_unit", "24"), ("value.with_unit", "54"), ("value.with_unit", "56")]
+    assert result.valid  # notices do not fail a return
+    assert {f.severity for f in result.report.findings} == {"info"}
+    assert (result.values["24"], result.values["54"], result.values["56"], result.values["22"]) == (3, D("152.2"), 5, 3)
+    f = result.report.findings[1]
+    assert f.message == f"第54行“七、依申请公开信息收取的费用”（{a1(form, '54')}）填写为“152.2万元”，已按152.2读取。本栏以万元为单位，只需填写数字。"
+
+
+def test_a_total_that_skipped_a_number_typed_as_text_is_not_a_typed_over_formula(form: forms.Form) -> None:
+    """The sheet's SUM leaves text out: its total shows 1, the parts add up to 13."""
+    result = run(form, {**zeros(form), "23": 1, "24": "12", "22": 1, "2": 0})
+    assert codes(result) == [("value.text_number", "24")]
+    got = {f.code: f for f in result.report.findings}
+    assert "formula.mismatch" not in got
+    f = got["value.text_number"]
+    assert (f.severity, f.indicator, f.found, f.expected) == ("info", "24", "12", "12")
+    assert "第22行合计显示为1，按各分项之和应为13" in f.message
+    assert result.values["22"] == 13
+    # a number with its unit that the total skipped: one notice, which says so
+    result = run(form, {**zeros(form), "2": 0, "23": 1, "24": "12件", "22": 1})
+    assert codes(result) == [("value.with_unit", "24")]
+    assert "第22行合计显示为1，按各分项之和应为13" in result.report.findings[0].message
+    # a total typed over as well as a text part: still a typed-over total
+    result = run(form, {**zeros(form), "23": 1, "24": "12", "22": 99})
+    assert [c for c, _ in codes(result)] == ["formula.mismatch"]
+    # a number typed as text that knocks nothing out of step: nothing to say
+    assert codes(run(form, {**zeros(form), "23": 1, "24": "12", "22": 13})) == []
+
+
+def test_yuan_in_a_wan_yuan_cell_gives_the_figure_to_type(form: forms.Form) -> None:
+    result = run(form, {**zeros(form), "22": 1, "23": 1, "54": "75394432.52元"})
+    f = only(result, "value.yuan")
+    assert f.severity == "error" and f.expected == "7539.443252"
+    assert f.message == f"第54行“七、依申请公开信息收取的费用”（{a1(form, '54')}）填写为“75394432.52元”；本栏以万元为单位，应填写7539.443252。"
+    assert not result.valid
+
+
+def test_units_of_the_2021_tables_come_from_the_definition() -> None:
+    gk2021 = forms.builtin("gk2021")
+    figures = {c.key: 0 for c in gk2021.inputs}
+    figures.update({"t3.1.1": "2件", "t2_8.1.1": "1.5万元", "t4.1.1": "3个"})
+    result = check_return(figures_return(gk2021, figures, year=2021))
+    got = {f.indicator: f.code for f in result.report.findings}
+    assert got["t3.1.1"] == "value.with_unit" and got["t2_8.1.1"] == "value.with_unit"
+    assert got["t4.1.1"] == "value.not_number"  # 个 is not what table 四 counts
 
 
 def test_negative_fraction_precision_and_booleans(form: forms.Form) -> None:
@@ -313,11 +395,11 @@ def test_multi_column_form() -> None:
     figures["t3.1.7"] = None
     figures["t3.25.2"] = 1  # 结转下年 for 商业企业 breaks the 勾稽关系 of column 2
     result = check_return(figures_return(g21, figures))
-    assert [f.rule for f in result.report.findings] == ["E_t3_balance.2", "E_t3_balance.7"]
+    assert [f.rule for f in result.report.findings] == ["E_t3_balance.2"]  # 第7栏 follows: said in it
     f = result.report.findings[0]
     assert (f.indicator, f.sheet, f.cell) == ("t3.24.2", t3[0].table.sheet, layout_of(g21).places["t3.24.2"].a1)
     assert f.message.startswith("表三第2栏“商业企业”：")
-    assert "（第1行第2栏=0、第2行第2栏=0、第24行第2栏=0、第25行第2栏=1；第1行第2栏 + 第2行第2栏=0，第24行第2栏 + 第25行第2栏=1）" in f.message
+    assert "（第1行第2栏=0、第2行第2栏=0、第24行第2栏=0、第25行第2栏=1；第1行第2栏 + 第2行第2栏=0，第24行第2栏 + 第25行第2栏=1；第7栏“总计”因此同样不符）" in f.message
     assert f.expected == "第1行第2栏 + 第2行第2栏 = 第24行第2栏 + 第25行第2栏"
 
 
@@ -387,18 +469,6 @@ def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) 
     assert [r.report.file for r in results] == ["b.xlsx", "a.xlsx"]
 
 
-def test_collect_files(tmp_path: Path) -> None:
-    for name in ("b/2.xlsx", "b/~$2.xlsx", "a/1.XLS", "a/deep/3.ods", "a/deep/4.xlsm", "c/notes.txt",
-                 "c/.~lock.5.xlsx#", "c/5.csv", "b/out/2_校验结果.xlsx"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_bytes(b"x")
-    explicit = tmp_path / "c" / "notes.txt"
-    got = check.collect_files([tmp_path / "b", tmp_path / "a", explicit, tmp_path / "b" / "2.xlsx"])
-    assert got == [tmp_path / "a/1.XLS", tmp_path / "a/deep/3.ods", tmp_path / "a/deep/4.xlsm",
-                   tmp_path / "b/2.xlsx", explicit]
-    assert check.collect_files([tmp_path / "c"]) == []
-
-
 # ---------------------------------------------------------------- last year
 
 
@@ -445,3 +515,31 @@ def test_compare_with_skips_other_units(form: forms.Form) -> None:
     assert not check.compare_with(a, b)
     assert check.compare_with(a, run(form, seed_inputs(form), agency_code="001"))
     assert codes(a) == [("rule.warning", "12")]  # gk2018 has no year-over-year rules
+
+
+def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> None:
+    """Issue 10 point 5: 第1栏 out of balance makes 第7栏“总计” so too; one finding says both."""
+    gk2021 = forms.builtin("gk2021")
+    figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
+    figures.update({"t3.1.1": 5, "t3.1.3": 2, "t3.3.3": 1})
+    result = check_return(figures_return(gk2021, figures, year=2021))
+    assert [(f.code, f.rule) for f in result.report.findings] == [
+        ("rule.error", "E_t3_balance.1"), ("rule.error", "E_t3_balance.3")]
+    assert all("第7栏“总计”因此同样不符" in f.message for f in result.report.findings)
+    # parts out of step that cancel out in the total: the total column has nothing to say
+    figures.update({"t3.1.3": 0, "t3.3.3": 0, "t3.3.2": 5})
+    result = check_return(figures_return(gk2021, figures, year=2021))
+    assert [f.rule for f in result.report.findings] == ["E_t3_balance.1", "E_t3_balance.2"]
+    assert not any("第7栏" in f.message for f in result.report.findings)
+
+
+def test_a_unit_may_have_words_a_clerk_uses_for_it() -> None:
+    """gk2019's 采购项目数量 counts 项, also written 个 or 笔 (unit: 项|个|笔 in the definition)."""
+    gk2019 = forms.builtin("gk2019")
+    figures: dict[str, Any] = {c.key: 0 for c in gk2019.inputs}
+    figures.update({"t2_9.1.1": "2笔", "t2_5.1.1": "3个", "t3.1.1": "4笔"})
+    result = check_return(figures_return(gk2019, figures, year=2019))
+    got = {f.indicator: (f.code, f.severity) for f in result.report.findings if f.code.startswith("value.")}
+    assert got == {"t2_9.1.1": ("value.with_unit", "info"), "t2_5.1.1": ("value.with_unit", "info"),
+                   "t3.1.1": ("value.not_number", "error")}  # applications are counted in 件
+    assert "本栏以项为单位" in next(f.message for f in result.report.findings if f.indicator == "t2_9.1.1")

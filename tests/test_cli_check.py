@@ -69,8 +69,10 @@ ISSUE_OPTIONAL = {"explanation", "rule"}
 
 def validate(doc: Any) -> None:
     """The documented `--format json` shape, strictly: keys, types, consistent summary."""
-    assert isinstance(doc, dict) and set(doc) == {"returns", "summary"}
+    assert isinstance(doc, dict) and {"returns", "summary"} <= set(doc) <= {"returns", "summary", "skipped"}
     assert isinstance(doc["returns"], list)
+    assert all(set(s) == {"file", "reason"} and all(isinstance(v, str) for v in s.values())
+               for s in doc.get("skipped", []))
     for ret in doc["returns"]:
         assert isinstance(ret, dict)
         assert set(ret) == {"file", "form", "year", "agency", "valid", "issues"}, set(ret)
@@ -132,8 +134,8 @@ def test_seed_text_block(tmp_path: Path, gk2018: forms.Form) -> None:
         f"1. 【提醒】第12行（{cell}）“（一）回应公众关注热点或重大舆情数（不同方式回应同一热点或舆情计1次）”："
         "第14、16、18—20行填报了回应解读，但第12行“回应公众关注热点或重大舆情数”为0"
     )
-    assert "（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1）" in lines[5]
-    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在该行“情况说明”列写明原因，然后重新报送。" in lines
+    assert "（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1；情况说明可写在第12、14、16、18、19、20行中任一行）" in lines[5]
+    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因，然后重新报送。" in lines
     assert lines[-1] == "共检查1份，通过0份，未通过1份。"
 
 
@@ -209,7 +211,15 @@ def test_directory_batch_sorted_with_bad_files(tmp_path: Path, gk2018: forms.For
     assert (f"1. 【错误】第63行（{at['63'].a1}）“（一）召开政府信息公开工作会议或专题会议数”："
             "填写为“两次”，不是数字。应填写非负整数。") in blocks[0]
     assert (f"2. 【提醒】第64行（{at['64'].a1}）“（二）举办各类培训班数”：填写为“无”，已按0处理，请直接填写数字0。") in blocks[0]
-    assert blocks[3].strip() == "共检查3份，通过1份，未通过2份。"
+    closing, listed = blocks[3].strip().split("\n\n")
+    assert closing == "共检查3份，通过1份，未通过2份。"
+    # nothing skipped in silence: the lock file and the text file are listed with the reason
+    assert listed.splitlines() == [
+        "未读取的文件（2）：",
+        f"  {tmp_path / 'a' / '~$1_typo.xlsx'} — Office锁定文件（文件被打开时自动生成），不是报表",
+        f"  {tmp_path / 'c' / 'readme.txt'} — 不是电子表格（.txt）",
+    ]
+    assert [Path(s["file"]).name for s in doc["skipped"]] == ["~$1_typo.xlsx", "readme.txt"]
 
 
 def test_all_valid_exits_zero(tmp_path: Path, gk2018: forms.Form) -> None:
@@ -253,7 +263,7 @@ def test_unusable_previous_exits_2(tmp_path: Path, gk2018: forms.Form) -> None:
     broken.write_bytes(b"garbage")
     result = run(this, "--previous", broken)
     assert result.exit_code == 2
-    assert "上年数据无法使用" in result.output
+    assert "上年数据无法使用（last.xlsx）" in result.output
 
 
 # ---------------------------------------------------------------- --previous (gk2021)
@@ -294,7 +304,7 @@ def test_previous_of_another_unit_is_not_compared(tmp_path: Path) -> None:
     off = write_return(tmp_path / "2022.xlsx", g21, gk2021_figures(g21, 3, 1), year=2022)
     result = CliRunner().invoke(main, ["check", str(off), "--previous", str(last)])
     assert result.exit_code == 0
-    assert "上年数据与2022.xlsx不是同一单位，未作上年比对。" in result.output
+    assert "上年数据2021.xlsx与2022.xlsx不是同一单位，未作上年比对" in result.output
 
 
 def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, gk2018: forms.Form) -> None:
@@ -303,16 +313,19 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
     write_return(tmp_path / "in" / "bad.xlsx", gk2018, {**good, "58": 0, "3": None, "4": None})
     (tmp_path / "in" / "broken.xlsx").write_bytes(b"not a workbook")
     out = tmp_path / "in" / "marked"
-    for _ in range(2):  # a second run overwrites its own copies and does not check them
-        result = CliRunner().invoke(main, ["check", str(tmp_path / "in"), "--annotate", str(out)])
+    for force in ([], ["--force"]):  # a second run overwrites its own copies and does not check them
+        result = CliRunner().invoke(main, ["check", str(tmp_path / "in"), "--annotate", str(out), *force])
         assert result.exit_code == 1, result.output
         assert "共检查3份，通过1份，未通过2份。" in result.output
         assert f"已生成批注文件：{out / 'bad_校验结果.xlsx'}" in result.output
         places = layout_of(gk2018).places
-        assert (f"【提醒】以下单元格未填写，已按0处理：第3行（{places['3'].a1}）、第4行（{places['4'].a1}）。"
-                "如确为0，请填写0。") in result.output
+        assert (f"【提醒】第3—4行（{places['3'].a1}:{places['4'].a1}）未填写（共2格），已按0处理。"
+                "没有发生的，请填写0；") in result.output
     assert sorted(p.name for p in out.iterdir()) == ["bad_校验结果.xlsx"]
+    # without --force the copies are not overwritten
+    again = CliRunner().invoke(main, ["check", str(tmp_path / "in"), "--annotate", str(out)])
+    assert again.exit_code == 2 and "如需覆盖请加 --force" in again.output
     marked = openpyxl.load_workbook(out / "bad_校验结果.xlsx")
     texts = [str(c.value) for ws in marked.worksheets for row in ws.iter_rows() for c in row if c.value]
     assert any("填报值0与各分项之和2不符" in t for t in texts)
-    assert any("以下单元格未填写，已按0处理" in t for t in texts)
+    assert any("未填写（共2格），已按0处理" in t for t in texts)

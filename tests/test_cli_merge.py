@@ -129,7 +129,7 @@ def test_bad_usage_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args
     monkeypatch.chdir(tmp_path)
     district(tmp_path / "IN", FORM, UNITS[:1])
     (tmp_path / "EMPTY").mkdir()
-    (tmp_path / "BADROSTER").write_text("名称\n甲\n", encoding="utf-8")
+    (tmp_path / "BADROSTER").write_text("代码\n1\n", encoding="utf-8")
     code, stdout, stderr = run(*args)
     assert code == 2 and message in stderr, stderr
     assert not (tmp_path / "s.xlsx").exists()

@@ -11,9 +11,9 @@ import pytest
 from books import fill_template
 from merge_books import district, valid_inputs
 from xxgk.annotate import annotate
+from xxgk.batch import merge
 from xxgk.check import check_file
 from xxgk.forms import Form, builtin
-from xxgk.merge import merge
 from xxgk.summary import write_csv, write_summary
 
 GRIDS = [builtin("gk2021"), builtin("gk2019")]

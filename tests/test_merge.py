@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 
 from merge_books import add, district, read_inputs, valid_inputs, write_return
+from xxgk.batch import merge
+from xxgk.collection import CollectionError as MergeError
+from xxgk.collection import parse_date
 from xxgk.forms import builtin
-from xxgk.merge import MergeError, merge, parse_date
 from xxgk.roster import Unit
 from xxgk.summary import write_summary
 

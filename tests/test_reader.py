@@ -347,7 +347,7 @@ def test_extra_rows_are_ignored_with_a_notice_naming_them(tmp_path: Path) -> Non
     rows.append(("十、政务公开平台建设情况", "个", 1))
     ret = read(plain_sheet(tmp_path / "x.xlsx", rows))
     notes = [f for f in ret.findings if f.code == "structure.ignored"]
-    assert len(notes) == 1 and notes[0].severity == "notice"
+    assert len(notes) == 1 and notes[0].severity == "info"
     assert "6. 政务新媒体公开政府信息数" in notes[0].message and "十、政务公开平台建设情况" in notes[0].message
     assert all(c.value != 5 for c in ret.cells.values())
 

@@ -106,7 +106,8 @@ def test_report_from_a_summary(tmp_path: Path) -> None:
 def test_libreoffice_prints_it_on_a4_pages(tmp_path: Path) -> None:
     path, _ = a_return(tmp_path, "gk2021")
     report(str(path), "-o", str(tmp_path / "r.docx"))
-    pdf = lo.convert([tmp_path / "r.docx"], "pdf", tmp_path / "pdf", lo.make_profile(tmp_path / "profile"))[0]
+    pdf = lo.convert([tmp_path / "r.docx"], "pdf", tmp_path / "pdf", lo.make_profile(tmp_path / "profile"),
+                     export="pdf:writer_pdf_Export")[0]
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     size = next(line for line in info.splitlines() if line.startswith("Page size:"))

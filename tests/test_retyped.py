@@ -115,7 +115,7 @@ def test_a_misprinted_label_is_read_as_the_unique_close_one_with_a_notice(
     ret = read(write(tmp_path, kind, 2021, (relabel(standard, printed),), values))
     assert codes(ret) == ["structure.near"]
     notice = ret.findings[0]
-    assert notice.severity == "notice" and f"“{printed}”按“{standard}”读取" in notice.message
+    assert notice.severity == "info" and f"“{printed}”按“{standard}”读取" in notice.message
     assert figures(ret) == values
 
 
@@ -192,7 +192,7 @@ def test_the_one_row_other_handling_of_2019_is_read_into_3_other(tmp_path: Path,
         old[f"t3.22.{c}"], old[f"t3.23.{c}"] = values[f"t3.24.{c}"], values[f"t3.25.{c}"]
     t3_2019 = tables(GK2019, old)[1]
     ret = read(write(tmp_path, kind, 2021, (swap(1, [t3_2019, t3_2019]),), values))
-    assert codes(ret) == ["structure.older"] and ret.findings[0].severity == "notice"
+    assert codes(ret) == ["structure.older"] and ret.findings[0].severity == "info"
     assert "读作“3.其他”" in ret.findings[0].message
     result = check_return(ret)
     assert [f.code for f in result.report.findings] == ["structure.older"]  # every sum and balance holds
@@ -209,7 +209,7 @@ def test_the_2019_table_two_in_a_2021_report_gives_what_carries_over(tmp_path: P
     ret = read(write(tmp_path, kind, 2021, (swap(0, tables(GK2019, old)),), values))
     assert ret.form is GK2021 and ret.identity.year == 2021
     assert set(codes(ret)) == {"structure.older", "structure.ignored"}
-    assert all(f.severity == "notice" for f in ret.findings)
+    assert all(f.severity == "info" for f in ret.findings)
     got = figures(ret)
     assert got["t2_1.1.1"] == old["t2_1.1.1"] and got["t2_1.2.1"] == old["t2_1.2.1"]  # 本年新制作数量
     assert got["t2_1.1.2"] == got["t2_1.1.3"] == 0  # no counterpart: blank

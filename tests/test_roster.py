@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from xxgk.roster import RosterError, Unit, read_roster
+from xxgk.roster import RosterError, Unit, duplicate_names, read_roster
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
 UNITS = [Unit("640502001", "沙坡头区机关事务局"), Unit("640502101", "滨河镇"), Unit("640502111", "香山乡")]
@@ -126,3 +126,31 @@ def test_a_sheet_claiming_the_whole_grid_is_refused_before_it_is_parsed(tmp_path
     wb.close()
     with pytest.raises(RosterError, match="roster.xlsx.*1048576行×16384列"):
         read_roster(path)
+
+
+def test_title_rows_above_the_header_in_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "roster.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["沙坡头区2025年政务公开报送单位名单"])
+    ws.write_row(1, 0, ["（截至2025年12月）"])
+    ws.write_row(3, 0, ["序号", "单位代码", "单位名称"])
+    for i, u in enumerate(UNITS):
+        ws.write_row(4 + i, 0, [i + 1, u.code, u.name])
+    wb.close()
+    assert read_roster(path) == UNITS
+
+
+def test_a_roster_of_names_only_is_matched_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("名称\n滨河镇\n香山乡\n", encoding="utf-8")
+    assert read_roster(path) == [Unit("", "滨河镇"), Unit("", "香山乡")]
+
+
+def test_duplicate_names_are_reported(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("代码,名称\n1,滨河镇\n2,香山乡\n3,滨河 镇\n", encoding="utf-8")
+    assert duplicate_names(read_roster(path)) == ["滨河镇"]  # told apart by code: a warning
+    path.write_text("名称\n滨河镇\n香山乡\n滨河 镇\n", encoding="utf-8")
+    with pytest.raises(RosterError, match="第4行：名称“滨河 镇”与第2行重复"):
+        read_roster(path)  # names only: they would be one unit

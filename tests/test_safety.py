@@ -3,8 +3,10 @@ with a catalogue code before python-calamine parses them, and quickly."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ import pytest
 
 import lo
 from books import fill_template, rezip
-from xxgk import safety
+from xxgk import reader, safety
 from xxgk.findings import CATALOGUE, make
 from xxgk.reader import read
 from xxgk.returns import ReadError
@@ -554,7 +556,15 @@ FAR_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://sc
 @pytest.mark.parametrize(("target", "part"), [("sheet1.xml", "xl/sheet1.xml"),
                                               ("worksheets/sheet1.dat", "xl/worksheets/sheet1.dat"),
                                               ("/xl/worksheets/far.xml", "xl/worksheets/far.xml"),
-                                              ("xl/worksheets/far.xml", "xl/worksheets/far.xml")])
+                                              ("xl/worksheets/far.xml", "xl/worksheets/far.xml"),
+                                              # as calamine finds them (measured): ASCII case ignored,
+                                              # the last of the names that match
+                                              ("worksheets/sheet1.xml", "xl/Worksheets/sheet1.xml"),
+                                              ("Worksheets/Far.XML", "xl/worksheets/far.xml"),
+                                              ("/XL/worksheets/far.xml", "xl/worksheets/far.xml"),
+                                              # "/" is the archive's root; "xl/…" is under xl/ again
+                                              ("/sheet1.xml", "sheet1.xml"),
+                                              ("xl/worksheets/far.xml", "xl/xl/worksheets/far.xml")])
 @pytest.mark.parametrize("lazy", [True, False])
 def test_a_sheet_stored_anywhere_is_measured(good: bytes, target: str, part: str, lazy: bool) -> None:
     data = _relocated(good, target, part, FAR_SHEET)
@@ -641,3 +651,51 @@ def test_a_prolog_of_comments_longer_than_the_first_read_is_fine(tmp_path: Path,
         prolog = '<?xml version="1.0"?>' + "<!--" + "x" * (pad - 30) + "-->" + "<!-- second -->"
         data = _with_prolog(good, "xl/workbook.xml", prolog).replace(b"&lol9;", b"")
         safety.check(data, lazy=True)
+
+
+# ---------------------------------------------------------------- linear scans of damaged parts
+
+
+def _best_seconds(scan: Any, data: bytes) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        with contextlib.suppress(ReadError):
+            scan(data)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+class _Part:
+    """`Preflight.read_part` of an archive holding one part."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read_part(self, name: str) -> bytes:
+        return self.data
+
+
+# a start tag opened and never closed, repeated: a regex that looks for the element and
+# fails at the end of the bytes restarts at the next one (minutes for a few tens of KB)
+DAMAGED_SCANS = {
+    "cells": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData>", b"<c ", b"</sheetData>"),
+    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b""),
+    "ods rows": (safety._check_ods_extent, b"<table:table>", b"<table:table-row ", b""),
+    "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
+    "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
+    "relationships": (lambda d: safety._sheet_targets(d, d), b"<Relationships>", b"<Relationship Id='", b""),
+    "properties": (lambda d: reader._properties(_Part(d)), b"<Properties>", b"<property ", b""),
+    "property values": (lambda d: reader._properties(_Part(d)), b"<Properties>", b"<property name='a'><vt:i4>", b""),
+}
+
+
+@pytest.mark.parametrize("kind", list(DAMAGED_SCANS))
+def test_scanning_a_damaged_part_takes_time_in_proportion_to_its_size(kind: str) -> None:
+    scan, head, unit, tail = DAMAGED_SCANS[kind]
+    n = 5_000
+    while _best_seconds(scan, head + unit * n + tail) < 0.02 and n < 2_000_000:
+        n *= 2  # until the time measured is well above the clock's and the host's noise
+    small, large = head + unit * n + tail, head + unit * 4 * n + tail
+    ratio = _best_seconds(scan, large) / _best_seconds(scan, small)
+    assert ratio < 10, (n, ratio)  # linear: about 4; the quadratic scans it replaces: 16 and more

@@ -32,7 +32,9 @@ PREVIOUS = SAMPLES / "previous" / "沙坡头区2024年汇总.xlsx"
 def raw_inputs(path: Path, form: Form, *, summary: bool = False) -> dict[str, Decimal]:
     """Input cells read straight from the grid (no xxgk reader), blanks as 0."""
     book = CalamineWorkbook.from_path(str(path))
-    grids = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    # a summary of an earlier version (the 2024 sample) has its working copy under the clean name
+    grids = {name: book.get_sheet_by_name(name if name in book.sheet_names else name.replace("（含校验）", ""))
+             .to_python(skip_empty_area=False)
              for name in {p.sheet for p in layout_of(form, summary).places.values()}}
     out = {}
     for cell in form.inputs:
@@ -109,23 +111,24 @@ def test_2018_faulty_returns_say_what_to_fix(unit: str, code: str, cell: str, fo
     assert finding.found == found or not found
 
 
-def test_2025_summary_equals_the_independent_sum_and_warns_year_over_year(tmp_path: Path) -> None:
+def test_2025_merge_compares_each_unit_with_its_own_row_of_2024(tmp_path: Path) -> None:
     form = builtin("gk2021")
     code, doc, out = merged(tmp_path, 2025, "--previous", str(PREVIOUS))
-    assert code == 0 and statuses(doc).keys() == {"valid"}
+    # 东园镇 typed its 上年结转 (自然人) 2 higher than its 2024 结转下年度: it fails as in `check --previous`
+    assert code == 1 and statuses(doc)["invalid"] == {"东园镇"} and statuses(doc).keys() == {"valid", "invalid"}
+    (dongyuan,) = [r for r in doc["returns"] if "东园镇" in r["file"]]
+    assert [(i["code"], i["rule"]) for i in dongyuan["issues"]] == [
+        ("previous.mismatch", "Y_t3_carried_in.1"), ("previous.mismatch", "Y_t3_carried_in.7")]
     expected = {c.key: Decimal(0) for c in form.inputs}
     for path in (SAMPLES / "returns" / "2025").iterdir():
-        for key, value in raw_inputs(path, form).items():
-            expected[key] += value
+        if "东园镇" not in path.name:
+            for key, value in raw_inputs(path, form).items():
+                expected[key] += value
     assert raw_inputs(out, form, summary=True) == expected
-    last = raw_inputs(PREVIOUS, form, summary=True)
-    # 东园镇 typed its 上年结转 (自然人) 2 higher than its 2024 结转下年度: column 1 and 总计 differ
-    assert expected["t3.2.1"] == last["t3.25.1"] + 2
     text = CliRunner().invoke(main, ["merge", str(SAMPLES / "returns" / "2025"), "--roster", str(ROSTER),
                                      "-o", str(tmp_path / "t.xlsx"), "--previous", str(PREVIOUS)]).stdout
-    lines = [ln for ln in text.splitlines() if "上年结转" in ln and "【提醒】" in ln]
-    assert len(lines) == 2 and "第1栏" in lines[0] and "第7栏" in lines[1]
-    assert f"第2行第1栏={expected['t3.2.1']}" in lines[0] and f"上年第25行第1栏={last['t3.25.1']}" in lines[0]
+    # the district totals are compared only when every unit is in: the summary says why not
+    assert "未与上年汇总数比对：本次汇总不完整（1个单位未报送或未通过校验）" in text
 
 
 def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> None:

@@ -13,20 +13,21 @@ import pytest
 from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
 from xxgk import identity as ids
-from xxgk.check import check_file
+from xxgk.batch import merge
+from xxgk.check import check_file, compare_years
+from xxgk.collection import Summary
+from xxgk.detail import DetailLayout, unit_figures
 from xxgk.forms import Form, builtin
 from xxgk.layout import INFO_ROW, layout_of
-from xxgk.merge import Summary, merge
 from xxgk.roster import Unit
 from xxgk.summary import (
     CHART_SHEET,
-    DETAIL_FIRST_COL,
-    DETAIL_FIRST_ROW,
-    DETAIL_HEADER_ROW,
     DETAIL_SHEET,
     ISSUES_SHEET,
     REGISTER_SHEET,
-    column_header,
+    YEARS_SHEET,
+    YEARS_UNIT_SHEET,
+    last_year,
     write_csv,
     write_summary,
 )
@@ -69,11 +70,14 @@ def test_totals_show_without_recalculation(mixed: tuple[Summary, Path]) -> None:
     book = Book(path)  # python-calamine: cached results only
     assert_totals(book, GK2018, summary)
     sheet = layout_of(GK2018, summary=True).sheets[0]
-    assert sheet.name == "汇总表"
-    assert book.get("汇总表", 0, 0) == "测试区政府信息公开情况统计表（2018年度）汇总"
-    texts = [book.get("汇总表", INFO_ROW, c) for c in range(sheet.last_col + 1)]
+    assert sheet.name == "汇总表（含校验）"
+    for name in ("汇总表", sheet.name):
+        assert book.get(name, 0, 0) == "测试区政府信息公开情况统计表（2018年度）汇总"
+    texts = [book.get(sheet.name, INFO_ROW, c) for c in range(sheet.last_col + 1)]
     assert "不完整：2个单位未报送或未通过校验" in texts
     assert "汇总地区：测试区" in texts
+    # the copy sent up: one header line with region, units, year and completeness
+    assert book.get("汇总表", INFO_ROW, 0) == "汇总地区：测试区　汇总单位数：3　统计年度：2018年　不完整：2个单位未报送或未通过校验"
 
 
 def test_input_totals_are_formulas_over_the_detail(mixed: tuple[Summary, Path]) -> None:
@@ -82,38 +86,44 @@ def test_input_totals_are_formulas_over_the_detail(mixed: tuple[Summary, Path]) 
     with zipfile.ZipFile(path) as zf:
         sheet1 = zf.read("xl/worksheets/sheet1.xml").decode()
         charts = [n for n in zf.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 2
+    assert len(charts) == 5  # two totals by unit, three by their parts (none all zero here)
+    with zipfile.ZipFile(path) as zf:
+        working = zf.read("xl/worksheets/sheet3.xml").decode().replace("&apos;", "'")
     p = places["2"]
-    col = DETAIL_FIRST_COL + [c.key for c in GK2018.cells.values() if c.kind != "header"].index("2")
-    letter = chr(ord("A") + col)
-    first, last = DETAIL_FIRST_ROW + 1, DETAIL_FIRST_ROW + len(summary.blocks)
-    assert f'<c r="{p.a1}"' in sheet1
-    assert f"SUM('分单位明细'!{letter}{first}:{letter}{last})" in sheet1.replace("&apos;", "'")
+    detail = DetailLayout(GK2018, len(summary.blocks))
+    assert f'<c r="{p.a1}"' in working and f"SUM({detail.range('2')})" in working
+    # every figure of the clean copy refers to the working copy
+    assert f"'汇总表（含校验）'!{p.a1}" in sheet1.replace("&apos;", "'")
 
 
 def test_detail_register_and_issues(mixed: tuple[Summary, Path]) -> None:
     summary, path = mixed
     book = Book(path)
-    cells = [c for c in GK2018.cells.values() if c.kind != "header"]
-    assert book.get(DETAIL_SHEET, DETAIL_HEADER_ROW, DETAIL_FIRST_COL) == column_header(GK2018, cells[0])
-    assert column_header(GK2018, cells[0]) == "2 （一）主动公开政府信息数"
-    for i, block in enumerate(summary.blocks):
-        r = DETAIL_FIRST_ROW + i
-        assert (book.get(DETAIL_SHEET, r, 0), book.get(DETAIL_SHEET, r, 1)) == (block.code, block.name)
-        for j, cell in enumerate(cells):
-            assert number(book.get(DETAIL_SHEET, r, DETAIL_FIRST_COL + j)) == block.values.get(cell.key, 0)
-    total_row = DETAIL_FIRST_ROW + len(summary.blocks)
-    assert book.get(DETAIL_SHEET, total_row, 0) == "合计"
-    for j, cell in enumerate(cells):
-        assert number(book.get(DETAIL_SHEET, total_row, DETAIL_FIRST_COL + j)) == summary.totals[cell.key]
+    detail = DetailLayout(GK2018, len(summary.blocks))
+    assert [len(b.blocks) for b in detail.bands] == [20, 20, 18]  # 58 rows with figures, evened out
+    first = detail.bands[0]
+    assert book.get(DETAIL_SHEET, first.first - 1, first.blocks[0].col) == "2"  # 行次
+    assert book.get(DETAIL_SHEET, first.top, first.blocks[0].col) == "（一）主动公开政府信息数"
+    for band in detail.bands:
+        for i, block in enumerate(summary.blocks):
+            r = band.first + i
+            assert (book.get(DETAIL_SHEET, r, 0), book.get(DETAIL_SHEET, r, 1)) == (block.code, block.name)
+        assert book.get(DETAIL_SHEET, band.total_row, 0) == "合计"
+    for cell in GK2018.value_cells:
+        band, col = detail.band_of[cell.key], detail.col[cell.key]
+        for i, block in enumerate(summary.blocks):
+            assert number(book.get(DETAIL_SHEET, band.first + i, col)) == block.values.get(cell.key, 0)
+        assert number(book.get(DETAIL_SHEET, band.total_row, col)) == summary.totals[cell.key]
+    assert unit_figures(path, GK2018) == {b.code: {k: Decimal(v) for k, v in b.values.items()
+                                                   if k in detail.col} for b in summary.blocks}
 
     register = [row for row in book.grids[REGISTER_SHEET][2:] if any(row)]
     got = {(row[2], row[3]) for row in register}
     assert got == {(UNITS[0][1], "已通过"), (UNITS[1][1], "已通过"), (UNITS[2][1], "已通过"),
                    (UNITS[3][1], "未通过校验"), (UNITS[4][1], "未报送"), ("外单位", "名单外单位")}
     bad = next(row for row in register if row[3] == "未通过校验")
-    assert bad[4] == "bad.xlsx" and bad[5] == "工作簿" and len(bad[6]) == 64 and bad[10] == 1  # 文件名, 类型, SHA-256, 错误数
-    assert bad[7] == f"{UNITS[3][1]}填报人" and bad[9] == "2019-01-20"
+    assert bad[4] == "bad.xlsx" and bad[8] == 1  # 文件名, 错误数 (the SHA-256 is on 说明)
+    assert bad[5] == f"{UNITS[3][1]}填报人" and bad[7] == "2019-01-20"
 
     issues = [row for row in book.grids[ISSUES_SHEET][2:] if any(row)]
     expected = sum(len(e.report.findings) for e in summary.entries)
@@ -138,14 +148,16 @@ def test_metadata_and_read_back_as_an_input(mixed: tuple[Summary, Path]) -> None
     assert result.values == summary.totals
 
 
-def test_charts_chart_the_first_input_by_unit_and_the_first_total_by_part(
-        mixed: tuple[Summary, Path]) -> None:
+def test_charts_chart_headline_totals_by_unit_and_by_part(mixed: tuple[Summary, Path]) -> None:
     summary, path = mixed
     book = Book(path)
     rows = [r for r in book.grids[CHART_SHEET] if any(r)]
-    by_unit = {r[0]: r[1] for r in rows[2:2 + len(summary.blocks)]}
-    assert {n: number(v) for n, v in by_unit.items()} == {b.name: Decimal(b.values["2"]) for b in summary.blocks}
-    parts = {r[0]: number(r[1]) for r in rows[2 + len(summary.blocks) + 2:]}
+    heads = [i for i, r in enumerate(rows) if str(r[0]).endswith("）") and "（按" in str(r[0])]
+    assert [rows[i][0] for i in heads][:3] == ["（一）主动公开政府信息数（按单位）", "（一）收到申请数（按单位）",
+                                              "（一）收到申请数（按构成）"]
+    by_unit = {r[0]: number(r[1]) for r in rows[heads[0] + 2:heads[1]]}
+    assert by_unit == {b.name: Decimal(b.values["2"]) for b in summary.blocks}
+    parts = {r[0]: number(r[1]) for r in rows[heads[2] + 2:heads[3]]}
     assert parts == {"1. 当面申请数": summary.totals["23"], "2. 传真申请数": summary.totals["24"],
                      "3. 网络申请数": summary.totals["25"], "4. 信函申请数": summary.totals["26"]}
 
@@ -155,8 +167,9 @@ def test_complete_summary_says_so_and_is_not_overwritten(tmp_path: Path) -> None
     summary = merge([tmp_path / "in"], roster=[Unit(c, n) for c, n in UNITS[:2]], region="测试区", jobs=1)
     path = write_summary(summary, tmp_path / "s.xlsx")
     book = Book(path)
-    texts = [v for v in book.grids["汇总表"][INFO_ROW] if v]
+    texts = [v for v in book.grids["汇总表（含校验）"][INFO_ROW] if v]
     assert not any("不完整" in str(t) for t in texts) and "校验通过" in texts
+    assert book.get("汇总表", INFO_ROW, 0).endswith("完整：2个单位均已报送并通过校验")
     before = path.read_bytes()
     with pytest.raises(FileExistsError):
         write_summary(summary, path)
@@ -193,26 +206,60 @@ def test_grid_form_summary(tmp_path: Path) -> None:
     book = Book(path)
     assert_totals(book, GK2021, summary)
     assert {s.name for s in layout_of(GK2021, summary=True).sheets} <= set(book.grids)
-    headers = [h for h in book.grids[DETAIL_SHEET][DETAIL_HEADER_ROW] if h]
-    assert {"三-1-自然人", "三-25-总计", "四-行政复议/结果维持", "四-复议后起诉/总计",
-            "第二十条第（一）项-规章-本年制发件数", "第二十条第（五）项"} <= set(headers)
-    assert len(headers) == 2 + sum(c.kind != "header" for c in GK2021.cells.values())
-    assert len(set(headers)) == len(headers)
+    detail = DetailLayout(GK2021, 3)
+    texts = {t for band in detail.bands for t, *_ in detail.header_texts(band)}
+    assert {"第二十条第（一）项", "第1行 一、本年新收政府信息公开申请数量", "自然人", "法人或其他组织", "复议后起诉",
+            "行政许可"} <= texts
+    assert sorted(detail.col) == sorted(c.key for c in GK2021.value_cells)  # every figure once
+    grid = book.grids[DETAIL_SHEET]
+    for band in detail.bands:  # official headers where the layout says
+        for text, r, c, *_ in detail.header_texts(band):
+            assert grid[r][c] == text
+    assert unit_figures(path, GK2021) == {b.code: {k: Decimal(v) for k, v in b.values.items() if k in detail.col}
+                                          for b in summary.blocks}
     result = check_file(path)
     assert result.report.valid and result.values == summary.totals
 
 
-def test_year_over_year_against_last_years_summary(tmp_path: Path) -> None:
+def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) -> None:
     district(tmp_path / "2021", GK2021, UNITS[:2], year=2021, seed=5)
     last = write_summary(merge([tmp_path / "2021"], jobs=1), tmp_path / "2021.xlsx")
     district(tmp_path / "2022", GK2021, UNITS[:2], year=2022, seed=9)
     now = merge([tmp_path / "2022"], jobs=1, previous=last)
+    # each unit against its own row of last year's 分单位明细, as `check --previous` does
+    for line in now.register:
+        (entry,) = line.entries
+        mine = check_file(entry.file)
+        expected = compare_years(GK2021, mine.values, GK2021, unit_figures(last, GK2021)[line.code])
+        assert expected and [f for f in entry.report.findings if f.code == "previous.mismatch"] == expected
+        assert line.status == "invalid"
+    # the totals are not compared while units are outstanding, and the summary says why
+    assert [f.code for f in now.findings] == ["previous.skipped"]
+    assert "不完整" in now.findings[0].message
+    # other units (not in last year's detail): each passes, the totals are compared
+    district(tmp_path / "new", GK2021, UNITS[2:4], year=2022, seed=9)
+    now = merge([tmp_path / "new"], jobs=1, previous=last)
+    assert now.complete
     before = merge([tmp_path / "2021"], jobs=1).totals
     differ = [c.code for c in GK2021.tables[-2].columns
               if now.totals[f"t3.2.{c.code}"] != before[f"t3.25.{c.code}"]]
     carried = [f for f in now.findings if f.rule.startswith("Y_t3_carried_in")]
     assert differ and len(carried) == len(differ)
     assert all(f.code == "previous.mismatch" and f.sheet.startswith("汇总表") for f in carried)
+    assert all("分单位明细中没有" in e.notices[0] for e in now.entries)
+    # the 本年与上年 sheet: each figure beside last year's, the change, the finding
+    path = write_summary(now, tmp_path / "2022.xlsx", last=last_year(last, GK2021))
+    book = Book(path)
+    rows = book.grids[YEARS_SHEET]
+    line = next(r for r in rows if r[0] == GK2021.cells["t3.2.7"].place)
+    this, before = now.totals["t3.2.7"], merge([tmp_path / "2021"], jobs=1).totals["t3.2.7"]
+    assert [number(x) for x in line[2:5]] == [this, before, this - before]
+    assert any("上年" in str(r[6]) for r in rows if r[0] == GK2021.cells["t3.2.1"].place) == (
+        "1" in differ)
+    by_unit = [r for r in book.grids[YEARS_UNIT_SHEET] if r[0] in {c for c, _ in UNITS[2:4]}]
+    assert len(by_unit) == 2
+    heads = book.grids[YEARS_UNIT_SHEET][2]
+    assert heads[2] == "一、本年新收政府信息公开申请数量·总计" and "（七）总计·总计" in heads
 
 
 def test_nothing_accepted_still_writes_a_readable_summary(tmp_path: Path) -> None:
@@ -256,4 +303,10 @@ def test_libreoffice_shows_the_same_totals(mixed: tuple[Summary, Path], tmp_path
         assert_totals(Book(out), GK2018, summary)
     # saved by LibreOffice, the summary is still an input one level up
     city = merge(recalculated, region="市", jobs=1)
-    assert city.totals == summary.totals and city.units == summary.units
+    (entry,) = city.entries
+    assert entry.values is not None and {k: Decimal(v) for k, v in entry.values.items()} == summary.totals
+    assert entry.units == tuple(summary.units)
+    # an incomplete summary never passes silently one level up
+    assert [f.message for f in entry.report.findings] == [
+        f"该汇总表不完整（{len(UNITS)}个单位中汇总3个）。请补齐后重新汇总，或说明原因。"]
+    assert [u.status for u in city.register] == ["invalid"]

@@ -222,8 +222,9 @@ def test_status_and_hints_are_formulas_over_the_check_sheet(sheet: Worksheet) ->
 
 def test_highlights_follow_the_rules(sheet: Worksheet) -> None:
     rules = {str(rng): [r.formula[0] for r in cf.rules] for cf in sheet.conditional_formatting for rng in [cf.sqref]}
-    assert any("$D$6<=$D$5" in f for f in rules["D6"])  # E_r3_le_r2 on row 3
-    assert any("$D$15>0" in f for f in rules["D22"])  # W_responses_need_r12 colours row 19
+    assert any("N($D$6)<=N($D$5)" in f for f in rules["D6"])  # E_r3_le_r2 on row 3
+    assert "ISTEXT(D6)" in rules["D6"][0]  # text in a number cell: an error, highlighted first
+    assert any("N($D$15)>0" in f for f in rules["D22"])  # W_responses_need_r12 colours row 19
 
 
 def test_check_sheet_has_a_row_per_check(book: openpyxl.Workbook) -> None:
@@ -231,7 +232,7 @@ def test_check_sheet_has_a_row_per_check(book: openpyxl.Workbook) -> None:
     ws = book[ids.CHECK_SHEET]
     assert ws.sheet_state == "veryHidden"
     assert [ws.cell(r, 1).value for r in range(2, len(form.checks) + 2)] == [c.id for c in form.checks]
-    assert ws.cell(2, 3).value == "=IF('统计表'!D6<='统计表'!D5,0,1)"
+    assert ws.cell(2, 3).value == "=IF(N('统计表'!D6)<=N('统计表'!D5),0,1)"
 
 
 def test_metadata_sheet_and_properties(book: openpyxl.Workbook) -> None:
@@ -272,7 +273,7 @@ def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> Non
     assert "第30行“（三）申请答复数”＝第31+32+33+34+41+42+43+44行" in joined
     form = forms.builtin("gk2018")
     for check in form.checks:  # each rule listed in the very words the in-sheet check shows
-        assert check.message in texts
+        assert check.hint in texts
     assert "次年1月31日前报送" in joined
     assert any(t.startswith("校验规则——错误") for t in texts)
     assert any(t.startswith("校验规则——提醒") for t in texts)
@@ -286,7 +287,7 @@ def test_page_setup(sheet: Worksheet) -> None:
     assert sheet.page_setup.paperSize == 9
     assert sheet.page_setup.orientation == "portrait"
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.page_setup.fitToHeight == 0
+    assert sheet.page_setup.fitToHeight in (None, 1)  # one page tall (1 is the default, left out)
     assert sheet.print_title_rows == "$3:$3"
 
 

@@ -58,11 +58,16 @@ def random_inputs(form: Form, seed: int, blanks: int = 0) -> dict[str, Any]:
 CASES: dict[str, tuple[Form, dict[str, Any], dict[str, str]]] = {}
 CASES["seed"] = (GK2018, seed_inputs(GK2018), {})
 CASES["seed_explained"] = (GK2018, seed_inputs(GK2018), {"12": "本年度通过政务微博回应1起网民咨询，未形成热点舆情。"})
+CASES["seed_explained_on_19"] = (GK2018, seed_inputs(GK2018), {"19": "第19行为日常政务微博回应，未形成热点舆情。"})
 CASES["seed_errors"] = (GK2018, {**seed_inputs(GK2018), "3": 90, "15": 2, "54": 0.5}, {"54": "  "})
 for i in range(4):
     CASES[f"random{i}"] = (GK2018, random_inputs(GK2018, i, blanks=i), {"2": "说明"} if i % 2 else {})
 for i in range(2):
     CASES[f"grid{i}"] = (GK2021, random_inputs(GK2021, 10 + i, blanks=i), {})
+
+
+# what clerks paste: "约10" in row 2, and 12 stored as text in row 23 (a part of the total in row 22)
+PASTED: dict[str, Any] = {**seed_inputs(GK2018), "2": "约10", "23": "12"}
 
 
 def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) -> dict[str, Any]:
@@ -76,15 +81,18 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
         bad = not check.evaluate(computed)
         violated[check.id] = bad
         anchor = form.cells[check.anchor]
-        explained = check.rule.severity == "warning" and (anchor.table.id, anchor.row.id) in explained_rows
+        # a note on any row the rule involves explains a warning (issue 10 point 4)
+        explained = check.rule.severity == "warning" and any(
+            (check.rule.table.id, row.id) in explained_rows for row in check.note_rows)
         problems += bad and not explained
         if bad:
             prefix = EXPLAINED_MARK if explained else SEVERITY_MARK[check.rule.severity]
-            hints.setdefault(layout.hint(anchor), []).append(prefix + check.message)
+            hints.setdefault(layout.hint(anchor), []).append(prefix + check.hint)
     blanks = sum(v is None for v in values.values())
     return {
         "computed": computed,
         "violated": violated,
+        "problems": problems,
         "status": status_text(problems, blanks),
         "hints": {p: "\n".join(m) for p, m in hints.items()},
     }
@@ -105,6 +113,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory, lo_profile: Path) -> dic
                                             agency="沙坡头区机关事务局", code="640502001")
     files = [fill(templates[form.id], work / f"{name}.xlsx", form, values, notes=notes)
              for name, (form, values, notes) in CASES.items()]
+    files.append(fill(templates["gk2018"], work / "pasted.xlsx", GK2018, PASTED))
     files.append(_stale_cache_book(work / "stale.xlsx"))
     out = recalc(files, work / "out", lo_profile, formats=FORMATS)
     return {fmt: {p.stem: Book(p) for p in paths} for fmt, paths in out.items()}
@@ -182,3 +191,24 @@ def test_identity_survives_libreoffice(converted: dict[str, dict[str, Book]], fm
     assert pairs[ids.FORM] == "gk2018"
     assert pairs[ids.YEAR] == "2018"
     assert pairs[ids.AGENCY_NAME] == "沙坡头区机关事务局"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_text_pasted_into_number_cells_is_named_never_an_error_value(
+    converted: dict[str, dict[str, Book]], fmt: str
+) -> None:
+    """No formula turns into #VALUE!: rules read N(cell), the row's hint names each cell holding
+    text, and the status counts those cells as problems (the total does not drop them silently)."""
+    book, layout = converted[fmt]["pasted"], layout_of(GK2018)
+    for name, grid in book.grids.items():
+        for row in grid:
+            for value in row:
+                assert not (isinstance(value, str) and ("#VALUE" in value or value.startswith("Err:"))), name
+    as_zero = python_verdict(GK2018, {**PASTED, "2": 0, "23": 0}, {})
+    status = layout.status(layout.sheets[0])
+    assert book.get(status.sheet, status.row, status.col) == status_text(as_zero["problems"] + 2, 0)
+    for key in ("2", "23"):
+        place, hint = layout.places[key], layout.hint(GK2018.cells[key])
+        assert f"{SEVERITY_MARK['error']}{place.a1}不是数字" in book.get(hint.sheet, hint.row, hint.col)
+    total = layout.places["22"]
+    assert book.get(total.sheet, total.row, total.col) == sum(PASTED[k] for k in ("24", "25", "26"))

@@ -13,11 +13,17 @@ moved into place.
   the copy shows the same numbers without recalculation and reads back to the
   same `Return`.  (Images and charts are not carried over by openpyxl; returns
   have none.)
-* **.xls / .ods** (or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  For them the copy is
-  a new .xlsx holding every sheet's cell contents as read (formula results as
-  values, hidden sheets kept hidden, ``_xxgk`` included), marked the same way,
-  and the 校验结果 sheet says so.  Formatting, formulas and protection of such a
-  file are not reproduced; the department should fix its own file.
+* **.xls / .ods** (or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  When
+  the return was read as one of our forms, the copy is that form's template drawn
+  again with the return's figures, text, 情况说明 and signature (`xlsxform.render_return`:
+  layout, borders, live hints and status as in the template), then marked the same
+  way; the marks follow the layout, not the original's addresses.  A workbook that is
+  not one of our forms gets a content copy instead (every sheet's cells as read).
+  Either way the 校验结果 sheet says so.
+
+The status cell of each form sheet agrees with 校验结果: problems the sheet's own
+checks cannot see (year-over-year, how the file was read) are added to it, so a
+warning never leaves a green 校验通过 behind.
 """
 
 from __future__ import annotations
@@ -28,6 +34,8 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +49,23 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from . import safety
-from .files import exists_error, publish, temp_beside
-from .findings import ERROR, EXPLAINED_MARK, NOTICE, SEVERITY_MARK, WARNING, Finding
+from .files import display_name, exists_error, publish, temp_beside
+from .findings import ERROR, EXPLAINED_MARK, INFO, SEVERITY_MARK, WARNING, Finding
+from .guide import lines_needed
+from .layout import layout_of
 from .reader import RESULT_SHEET, open_book
 from .returns import Return, row_key
+from .sheetstyle import ERROR_FILL as SHEET_ERROR_FILL
+from .sheetstyle import WARNING_FILL as SHEET_WARNING_FILL
+from .xlsxform import metadata, render_return
 
 __all__ = ["RESULT_SHEET", "AnnotateError", "annotate", "restore_cached", "target_path"]
 
-ERROR_FILL = "FFC7CE"
-WARNING_FILL = "FFEB9C"
+ERROR_FILL = SHEET_ERROR_FILL.lstrip("#")
+WARNING_FILL = SHEET_WARNING_FILL.lstrip("#")  # orange: never mistaken for the yellow of input cells
+INFO_FILL = "DDEBF7"
+FILLS = {ERROR: ERROR_FILL, WARNING: WARNING_FILL, INFO: INFO_FILL}
+ORDER = {ERROR: 0, WARNING: 1, INFO: 2}  # errors first, notices last
 HEADERS = ("严重程度", "行次/单元格", "指标", "问题", "填报值", "应为", "情况说明")
 WIDTHS = (12, 22, 36, 70, 12, 12, 30)
 AUTHOR = "xxgk校验"
@@ -89,7 +105,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
         raise exists_error(target)
     tmp = temp_beside(target)
     try:
-        note = ""
+        note, drawn = "", False
         if kind == "xlsx":
             try:
                 _annotate_xlsx(data, ret, findings, tmp, keep_vba=target.suffix == ".xlsm")
@@ -97,8 +113,12 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
                 note = f"原文件无法直接编辑（{type(exc).__name__}）"
         else:
             note = f"原文件为{src.suffix.lower() or kind}格式，无法在原格式上直接标注"
+            if ret.identity.form:  # one of our forms: drawn again in its template
+                _annotate_rendered(ret, findings, tmp, note)
+                drawn = True
         if note:
-            _annotate_copy(data, ret, findings, tmp, note)
+            if not drawn:
+                _annotate_copy(data, ret, findings, tmp, note)
             if plain != target and plain.exists() and not overwrite:
                 raise exists_error(plain)
             target = plain
@@ -112,10 +132,12 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
 # ---------------------------------------------------------------- xlsx: edit in place (a copy)
 
 
-def _annotate_xlsx(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, *, keep_vba: bool) -> None:
+def _annotate_xlsx(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, *, keep_vba: bool,
+                   note: str = "") -> None:
     wb = openpyxl.load_workbook(io.BytesIO(data), keep_vba=keep_vba, rich_text=True, keep_links=True)
     _mark(wb, findings)
-    _results_sheet(wb, ret, findings, note="")
+    _status(wb, ret, findings)
+    _results_sheet(wb, ret, findings, note=note)
     raw = out.with_suffix(".raw")
     try:
         wb.save(raw)
@@ -214,7 +236,38 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-# ---------------------------------------------------------------- xls / ods: a content copy
+# ---------------------------------------------------------------- xls / ods: drawn again in the template
+
+
+def _annotate_rendered(ret: Return, findings: Sequence[Finding], out: Path, why: str) -> None:
+    """The form's template holding the return's content, marked at the layout's places."""
+    form, ident = ret.form, ret.identity
+    values: dict[str, Decimal] = {}
+    typed: dict[str, str] = {}
+    for key, raw in ret.cells.items():
+        if form.cells[key].kind != "input" or raw.value is None or raw.value == "":
+            continue
+        if isinstance(raw.value, int | float) and not isinstance(raw.value, bool):
+            values[key] = Decimal(str(raw.value))
+        else:
+            typed[key] = ILLEGAL_CHARACTERS_RE.sub("", str(raw.value))
+    meta = metadata(form, year=ident.year or 0, agency=ident.agency_name, code=ident.agency_code,
+                    template_id=ident.template_id or None)
+    drawn = out.with_suffix(".drawn")
+    try:
+        render_return(form, drawn, meta, values=values, typed=typed, notes=ret.notes, signed=ret.signature)
+        places = layout_of(form).places
+        moved = [replace(f, sheet=places[f.indicator].sheet, cell=places[f.indicator].a1)
+                 if f.indicator in places else replace(f, sheet="", cell="") for f in findings]
+        note = (f"{why}；本文件按本表式模板重新生成，填入原表的数据、情况说明和签字信息，单元格位置以模板为准。"
+                "请在原文件中改正后重新报送。")
+        _annotate_xlsx(drawn.read_bytes(), ret, moved, out, keep_vba=False, note=note)
+    finally:
+        if drawn.exists():
+            drawn.unlink()
+
+
+# ---------------------------------------------------------------- not one of our forms: a content copy
 
 
 def _annotate_copy(data: bytes, ret: Return, findings: Sequence[Finding], out: Path, why: str) -> None:
@@ -269,8 +322,8 @@ def _mark(wb: Workbook, findings: Iterable[Finding]) -> None:
         cell = _anchor(ws, ref)
         if cell is None:
             continue
-        error = any(f.severity == ERROR for f in items)
-        colour = ERROR_FILL if error else WARNING_FILL
+        worst = min(items, key=lambda f: ORDER.get(f.severity, 1)).severity
+        colour = FILLS.get(worst, WARNING_FILL)
         cell.fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         text = "\n".join(f"{_severity(f)}{f.message}" for f in items)
         if cell.comment is not None and cell.comment.text.strip():
@@ -279,6 +332,25 @@ def _mark(wb: Workbook, findings: Iterable[Finding]) -> None:
         comment.width = 320
         comment.height = min(60 + 18 * (len(text) // 22 + text.count("\n")), 400)
         cell.comment = comment
+
+
+def _status(wb: Workbook, ret: Return, findings: Sequence[Finding]) -> None:
+    """Add to each form sheet's live status the problems its own checks cannot see."""
+    live = {c.id for c in ret.form.checks}
+    unseen = [f for f in findings if f.blocking and f.rule not in live and not f.code.startswith("value.")]
+    if not unseen:
+        return
+    layout = layout_of(ret.form)
+    extra = f"另有{len(unseen)}项问题见“{RESULT_SHEET}”"
+    for sheet in layout.sheets:
+        if sheet.name not in wb.sheetnames:
+            continue
+        cell = wb[sheet.name][layout.status(sheet).a1]
+        formula = cell.value
+        if not (isinstance(formula, str) and formula.startswith("=IF(") and "校验通过" in formula):
+            continue  # not our status formula: a workbook of another layout
+        body = formula[1:]
+        cell.value = f'=IF({body}="校验通过","",{body}&"；")&"{extra}"'
 
 
 def _anchor(ws: Worksheet, ref: str) -> Any:
@@ -293,9 +365,9 @@ def _anchor(ws: Worksheet, ref: str) -> Any:
 
 
 def _severity(f: Finding) -> str:
-    if f.severity in (ERROR, NOTICE):
-        return SEVERITY_MARK[f.severity]
-    return EXPLAINED_MARK if f.explained else SEVERITY_MARK[WARNING]
+    if f.severity == WARNING and f.explained:
+        return EXPLAINED_MARK
+    return SEVERITY_MARK.get(f.severity, SEVERITY_MARK[WARNING])
 
 
 def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, note: str) -> None:
@@ -315,7 +387,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
         unit += f"（{ident.agency_code}）"
     year = f"{ident.year}年度" if ident.year else "年度未知"
     lines = [
-        (f"校验结果：{ret.path.name}", Font(bold=True, size=14)),
+        (f"校验结果：{display_name(ret.path.name)}", Font(bold=True, size=14)),
         (f"单位：{unit}　表式：{ret.form.name}（{year}）", Font()),
         (f"结论：{verdict}　错误{errors}项，提醒{warnings}项（未说明{unexplained}项）", Font(bold=True)),
     ]
@@ -336,7 +408,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
         cell.border = border
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.column_dimensions[get_column_letter(c)].width = width
-    ordered = sorted(findings, key=lambda f: f.severity != ERROR)
+    ordered = sorted(findings, key=lambda f: ORDER.get(f.severity, 1))
     for r, f in enumerate(ordered, start=head + 1):
         values = (
             _severity(f).strip("【】"),
@@ -352,7 +424,7 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
             cell.data_type = "s"
             cell.border = border
             cell.alignment = wrap
-        colour = ERROR_FILL if f.severity == ERROR else WARNING_FILL
+        colour = FILLS.get(f.severity, WARNING_FILL)
         ws.cell(r, 1).fill = PatternFill(fill_type="solid", start_color=colour, end_color=colour)
         if f.sheet and f.cell and f.sheet in wb.sheetnames:
             link = ws.cell(r, 2)
@@ -361,7 +433,18 @@ def _results_sheet(wb: Workbook, ret: Return, findings: Sequence[Finding], *, no
             link.font = Font(color="0563C1", underline="single")
     if not findings:
         ws.cell(head + 1, 1, "未发现问题。")
+    for r, f in enumerate(ordered, start=head + 1):  # openpyxl never sizes rows; LibreOffice would not grow them
+        texts = (_where(ret, f), f.label, f.message, f.found, f.expected, f.explanation or _note(ret, f))
+        need = max(lines_needed(t, w) for t, w in zip(texts, WIDTHS[1:], strict=True))
+        ws.row_dimensions[r].height = 14 * need + 4
     ws.freeze_panes = ws.cell(head + 1, 1)
+    ws.print_title_rows = f"{head}:{head}"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = False
     ws.sheet_view.tabSelected = True

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .returns import ReadError
 
 KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页"}
+DOCUMENT_KINDS = ("docx", "html")  # the annual report itself, not a workbook
 MAX_TABLE_CELLS = 200_000  # grid positions of one document table (rows × columns)
 MAX_TABLES = 500
 
@@ -31,7 +32,7 @@ class Tables:
     before the first table (``title``), where the report names its unit and year."""
 
     kind: str  # docx | html
-    grids: dict[str, list[list[str]]]
+    grids: dict[str, list[list[str | int | float]]]
     title: str
 
     def add(self, rows: list[list[str]]) -> None:
@@ -40,7 +41,21 @@ class Tables:
         if len(rows) * width > MAX_TABLE_CELLS or len(self.grids) >= MAX_TABLES:
             raise ReadError("file.too_large", f"文档中的表格过大或过多（第{len(self.grids) + 1}个表格{len(rows)}行×{width}列）")
         if rows and width:
-            self.grids[f"表{len(self.grids) + 1}"] = [[*r, *[""] * (width - len(r))] for r in rows]
+            self.grids[f"表{len(self.grids) + 1}"] = [[*map(_value, r), *[""] * (width - len(r))] for r in rows]
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def _value(text: str) -> str | int | float:
+    """A cell as a spreadsheet holds it: a plain number printed in a document is a number (not
+    text a workbook's totals would skip); anything else stays text for the checks to judge."""
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
 
 
 def cell_text(text: str) -> str:

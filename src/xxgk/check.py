@@ -9,40 +9,31 @@ and the `Return`, so merging and annotating need not read the file again.
 from __future__ import annotations
 
 import ast
-import os
-import stat
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from . import values as V
+from .files import display_name
 from .findings import CATALOGUE, WARNING, Finding, Report, make
-from .forms import Cell, Check, Form
+from .forms import Cell, Check, Form, Table, row_key
 from .identity import Identity
 from .layout import layout_of
-from .returns import RawCell, ReadError, Return, row_key
+from .returns import RawCell, ReadError, Return
 from .rules import LAST
 
 __all__ = [
-    "DOCUMENT_SUFFIXES",
-    "RETURN_SUFFIXES",
-    "SPREADSHEET_SUFFIXES",
     "CheckResult",
     "check_file",
     "check_files",
     "check_return",
-    "collect_files",
     "compare_with",
     "compare_years",
     "figures_return",
 ]
 
-SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-DOCUMENT_SUFFIXES = (".docx", ".html", ".htm")  # the annual report itself (docx_book, html_book)
-RETURN_SUFFIXES = SPREADSHEET_SUFFIXES + DOCUMENT_SUFFIXES
-ANNOTATED_SUFFIX = "_校验结果"  # annotate.target_path names its marked copies <stem>_校验结果.xlsx
 HEADER_EXPECTED = "不填写（或——）"
 _ZERO = Decimal(0)
 BLANK_EXPECTED = "数字（没有发生的填0）"
@@ -79,7 +70,7 @@ def check_return(ret: Return) -> CheckResult:
     """Check a return that has been read: values, formulas, rules and explanations."""
     form = ret.form
     report = Report(
-        file=str(ret.path),
+        file=display_name(ret.path),
         form=ret.identity.form or form.id,
         year=ret.identity.year,
         agency_code=ret.identity.agency_code,
@@ -103,7 +94,8 @@ def check_return(ret: Return) -> CheckResult:
     unknown: set[str] = set()  # no number at all
     suspect: set[str] = set()  # a number, but not one the form allows (negative, fraction…)
     blanks: list[tuple[Cell, str, str]] = []
-    noted: list[Finding] = []  # kept apart: an empty return gets file.empty alone
+    texts: dict[str, tuple[Cell, RawCell, V.Parsed]] = {}  # numbers typed as text: SUM skips them
+    noted: list[Finding | str] = []  # kept apart: an empty return gets file.empty alone; a key: its text
     present = filled = 0  # input cells read, and those holding anything
     whole, parse = V.whole, V.parse
     for cell in form.cells.values():
@@ -134,7 +126,7 @@ def check_return(ret: Return) -> CheckResult:
             else:
                 cached[key] = value
             continue
-        parsed = parse(rc.value, cell.value)
+        parsed = parse(rc.value, cell.value, cell.unit)
         present += kind == "input"
         if parsed.blank:
             if kind == "input":
@@ -143,26 +135,52 @@ def check_return(ret: Return) -> CheckResult:
                     blanks.append((cell, rc.sheet, rc.cell))
             continue
         filled += kind == "input"
-        if parsed.code is not None:
-            noted.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found))
+        accepted = parsed.code is None or parsed.code in V.ACCEPTED
+        if accepted and parsed.value and kind == "input" and type(rc.value) is str:
+            texts[key] = (cell, rc, parsed)
+            if parsed.code is not None:
+                noted.append(key)  # its notice says whether the sheet's totals skipped it
+        elif parsed.code is not None:
+            noted.append(V.finding(parsed.code, cell, rc.sheet, rc.cell, parsed.found,
+                                   **_figure(parsed)))
         if parsed.value is None:
             if kind == "input":
                 unknown.add(key)
             continue
         if kind == "input":
             inputs[key] = parsed.value
-            if parsed.code not in (None, "value.zero_text"):
+            if not accepted:
                 suspect.add(key)
-        elif parsed.code in (None, "value.zero_text"):
+        elif accepted:
             cached[key] = parsed.value
     if present and not filled:
         findings.append(make("file.empty"))
         return CheckResult(report, {}, ret, frozenset(c.key for c in form.cells.values()))
-    findings.extend(noted)
-    if blanks:
-        findings.append(_blank_finding(form, blanks))
 
-    computed = form.compute({c.key: inputs.get(c.key, _ZERO) for c in form.inputs})
+    values = {c.key: inputs.get(c.key, _ZERO) for c in form.inputs}
+    computed = form.compute(values)
+    # what the sheet's own SUM formulas show: numbers typed as text left out
+    shown = form.compute({**values, **{k: _ZERO for k in texts}}) if texts else computed
+    skipped: dict[str, list[str]] = {}  # text cell -> the totals that left it out
+    for cell in form.formulas:
+        key = cell.key
+        if key in cached and cached[key] != computed[key] and cached[key] == shown[key]:
+            for k in form.sources[key] & texts.keys():
+                skipped.setdefault(k, []).append(
+                    f"{cell.place}合计显示为{_fmt(shown[key])}，按各分项之和应为{_fmt(computed[key])}")
+            cached[key] = computed[key]  # the text is the cause; the total was not typed over
+    for item in noted:
+        if isinstance(item, str):
+            if item in texts:
+                findings.append(_text_finding(*texts[item], skipped.get(item, [])))
+        else:
+            findings.append(item)
+    for key, (cell, rc, parsed) in texts.items():
+        if parsed.code is None and key in skipped:
+            findings.append(_text_finding(cell, rc, parsed, skipped[key]))
+    if blanks:
+        findings.extend(_blank_findings(form, blanks, ret.notes))
+
     if unknown or suspect:
         for cell in form.formulas:
             if any(p in unknown for p in cell.parts):
@@ -178,35 +196,139 @@ def check_return(ret: Return) -> CheckResult:
         if key in cached and key not in unsure and cached[key] != known[key]:
             findings.append(_mismatch(form, cell, raw[key], cached[key], known))
 
-    for check in form.checks:
-        if unsure and any(k in unsure for k in check.bind.values()):
-            continue
-        if not check.evaluate(known):
-            findings.append(_rule_finding(ret, check, known, where))
+    failed = [check for check in form.checks
+              if not (unsure and any(k in unsure for k in check.bind.values())) and not check.evaluate(known)]
+    if failed:
+        findings.extend(_rule_findings(ret, failed, known, where))
     return CheckResult(report, known, ret, frozenset(unknown))
+
+
+def _rule_findings(ret: Return, failed: list[Check], known: Mapping[str, Decimal], where: Any) -> list[Finding]:
+    """The findings of the failed checks, each error once: a check on a total column (or row)
+    that fails because the same rule fails on its parts (表三第7栏“总计” when 第1栏 is out of
+    balance) is folded into the parts' findings."""
+    fixed = {(c.rule.id, c.row.id if c.row is not None else c.column.id) for c in failed}
+    also: dict[int, list[str]] = {}
+    kept: list[Check] = []
+    for check in failed:
+        line = check.row if check.row is not None else check.column
+        parts = [p for p in line.parts if (check.rule.id, p) in fixed]
+        if parts:
+            label = f"第{line.code}{'行' if check.row is not None else '栏'}“{line.label}”"
+            for other in failed:
+                other_line = other.row if other.row is not None else other.column
+                if other.rule is check.rule and other_line.id in parts:
+                    also.setdefault(id(other), []).append(label)
+            continue
+        kept.append(check)
+    return [_rule_finding(ret, c, known, where, also.get(id(c), [])) for c in kept]
 
 
 def _fmt(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _blank_finding(form: Form, blanks: list[tuple[Cell, str, str]]) -> Finding:
-    many_sheets = len(form.sheets) > 1
-    detail = "、".join(
-        f"{c.place}（{s + '!' if many_sheets else ''}{a}）" for c, s, a in blanks
-    )
-    first, sheet, address = blanks[0]
-    # One finding for all of them, addressed (sheet, cell, indicator) to the first; the message lists every one.
-    return make(
-        "value.blank",
-        indicator=first.key,
-        label=first.label if len(blanks) == 1 else f"{first.label}等{len(blanks)}个单元格",
-        sheet=sheet,
-        cell=address,
-        found="（空白）",
-        expected=BLANK_EXPECTED,
-        detail=detail,
-    )
+def _note_hint(check: Check) -> str:
+    """Where a warning's explanation may go, for its message."""
+    return "；" + check.note_hint
+
+
+def _figure(parsed: V.Parsed) -> dict[str, str]:
+    """The figure to type, for content whose number is known but must be written otherwise."""
+    return {"expected": _fmt(parsed.value)} if parsed.code == "value.yuan" and parsed.value is not None else {}
+
+
+def _text_finding(cell: Cell, rc: RawCell, parsed: V.Parsed, skipped: list[str]) -> Finding:
+    """The notice for a number typed as text: with its unit (“3件”), or one the sheet's
+    totals left out (then it names them: the total was not typed over)."""
+    assert parsed.value is not None
+    found = parsed.found or V.describe(rc.value)
+    if parsed.code == "value.with_unit":
+        detail = f"（表中的合计公式不计文本：{'；'.join(skipped)}）" if skipped else ""
+        return V.finding("value.with_unit", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
+                         unit=cell.unit.split(V.UNIT_ALTERNATIVES)[0], detail=detail)
+    return V.finding("value.text_number", cell, rc.sheet, rc.cell, found, expected=_fmt(parsed.value),
+                     detail="；".join(skipped))
+
+
+def _blank_findings(form: Form, blanks: list[tuple[Cell, str, str]], notes: Mapping[str, str]) -> list[Finding]:
+    """One finding per table for its blank input cells, named as ranges of 行次 and 栏次
+    (表三第5—23行第2—6栏（F12:J30））; a 情况说明 written anywhere in that table explains it."""
+    by_table: dict[str, dict[str, tuple[Cell, str, str]]] = {}
+    for item in blanks:
+        by_table.setdefault(item[0].table.id, {})[item[0].key] = item
+    out = []
+    for table in form.tables:
+        cells = by_table.get(table.id)
+        if not cells:
+            continue
+        ranges = [_range_text(table, block) for block in _blocks(table, cells)]
+        first, sheet, address = next(iter(cells.values()))
+        note = next((t.strip() for r in table.rows if (t := notes.get(row_key(first.table, r), "")).strip()), "")
+        out.append(make(
+            "value.blank",
+            indicator=first.key,
+            label=first.label if len(cells) == 1 else f"{first.label}等{len(cells)}个单元格",
+            sheet=sheet,
+            cell=address,
+            found="（空白）",
+            expected=BLANK_EXPECTED,
+            detail=_table_name(form, table) + "、".join(ranges),
+            count=str(len(cells)),
+            explained=bool(note),
+            explanation=note,
+        ))
+    return out
+
+
+def _blocks(table: Table, cells: Mapping[str, tuple[Cell, str, str]]) -> list[list[list[tuple[Cell, str, str]]]]:
+    """The blank cells of a table as rectangles (rows of cells): runs of neighbouring columns
+    in a row, stacked while the next row has the very same run."""
+    cols = {c.id: i for i, c in enumerate(table.columns)}
+    runs: list[tuple[int, int, int, list[tuple[Cell, str, str]]]] = []  # row index, first col, last col, cells
+    for r, row in enumerate(table.rows):
+        mine = sorted((item for item in cells.values() if item[0].row is row), key=lambda i: cols[i[0].column.id])
+        for item in mine:
+            c = cols[item[0].column.id]
+            if runs and runs[-1][0] == r and runs[-1][2] == c - 1:
+                runs[-1] = (r, runs[-1][1], c, [*runs[-1][3], item])
+            else:
+                runs.append((r, c, c, [item]))
+    blocks: list[tuple[int, int, int, list[list[tuple[Cell, str, str]]]]] = []  # last row, cols, rows of cells
+    for r, lo, hi, items in runs:
+        for i, (last, blo, bhi, rows) in enumerate(blocks):
+            if last == r - 1 and (blo, bhi) == (lo, hi):
+                blocks[i] = (r, lo, hi, [*rows, items])
+                break
+        else:
+            blocks.append((r, lo, hi, [items]))
+    return [rows for *_, rows in blocks]
+
+
+def _range_text(table: Table, rows: list[list[tuple[Cell, str, str]]]) -> str:
+    """第5—23行第2—6栏（F12:J30）, or 第8行（D11） for one cell of a one-column table (the
+    table's name says which sheet)."""
+    top, bottom = rows[0][0], rows[-1][-1]
+    text = _span(top[0].row.code, bottom[0].row.code, "行")
+    if len(table.columns) > 1:
+        text += _span(top[0].column.code, rows[0][-1][0].column.code, "栏")
+    where = top[2] if top is bottom else f"{top[2]}:{bottom[2]}"
+    return f"{text}（{where}）"
+
+
+def _span(first: str, last: str, what: str) -> str:
+    return f"第{first}{what}" if first == last else f"第{first}—{last}{what}"
+
+
+def _table_name(form: Form, table: Table) -> str:
+    """How a message names a table of a form with several: 表三, 表二第二十条第（一）项."""
+    if len(form.tables) == 1:
+        return ""
+    numeral = next((t.split("、")[0] for t in (table.title, table.sheet) if "、" in t), "")
+    name = f"表{numeral}" if numeral else table.sheet
+    if table.title and not table.title.startswith(numeral + "、"):
+        name += table.title
+    return name
 
 
 def _mismatch(form: Form, cell: Cell, rc: RawCell, found: Decimal, known: Mapping[str, Decimal]) -> Finding:
@@ -218,7 +340,8 @@ def _mismatch(form: Form, cell: Cell, rc: RawCell, found: Decimal, known: Mappin
     )
 
 
-def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where: Any) -> Finding:
+def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where: Any,
+                  totals_too: Sequence[str] = ()) -> Finding:
     form = ret.form
     cells = form.cells
     anchor = cells[check.anchor]
@@ -230,12 +353,15 @@ def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where
               if not isinstance(side, ast.Name | ast.Constant)]
     if totals and len(env) == len(check.bind):
         detail += "；" + "，".join(totals)
+    if totals_too:
+        detail += f"；{'、'.join(totals_too)}因此同样不符"
     sheet, address = where(anchor)
     fields: dict[str, Any] = {}
     if check.rule.severity == WARNING:
-        note = ret.notes.get(row_key(anchor), "").strip()
+        fields["notes"] = _note_hint(check)
+        note = check.explanation(ret.notes)
         if note:
-            fields = {"explained": True, "explanation": note}
+            fields.update(explained=True, explanation=note)
     return make(
         f"rule.{check.rule.severity}",
         severity=check.rule.severity,
@@ -319,8 +445,8 @@ def compare_years(
 ) -> list[Finding]:
     """The year-over-year checks (rules using ``last(...)``) of this year's values against last year's.
 
-    A violated check is a ``previous.mismatch`` warning, explained by a 情况说明 on its anchor
-    row (``notes`` by `returns.row_key`); a check whose last-year cells cannot be matched in
+    A violated check is a ``previous.mismatch`` warning, explained by a 情况说明 on any row it
+    involves (``notes`` by `returns.row_key`); a check whose last-year cells cannot be matched in
     last year's form is a ``previous.unmapped`` warning.
     """
     last = previous_values(form, prev_form, prev_values)
@@ -337,7 +463,7 @@ def compare_years(
             "indicator": anchor.key, "label": anchor.label,
             "sheet": places[anchor.key].sheet, "cell": places[anchor.key].a1, "rule": check.id,
         }
-        note = (notes or {}).get(row_key(anchor), "").strip()
+        note = check.explanation(notes or {})
         if note:
             common.update(explained=True, explanation=note)
         if any(k not in last for k in before):
@@ -356,7 +482,8 @@ def compare_years(
         )
         found.append(make(
             "previous.mismatch", severity=WARNING, message=check.message.rstrip("。"), detail=detail,
-            found=_fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names), **common,
+            found=_fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names),
+            notes=_note_hint(check), **common,
         ))
     return found
 
@@ -391,7 +518,11 @@ def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckRe
     try:
         ret = read(path, forms)
     except ReadError as exc:
-        return _unreadable(path, exc.code, exc.detail, exc.fields)
+        refused = _unreadable(path, exc.code, exc.detail, exc.fields)
+        if exc.identity is not None:  # refused, but its unit known: attributed to that unit
+            ident = exc.identity
+            refused.report.agency_code, refused.report.agency_name = ident.agency_code, ident.agency_name
+        return refused
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
         return _unreadable(path, "file.unreadable", f"{type(exc).__name__}: {exc}", {})
     return check_return(ret)
@@ -401,41 +532,8 @@ def _unreadable(path: Path, code: str, detail: str, fields: Mapping[str, Any]) -
     if code not in CATALOGUE:
         detail, code = f"{code}: {detail}" if detail else code, "file.unreadable"
     extra = {k: v for k, v in fields.items() if k not in ("detail", "sheet", "cell")}
-    finding = make(code, detail=detail or "未知原因", **extra)
-    return CheckResult(Report(file=str(path), findings=[finding]))
-
-
-def collect_files(paths: Iterable[Path | str], *, must_exist: bool = False) -> list[Path]:
-    """Files named, and returns (workbooks, Word reports, saved web pages) found recursively in
-    directories; sorted, no duplicates.
-
-    In directories, Office lock files (``~$name.xlsx``), LibreOffice lock files and the
-    marked copies ``check --annotate`` writes (``name_校验结果.xlsx``) are skipped.
-    ``must_exist``: a path that does not exist raises `FileNotFoundError` or
-    `NotADirectoryError` (else it is kept, and reading it reports it).
-    """
-    found: set[Path] = set()
-    for p in (q if isinstance(q, Path) else Path(q) for q in paths):
-        try:  # one stat per path: a batch names thousands of files
-            is_dir = stat.S_ISDIR(os.stat(p).st_mode)
-        except (FileNotFoundError, NotADirectoryError):
-            if must_exist:
-                raise
-            is_dir = False
-        except OSError:
-            is_dir = False
-        if is_dir:
-            for child in p.rglob("*"):
-                if (
-                    child.suffix.lower() in RETURN_SUFFIXES
-                    and not child.name.startswith(("~$", ".~lock"))
-                    and not child.stem.endswith(ANNOTATED_SUFFIX)
-                    and child.is_file()
-                ):
-                    found.add(child)
-        else:
-            found.add(p)
-    return sorted(found, key=lambda p: p.parts)  # Path order, compared in C
+    finding = make(code, detail=display_name(detail) or "未知原因", **extra)
+    return CheckResult(Report(file=display_name(path), findings=[finding]))
 
 
 def check_files(paths: Sequence[Path], forms: Sequence[Form] | None = None) -> list[CheckResult]:
@@ -478,5 +576,5 @@ def figures_return(
         form=form.id, form_version=form.version, fingerprint=form.fingerprint, year=year,
         agency_code=agency_code, agency_name=agency_name,
     )
-    row_notes = {row_key(form.cells[k]): text for k, text in (notes or {}).items()}
+    row_notes = {row_key(form.cells[k].table, form.cells[k].row): text for k, text in (notes or {}).items()}
     return Return(path=Path(path), form=form, identity=identity, cells=cells, notes=row_notes)

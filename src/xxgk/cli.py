@@ -6,17 +6,23 @@ Library functions never print or exit; this module is the only place that does.
 from __future__ import annotations
 
 import sys
-from decimal import Decimal
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from . import __version__, forms
-from .files import exists_error
+from .files import display_name, exists_error
+from .usage import ChineseGroup
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from . import batch
+    from .roster import Unit
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="xxgk")
 def main() -> None:
     """xxgk — 政府信息公开情况统计表: generate templates, check returns, merge a summary."""
@@ -47,6 +53,18 @@ def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
     return "没有找到报表文件（.xlsx/.xlsm/.xls/.ods/.docx/.html/.htm）：" + "、".join(map(str, paths))
 
 
+def _roster(path: Path) -> list[Unit]:
+    """The roster read, with a warning for names borne by several units (told apart by code)."""
+    from .roster import duplicate_names, read_roster
+
+    units = read_roster(path)
+    same = duplicate_names(units)
+    if same:
+        click.echo(f"提醒：名单中有重名单位（{'、'.join(same)}），只能按代码区分；报表须带单位代码。"
+                   " (duplicate names in the roster)", err=True)
+    return units
+
+
 def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
     """The built-in forms plus custom definitions given with --form (None: built-ins only)."""
     if not paths:
@@ -61,76 +79,99 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: one block per return, ready to paste into a message; json: one document.")
+@click.option("--year", type=click.IntRange(1990, 2100),
+              help="统计年度 (reporting year): files of another year are flagged; default: the year of most files.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Roster CSV/XLSX (代码, 名称): a file named for another unit than its own is flagged.")
 @click.option("--annotate", "annotate_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write a copy of each return with findings, problem cells highlighted, into DIR.")
+@click.option("--force", is_flag=True, help="Overwrite existing annotated copies.")
 @click.option("--previous", "previous", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Last year's return of the same unit, or a summary (then the unit's own row of its 分单位明细): adds the year-over-year checks.")
 @click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
-def check_cmd(paths: tuple[Path, ...], fmt: str, annotate_dir: Path | None, previous: Path | None,
+def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path | None,
+              annotate_dir: Path | None, force: bool, previous: Path | None,
               form_paths: tuple[Path, ...]) -> None:
-    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods, and for the
+    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods/.et, and for the
     annual report itself as .docx/.html/.htm).
 
     Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
     """
     import json
 
-    from . import check, render
+    from . import batch, render
     from .findings import batch_json
+    from .previous import PreviousError
+    from .roster import RosterError
 
     known = _known_forms(form_paths)
-    files = check.collect_files(paths)
-    if not files:
-        raise click.UsageError(_no_spreadsheets(paths))
-    last = None
-    if previous is not None:
-        last = check.check_file(previous, known)
-        if last.ret is None or last.unknown:
-            problems = "；".join(f.message for f in last.report.findings if f.severity == "error")
-            raise click.BadParameter(f"上年数据无法使用：{problems}", param_hint="--previous")
-    results = check.check_files(files, known)
-    by_unit: dict[str, dict[str, Decimal]] = {}
-    if previous is not None and last is not None and last.ret is not None and last.ret.identity.kind == "summary":
-        from .returns import ReadError
-        from .summary import unit_figures
-
-        try:
-            by_unit = unit_figures(previous, last.ret.form)  # read once for the whole batch
-        except ReadError as exc:
-            raise click.BadParameter(f"上年数据无法使用：{exc.detail}", param_hint="--previous") from None
-    for result in results:
-        if last is None or last.ret is None or result.ret is None:
-            continue
-        figures = None
-        if last.ret.identity.kind == "summary" and result.ret.identity.kind != "summary":
-            # a unit's return against last year's district summary: that unit's own row
-            figures = by_unit.get(result.ret.identity.agency_code.strip())
-            if figures is None:
-                click.echo(f"上年汇总表的分单位明细中没有{result.path.name}的单位，未作上年比对。", err=True)
-                continue
-        if not check.compare_with(result, last, figures):
-            click.echo(f"上年数据与{result.path.name}不是同一单位，未作上年比对。", err=True)
     if annotate_dir is not None:
-        from .annotate import annotate
-
-        annotate_dir.mkdir(parents=True, exist_ok=True)
-        for result in results:
-            if result.ret is not None and result.report.findings and result.ret.kind in ("docx", "html"):
-                click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{result.path.name}）。", err=True)
-            elif result.ret is not None and result.report.findings:
-                try:
-                    out = annotate(result.ret, result.report.findings, annotate_dir, overwrite=True)
-                except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
-                    click.echo(f"无法生成批注文件（{result.path.name}）：{exc}", err=True)
-                else:
-                    click.echo(f"已生成批注文件：{out}", err=True)
-    reports = [r.report for r in results]
+        _make_dir(annotate_dir, "--annotate")
+    try:
+        units = _roster(roster) if roster is not None else None
+        done = batch.check(paths, year=year, roster=units, previous=previous, forms=known,
+                           exclude=[annotate_dir] if annotate_dir is not None else [])
+    except RosterError as exc:
+        _fail(str(exc))
+    except PreviousError as exc:
+        raise click.BadParameter(str(exc), param_hint="--previous") from None
+    if not done.results:
+        raise click.UsageError(_no_spreadsheets(paths) + _skipped_text(done.skipped))
+    for notice in [*done.notices, *(n for e in done.entries for n in e.notices)]:
+        click.echo(notice, err=True)
+    if annotate_dir is not None:
+        _annotate(done, annotate_dir, force)
+    reports = [e.report for e in done.entries]
     if fmt == "json":
-        click.echo(json.dumps(batch_json(reports), ensure_ascii=False, indent=2))
+        doc = batch_json(reports)
+        doc["skipped"] = [{"file": str(f), "reason": why} for f, why in done.skipped]
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        click.echo(render.results_text([(r.report, r.ret.form if r.ret else None) for r in results]), nl=False)
-    sys.exit(0 if all(r.valid for r in reports) else 1)
+        blocks = [(e.report, r.ret.form if r.ret else None) for r, e in zip(done.results, done.entries, strict=True)]
+        click.echo(render.results_text(blocks), nl=False)
+        click.echo(_skipped_text(done.skipped), nl=False)
+    sys.exit(0 if done.valid else 1)
+
+
+def _skipped_text(skipped: Sequence[tuple[Path | str, str]]) -> str:
+    if not skipped:
+        return ""
+    lines = [f"\n未读取的文件（{len(skipped)}）："]
+    lines += [f"  {f} — {why}" for f, why in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def _make_dir(path: Path, option: str) -> None:
+    """An output folder made before any work, or a usage error naming the option."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"无法创建目录{path}：{exc.strerror or exc} (cannot create directory)",
+                                 param_hint=option) from None
+
+
+def _annotate(done: batch.Checked, out_dir: Path, force: bool) -> None:
+    from .annotate import annotate, target_path
+    from .book import DOCUMENT_KINDS
+
+    todo = [(r, e) for r, e in zip(done.results, done.entries, strict=True) if r.ret is not None and e.report.findings]
+    for result, _ in todo:  # the report itself is not a workbook to mark up
+        if result.ret is not None and result.ret.kind in DOCUMENT_KINDS:
+            click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{display_name(result.path.name)}）。", err=True)
+    todo = [(r, e) for r, e in todo if r.ret is not None and r.ret.kind not in DOCUMENT_KINDS]
+    existing = [target_path(r.ret, out_dir) for r, _ in todo if r.ret is not None]
+    existing = [p for p in existing if p.exists()]
+    if existing and not force:
+        _fail_file(exists_error(existing[0]))
+    for result, entry in todo:
+        assert result.ret is not None
+        try:
+            out = annotate(result.ret, entry.report.findings, out_dir, overwrite=force)
+        except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
+            click.echo(f"无法生成批注文件（{display_name(result.path.name)}）：{exc}", err=True)
+        else:
+            click.echo(f"已生成批注文件：{display_name(out)}", err=True)
 
 
 @main.command("template")
@@ -151,25 +192,27 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
     xxgk template --year Y [--form ID|PATH] (--agency NAME [--code CODE] -o FILE | --roster FILE --out-dir DIR)
     """
     from . import template
-    from .roster import RosterError, read_roster
+    from .roster import RosterError
 
     single = agency is not None or output is not None
     if single == (roster is not None or out_dir is not None):
         _fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
     try:
         form = forms.resolve(form_spec, year)
+        if not form.applies_to(year):
+            lo, hi = form.years
+            click.echo(f"提醒：{form.id}（{form.name}）适用于{lo or '…'}–{hi or '…'}年度，不是{year}年度的表式；"
+                       f"{year}年度应为{forms.for_year(year).id}。 (form {form.id} is not the form of {year})", err=True)
         if single:
             if not agency or not agency.strip() or output is None:
                 _fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")
-            if not output.parent.is_dir():
-                _fail(f"{output}: 所在目录不存在 (no such directory)")
             path = template.write_template(form, output, year=year, agency=agency.strip(),
                                            code=code.strip(), overwrite=force)
             click.echo(f"已生成模板 (written): {path}")
             return
         if roster is None or out_dir is None:
             _fail("批量生成需要 --roster 和 --out-dir (--roster FILE and --out-dir DIR are both required)")
-        units = read_roster(roster)
+        units = _roster(roster)
         out_dir.mkdir(parents=True, exist_ok=True)
         todo = template.plan(((u.code, u.name) for u in units), out_dir, year=year, form=form)
         existing = [job.path for job in todo if job.path.exists()]
@@ -193,6 +236,8 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Roster CSV/XLSX (代码, 名称): who must report; others are listed, not summed.")
 @click.option("--region", default="", help="Region named in the title (e.g. 沙坡头区).")
+@click.option("--year", type=click.IntRange(1990, 2100),
+              help="统计年度 (reporting year); default: the year of most files.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: for people, in Chinese; json: one document (returns, summary, units, output).")
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes (default: CPUs).")
@@ -205,7 +250,7 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
 @click.option("--force", is_flag=True, help="Overwrite an existing summary / CSV.")
 @click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
-def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region: str, fmt: str,
+def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region: str, year: int | None, fmt: str,
               jobs: int | None, prefer: str, previous: Path | None, csv_path: Path | None,
               force: bool, form_paths: tuple[Path, ...]) -> None:
     """Check every return and merge the accepted ones into a summary workbook.
@@ -215,19 +260,21 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     """
     import json
 
-    from . import merge, summary
-    from .roster import RosterError, read_roster
+    from . import batch, summary
+    from .collection import CollectionError
+    from .previous import PreviousError
+    from .roster import RosterError
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):
         if target is not None and target.exists() and not force:
             _fail_file(exists_error(target))
     try:
-        files = merge.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
-        if not files:
-            _fail(_no_spreadsheets(paths))
-        units = read_roster(roster) if roster is not None else None
-        with click.progressbar(length=len(files), label="校验汇总 (checking)", file=sys.stderr,
+        found = batch.collect(paths, exclude=[p for p in (output, csv_path) if p is not None])
+        if not found.files:
+            _fail(_no_spreadsheets(paths) + _skipped_text(found.skipped))
+        units = _roster(roster) if roster is not None else None
+        with click.progressbar(length=len(found.files), label="校验汇总 (checking)", file=sys.stderr,
                                hidden=not sys.stderr.isatty()) as bar:
             done = [0]
 
@@ -235,13 +282,17 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
                 bar.update(n - done[0])
                 done[0] = n
 
-            result = merge.merge(files, roster=units, region=region.strip(), prefer=prefer, jobs=jobs,
+            result = batch.merge(found, roster=units, region=region.strip(), year=year,
+                                 prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        summary.write_summary(result, output, overwrite=force)
+        last = summary.last_year(previous, result.form, known) if previous is not None else None
+        summary.write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
             summary.write_csv(result, csv_path, overwrite=force)
-    except merge.MergeError as exc:
+    except CollectionError as exc:
         _fail(str(exc))
+    except PreviousError as exc:
+        _fail(f"--previous: {exc}")
     except RosterError as exc:
         _fail(str(exc))
     except OSError as exc:

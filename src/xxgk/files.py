@@ -13,6 +13,23 @@ from contextlib import suppress
 from pathlib import Path
 
 
+def display_name(path: Path | str) -> str:
+    """A path as text a person (or a strict UTF-8 stream, or a workbook) can take: bytes of a
+    name that are not UTF-8 — GBK names from a zip made on Chinese Windows and unpacked on
+    Linux, which Python keeps as lone surrogates — become replacement characters."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "replace")  # surrogates that never were bytes
+    return raw.decode("utf-8", "replace")
+
+
 def write_atomically(path: Path | str, render: Callable[[Path], None], *, overwrite: bool) -> Path:
     """``render`` into a temporary file beside ``path``, then give it that name."""
     path = Path(path)

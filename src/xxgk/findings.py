@@ -11,10 +11,10 @@ from typing import Any
 
 ERROR = "error"
 WARNING = "warning"
-NOTICE = "notice"  # how a return was read (a near-matched label, an ignored row): never blocks
+INFO = "info"  # a notice: what was read and how; never keeps a return from being accepted
 # How a finding is marked wherever a department reads it: the check list, the annotated
 # copy, the template's own hints.
-SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】", NOTICE: "【说明】"}
+SEVERITY_MARK = {ERROR: "【错误】", WARNING: "【提醒】", INFO: "【提示】"}
 EXPLAINED_MARK = "【提醒·已说明】"
 
 # code -> (severity, Chinese message template).  Templates use str.format fields.
@@ -29,30 +29,40 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "file.not_ours": (ERROR, "无法识别该文件对应的统计表：{detail}。请使用区政务公开办下发的模板填写。"),
     "file.wrong_form": (ERROR, "该文件是{found}，而本次需要{expected}。请使用正确的模板填写。"),
     "file.wrong_year": (ERROR, "该文件是{found}年度的统计表，而本次收集{expected}年度。请使用正确年度的模板填写。"),
+    "file.other_unit": (WARNING, "文件名或报送单位为“{found}”，而文件内填报的单位是“{expected}”（{detail}）。可能用了其他单位的模板，请核对后用本单位的模板重新报送。"),
     "file.form_changed": (WARNING, "该文件的模板版本（{found}）与当前表式（{expected}）不一致，已按指标名称读取，请核对。"),
     "file.empty": (ERROR, "统计表尚未填写（所有填报单元格均为空）。"),
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
     "structure.absent": (WARNING, "{label}：表中没有这一行（{detail}），已按空白读取。如确有数据，请补上该行。"),
-    "structure.near": (NOTICE, "{detail}：指标名称与标准表式略有不同，已按标准名称读取，请核对。"),
-    "structure.ignored": (NOTICE, "{detail}：不属于本年度标准表式，已忽略。"),
-    "structure.older": (NOTICE, "{label}：按旧表式读取（{detail}）。请改用本年度表式。"),
+    "structure.near": (INFO, "{detail}：指标名称与标准表式略有不同，已按标准名称读取，请核对。"),
+    "structure.ignored": (INFO, "{detail}：不属于本年度标准表式，已忽略。"),
+    "structure.older": (INFO, "{label}：按旧表式读取（{detail}）。请改用本年度表式。"),
+    "structure.hidden_sheet": (WARNING, "工作表“{sheet}”已隐藏：{detail}。请删除不用的工作表，核对无误后重新报送。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values
-    "value.blank": (WARNING, "以下单元格未填写，已按0处理：{detail}。如确为0，请填写0。"),
+    "value.blank": (WARNING, "{detail}未填写（共{count}格），已按0处理。没有发生的，请填写0；确有原因空着的，请在本表的“情况说明”中写明。"),
     "value.zero_text": (WARNING, "{place}“{label}”（{cell}）填写为“{found}”，已按0处理，请直接填写数字0。"),
+    "value.with_unit": (INFO, "{place}“{label}”（{cell}）填写为“{found}”，已按{expected}读取{detail}。本栏以{unit}为单位，只需填写数字。"),
+    "value.yuan": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”；本栏以万元为单位，应填写{expected}。"),
+    "value.text_number": (INFO, "{place}“{label}”（{cell}）的“{found}”是文本格式的数字，已按{expected}读取；表中的合计公式不计文本（{detail}）。请将该单元格设为数值格式后重新输入。"),
     "value.not_number": (ERROR, "{place}“{label}”（{cell}）填写为“{found}”，不是数字。应填写{expected}。"),
     "value.negative": (ERROR, "{place}“{label}”（{cell}）填写为{found}，不能为负数。应填写{expected}。"),
     "value.fraction": (ERROR, "{place}“{label}”（{cell}）填写为{found}，应填写{expected}。"),
+    "value.formula": (ERROR, "{place}“{label}”（{cell}）是填报单元格，却填写了公式“{found}”，无法确认表格显示的结果。请删除公式，直接填写{expected}。"),
+    "value.too_large": (ERROR, "{place}“{label}”（{cell}）填写为{found}，数值超过1000万亿，不可能是实际数字。请核对改正。"),
     "value.precision": (ERROR, "{place}“{label}”（{cell}）填写为{found}，万元金额最多保留6位小数（精确到分）。"),
     "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
     # formulas and rules
     "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
-    "rule.warning": (WARNING, "{message}（{detail}）"),
-    "previous.mismatch": (WARNING, "{message}（{detail}）"),
+    "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
+    "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
     "previous.unmapped": (WARNING, "与上年数据比对：{detail}"),
+    "previous.skipped": (WARNING, "未与上年汇总数比对：{detail}"),
+    # summaries as inputs
+    "summary.incomplete": (WARNING, "该汇总表不完整（{expected}个单位中汇总{found}个）。请补齐后重新汇总，或说明原因。"),
 }
 
 
@@ -133,10 +143,6 @@ class Report:
     @property
     def unexplained(self) -> int:
         return sum(f.severity == WARNING and not f.explained for f in self.findings)
-
-    @property
-    def notices(self) -> int:
-        return sum(f.severity == NOTICE for f in self.findings)
 
     def to_json(self) -> dict[str, Any]:
         return {

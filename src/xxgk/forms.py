@@ -22,6 +22,7 @@ from . import rules
 from .match import QUOTES
 from .rules import Expr, RuleSyntaxError
 
+AMOUNT_UNIT = "万元"  # amounts are 万元 (see VALUE_KINDS)
 VALUE_KINDS = {
     "count": "非负整数",
     "amount": "非负数（万元，最多6位小数）",
@@ -47,6 +48,7 @@ class Column:
     groups: tuple[str, ...]
     value: str | None
     parts: tuple[str, ...]  # column ids summed into this column (empty: not a formula)
+    unit: str = ""  # what its figures count (件, 万元); a row's own unit comes first
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class Table:
     value: str
     rows: tuple[Row, ...]
     columns: tuple[Column, ...]
+    unit: str = ""  # the unit of cells whose row and column name none
     older: tuple[Older, ...] = ()
 
     def row(self, row_id: str) -> Row:
@@ -114,6 +117,15 @@ class Cell:
         if len(self.table.columns) > 1:
             text += f"（{'/'.join((*self.column.groups, self.column.label))}）"
         return text
+
+    @property
+    def unit(self) -> str:
+        """What the cell's figure counts (件, 人, 万元): its row's unit, else its column's, else
+        its table's; "" when the definition names none."""
+        row = self.row.unit
+        if row and row != HEADER_MARK:
+            return row
+        return self.column.unit or self.table.unit or (AMOUNT_UNIT if self.value == "amount" else "")
 
     @property
     def place(self) -> str:
@@ -168,6 +180,40 @@ class Check:
             place=_Named(self.rule.table, "place"),
         )
 
+
+    @cached_property
+    def note_rows(self) -> tuple[Row, ...]:
+        """The rows the rule involves, its anchor's first: a 情况说明 on any of them explains it."""
+        table = self.rule.table
+        if self.row is not None:  # a per-row rule involves its one row
+            return (self.row,)
+        names = (self.rule.anchor, *self.rule.highlight, *(n.removeprefix(rules.LAST) for n in self.rule.expr.names))
+        return tuple(table.row(i) for i in dict.fromkeys(names))
+
+    @property
+    def note_keys(self) -> tuple[str, ...]:
+        """`note_rows` by row key (`row_key`), as a return's 情况说明 are keyed."""
+        return tuple(row_key(self.rule.table, r) for r in self.note_rows)
+
+    @property
+    def note_hint(self) -> str:
+        """Where its explanation may go, in words, as the check list and the template's hints say it."""
+        where = "第" + "、".join(r.code for r in self.note_rows) + "行"
+        return f"情况说明可写在{where}中任一行" if len(self.note_rows) > 1 else f"情况说明写在{where}"
+
+    @property
+    def hint(self) -> str:
+        """What the template's hint and its 填报说明 show: the message, and for a warning
+        where its explanation may go."""
+        return f"{self.message}{self.note_hint}。" if self.rule.severity == "warning" else self.message
+
+    def explanation(self, notes: Mapping[str, str]) -> str:
+        """The first 情况说明 written on a row the rule involves ("" when there is none)."""
+        for key in self.note_keys:
+            text = notes.get(key, "").strip()
+            if text:
+                return text
+        return ""
 
     @cached_property
     def previous(self) -> bool:
@@ -241,6 +287,14 @@ class Form:
         return _topological(self)
 
     @cached_property
+    def sources(self) -> dict[str, frozenset[str]]:
+        """The input cells each formula cell adds up, through formulas of formulas."""
+        out: dict[str, frozenset[str]] = {}
+        for cell in self.formulas:  # parts before totals
+            out[cell.key] = frozenset().union(*(out.get(p, frozenset({p})) for p in cell.parts))
+        return out
+
+    @cached_property
     def _all_checks(self) -> tuple[Check, ...]:
         return tuple(c for rule in self.rules for c in _instantiate(self, rule))
 
@@ -268,6 +322,11 @@ class Form:
         for cell in self.formulas:
             values[cell.key] = sum((values[p] for p in cell.parts), type(values[cell.parts[0]])(0))
         return values
+
+
+def row_key(table: Table, row: Row) -> str:
+    """Key of a form row, for per-row content such as the 情况说明 note."""
+    return f"{table.id}.{row.id}"
 
 
 def cell_key(single: bool, table: Table, row: Row, column: Column) -> str:
@@ -481,7 +540,7 @@ def build(data: Any, source: str = "<form>") -> Form:
     _against_schema(source, data)
     guide = _Reader(source, data.get("guide", {}), "guide")
     fingerprint = hashlib.sha256(
-        json.dumps(_as_laid_out(data), ensure_ascii=False, sort_keys=True, default=str).encode()
+        json.dumps(_drawn(data), ensure_ascii=False, sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
     return Form(
         id=form_id,
@@ -523,29 +582,33 @@ def _against_schema(source: str, data: Any) -> None:
         raise FormError(source, key or "(top)", f"does not match the form schema: {error.message}")
 
 
-def _as_laid_out(data: dict[str, Any]) -> dict[str, Any]:
-    """The definition as far as a template's layout and its positional reading depend on it
-    (the fingerprint's input): labels with their quotes folded, as the reader compares them,
-    and without the older printings, which only a table that is not our template is read by.
-    A template made before the labels were given the notice's curly quotes is still ours."""
-
-    def entries(items: Any) -> Any:
-        if not isinstance(items, list):
-            return items
-        return [
-            {**x, "label": x["label"].translate(QUOTES)} if isinstance(x, dict) and isinstance(x.get("label"), str) else x
-            for x in items
-        ]
-
+def _drawn(data: dict[str, Any]) -> dict[str, Any]:
+    """The definition as far as a workbook shows it and reads it by position (the fingerprint's
+    input): without the units of tables and columns, which no workbook shows, and the older
+    printings, which only a table that is not our template is read by; labels with their quotes
+    folded, as the reader compares them.  Templates already handed out keep their fingerprint
+    when a unit or an older printing is added, or a label gets the notice's curly quotes."""
     tables = data.get("tables")
     if not isinstance(tables, list):
         return data
-    laid = [
-        {k: entries(v) if k in ("rows", "columns") else v for k, v in t.items() if k != "older"}
-        if isinstance(t, dict) else t
-        for t in tables
-    ]
-    return {**data, "tables": laid}
+    out = []
+    for t in tables:
+        if isinstance(t, dict):
+            t = {k: v for k, v in t.items() if k not in ("unit", "older")}
+            for part in ("rows", "columns"):
+                if isinstance(t.get(part), list):
+                    t[part] = [_drawn_entry(x, part) for x in t[part]]
+        out.append(t)
+    return {**data, "tables": out}
+
+
+def _drawn_entry(x: Any, part: str) -> Any:
+    if not isinstance(x, dict):
+        return x
+    x = {k: v for k, v in x.items() if not (part == "columns" and k == "unit")}
+    if isinstance(x.get("label"), str):
+        x["label"] = x["label"].translate(QUOTES)
+    return x
 
 
 def _unique(source: str, key: str, ids: list[str], name: str = "id") -> None:
@@ -590,7 +653,7 @@ def _parts(r: _Reader, known: list[str], what: str) -> tuple[str, ...]:
 
 def _table(source: str, data: Any, path: str) -> Table:
     r = _Reader(source, data, path)
-    r.only({"id", "sheet", "title", "stub", "note", "units", "value", "rows", "columns", "older"})
+    r.only({"id", "sheet", "title", "stub", "note", "units", "unit", "value", "rows", "columns", "older"})
     value = r.choice("value", VALUE_KINDS, "count") or "count"
     raw_cols = r.items("columns", [{"id": "v", "label": "统计数"}])
     col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
@@ -598,7 +661,7 @@ def _table(source: str, data: Any, path: str) -> Table:
     columns = []
     for i, c in enumerate(raw_cols):
         cr = _Reader(source, c, f"{path}.columns[{i}]")
-        cr.only({"id", "code", "label", "group", "value", "sum"})
+        cr.only({"id", "code", "label", "group", "value", "sum", "unit"})
         columns.append(
             Column(
                 id=_ident(cr, "id", f"c{i + 1}"),
@@ -607,6 +670,7 @@ def _table(source: str, data: Any, path: str) -> Table:
                 groups=_groups(cr),
                 value=cr.choice("value", VALUE_KINDS, None),
                 parts=_parts(cr, col_ids, "column"),
+                unit=cr.text("unit", ""),
             )
         )
     raw_rows = r.items("rows")
@@ -653,6 +717,7 @@ def _table(source: str, data: Any, path: str) -> Table:
         value=value,
         rows=tuple(rows),
         columns=tuple(columns),
+        unit=r.text("unit", ""),
         older=older,
     )
 

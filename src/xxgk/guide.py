@@ -19,7 +19,7 @@ from .forms import VALUE_KINDS, Form, Rule, Table
 from .sheetstyle import Styles
 
 SHEET = "填报说明"
-WIDTH = 90  # column A, in character units
+WIDTH = 70  # column A, in character units: LibreOffice draws it ~1.3× wider than Excel, within A4
 
 
 def display_width(text: str) -> int:
@@ -56,10 +56,11 @@ def _table_name(form: Form, table: Table) -> str:
 
 
 def rule_text(form: Form, rule: Rule) -> str:
-    """A rule's message, worded for all the columns (or rows) it applies to."""
+    """A rule's message, worded for all the columns (or rows) it applies to; a single check
+    in the very words its in-sheet hint shows (`Check.hint`)."""
     checks = [c for c in (*form.checks, *form.previous_checks) if c.rule is rule]
     if len(checks) == 1:
-        text = checks[0].message
+        text = checks[0].hint
     else:
         what = "栏" if rule.per == "column" else "行"
         codes = "、".join(
@@ -67,6 +68,8 @@ def rule_text(form: Form, rule: Rule) -> str:
             for a in rule.across
         )
         text = rule.message.format(column="各栏", row="各行", code="各") + f"（适用于第{codes}{what}）"
+        if rule.severity == "warning" and checks:
+            text += checks[0].note_hint + "。"
     if any(n.startswith(rules.LAST) for n in rule.expr.names):
         text += "（与上年报表比对，报送后由汇总单位检查）"
     return text
@@ -98,7 +101,7 @@ def write_guide(wb: Workbook, styles: Styles, form: Form, meta: Mapping[str, str
             put(line, styles.guide_text)
         row += 1
     for severity, heading in (("error", "校验规则——错误（必须改正后才能报送）"),
-                              ("warning", "校验规则——提醒（如情况属实，请在该行“情况说明”中写明原因）")):
+                              ("warning", "校验规则——提醒（如情况属实，请在所涉任一行的“情况说明”中写明原因）")):
         chosen = [r for r in form.rules if r.severity == severity]
         if severity == "error":
             put(heading, styles.guide_heading)

@@ -23,9 +23,10 @@ GENERATED_AT = "generated_at"
 TOOL_VERSION = "tool_version"
 REGION = "region"  # summaries only
 UNITS = "units"  # summaries only: "code\tname" per included unit, joined by newlines
+COMPLETE = "complete"  # summaries only: "summed/expected" units, e.g. "6/29"
 
 KEYS = (KIND, FORM, FORM_VERSION, FINGERPRINT, YEAR, AGENCY_CODE, AGENCY_NAME,
-        TEMPLATE_ID, GENERATED_AT, TOOL_VERSION, REGION, UNITS)
+        TEMPLATE_ID, GENERATED_AT, TOOL_VERSION, REGION, UNITS, COMPLETE)
 
 
 @dataclass
@@ -42,4 +43,5 @@ class Identity:
     template_id: str = ""
     region: str = ""
     units: list[tuple[str, str]] = field(default_factory=list)
+    complete: tuple[int, int] | None = None  # a summary's units summed and expected
     source: str = "metadata"  # "metadata" or "labels" (recognised from the visible sheet)

@@ -28,6 +28,60 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
+@dataclass(frozen=True)
+class Span:
+    """A label covering a block of a table's grid, 0-based and inclusive.
+
+    Header spans count rows from the table's first header row and columns from its
+    first value column; row-group spans count rows from its first value row and
+    columns from the leftmost label column (one column per group level).  The
+    workbook writer and a Word writer place the same spans at their own offsets.
+    """
+
+    text: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+
+
+def header_spans(table: Table) -> list[Span]:
+    """The column headers of ``table``: each group label over its run of columns, then
+    each column's own label down to the last header row (``header_depth`` rows)."""
+    columns, depth = table.columns, header_depth(table)
+    out = [
+        Span(text, level, j, level, end)
+        for level, (j, end, text) in _runs([c.groups for c in columns])
+    ]
+    out += [Span(col.label, len(col.groups), j, depth - 1, j) for j, col in enumerate(columns)]
+    return sorted(out, key=lambda s: (s.first_row, s.first_col))
+
+
+def group_spans(table: Table) -> list[Span]:
+    """The row-group labels of ``table`` (三、本年度办理结果 …), each merged down over its rows."""
+    return [Span(text, i, level, end, level) for level, (i, end, text) in _runs([r.groups for r in table.rows])]
+
+
+def header_depth(table: Table) -> int:
+    """Header rows of a table: one per column-group level plus the columns' own labels."""
+    return 1 + max((len(c.groups) for c in table.columns), default=0)
+
+
+def _runs(groups: list[tuple[str, ...]]) -> list[tuple[int, tuple[int, int, str]]]:
+    """(level, (first, last, label)) for every maximal run of items sharing a group prefix."""
+    out = []
+    for i, item in enumerate(groups):
+        for level, text in enumerate(item):
+            prefix = item[: level + 1]
+            if i > 0 and groups[i - 1][: level + 1] == prefix:
+                continue
+            end = i
+            while end + 1 < len(groups) and groups[end + 1][: level + 1] == prefix:
+                end += 1
+            out.append((level, (i, end, text)))
+    return out
+
+
 @dataclass
 class TableLayout:
     table: Table
@@ -113,11 +167,16 @@ class Layout:
                 value_cols=max(len(t.columns) for t in tables),
             )
             cursor = FIRST_TABLE_ROW
-            for table in tables:
+            grid = any(len(t.columns) > 1 for t in tables)  # 栏次 rows on every table of the sheet
+            for k, table in enumerate(tables):
+                if grid and len(table.columns) == 1 and k > 0:
+                    # a one-column block's 栏次 row takes the blank row above its caption, so its
+                    # values stay where templates without that row put them (returns in use)
+                    cursor -= 1
                 caption = cursor if table.title else None
                 cursor += 1 if table.title else 0
-                depth = 1 + max((len(c.groups) for c in table.columns), default=0)
-                code_row = cursor + depth if len(table.columns) > 1 else None
+                depth = header_depth(table)
+                code_row = cursor + depth if grid else None
                 first = cursor + depth + (1 if code_row is not None else 0)
                 tl = TableLayout(table, caption, cursor, depth, code_row, first)
                 sheet.tables.append(tl)
@@ -179,7 +238,13 @@ class Layout:
 
 
 def summary_sheet_name(name: str, sheets: int) -> str:
-    """A summary names its form sheets 汇总表 (one sheet) or 汇总表-<sheet> (several)."""
+    """A summary's working copy of a form sheet, with its checks and 情况说明 (what a summary is
+    read from one level up): 汇总表（含校验）, or 汇总表（含校验）-<sheet> for several."""
+    return "汇总表（含校验）" if sheets == 1 else f"汇总表（含校验）-{name}"[:31]
+
+
+def official_sheet_name(name: str, sheets: int) -> str:
+    """A summary's clean copy of a form sheet, the one sent up: 汇总表 or 汇总表-<sheet>."""
     return "汇总表" if sheets == 1 else f"汇总表-{name}"[:31]
 
 

@@ -5,6 +5,11 @@ by the rule's Excel rendering, whether its anchor row carries an explanation,
 and the hint text.  The visible sheets only point at that sheet (hint and
 status cells) or repeat the condition (highlights), so the verdict in the sheet
 is the verdict `xxgk check` reaches from the same numbers.
+
+Clerks paste text into number cells ("约10", or "12" stored as text).  Every cell
+a live formula reads goes through ``N()`` (text counts as 0, as ``SUM`` already
+treats it in the totals), so no formula turns into ``#VALUE!``; and every input
+cell holding text is itself a problem, named in its row's hint ("E8不是数字").
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from xlsxwriter.worksheet import Worksheet
 from .findings import EXPLAINED_MARK, SEVERITY_MARK
 from .forms import Check, Form
 from .identity import CHECK_SHEET
-from .layout import Layout, Place
-from .returns import row_key
+from .layout import Layout, Place, a1
 from .sheetstyle import Styles
 from .xlref import quote, ranges, ref
 
 HEADERS = ("编号", "类别", "违反", "提示信息", "情况说明单元格", "已说明", "计为问题", "提示文本")
 VIOLATED, EXPLAINED, PROBLEM, HINT = 2, 5, 6, 7  # columns of the check sheet
-TOTALS_COL = 10  # K: problems (row 0) and blank input cells (row 1)
+TOTALS_COL = 10  # K: problems (row 0), blank input cells (row 1), input cells holding text (row 2)
+NOT_A_NUMBER = "不是数字，请改为数字"
 
 
 def status_text(problems: int, blanks: int) -> str:
@@ -45,16 +50,16 @@ def status_text(problems: int, blanks: int) -> str:
 class Hint:
     formula: str
     cached: str
-    checks: int  # how many checks may write into it
+    messages: tuple[str, ...]  # every text the checks anchored here may show, mark included
 
 
 @dataclass(frozen=True)
 class LiveCheck:
     check: Check
     row: int  # on the check sheet
-    note: Place  # the anchor row's 情况说明 cell
+    notes: tuple[Place, ...]  # the 情况说明 cells of the rows the rule involves, its anchor's first
     violated: bool  # on the values the workbook is written with (the cached result)
-    explained: bool  # the anchor row's 情况说明 is filled in those values
+    explained: bool  # one of those 情况说明 is filled in those values
 
     @property
     def warning(self) -> bool:
@@ -63,6 +68,10 @@ class LiveCheck:
     @property
     def problem(self) -> bool:
         return self.violated and not (self.warning and self.explained)
+
+    @property
+    def text(self) -> str:
+        return self.check.hint
 
     @property
     def prefix(self) -> str:
@@ -85,10 +94,11 @@ class LiveChecks:
         notes = notes or {}
         self.items = []
         for i, check in enumerate(form.checks):
-            anchor = form.cells[check.anchor]
+            table = form.table_cells[check.rule.table.id]
+            places = tuple(layout.note(next(c for c in table if c.row is row)) for row in check.note_rows)
             self.items.append(LiveCheck(
-                check, i + 1, layout.note(anchor), violated=not check.evaluate(computed),
-                explained=bool(notes.get(row_key(anchor), "").strip()),
+                check, i + 1, places, violated=not check.evaluate(computed),
+                explained=bool(check.explanation(notes)),
             ))
         self.blanks = sum(c.key not in (values or {}) for c in form.inputs)
 
@@ -96,21 +106,31 @@ class LiveChecks:
         return f"{quote(CHECK_SHEET)}!{ref(Place(CHECK_SHEET, row, col), CHECK_SHEET, absolute=True)}"
 
     def condition(self, check: Check, here: str | None, *, absolute: bool = False) -> str:
-        """The rule as an Excel condition over the form's cells, from sheet ``here``."""
+        """The rule as an Excel condition over the form's cells, from sheet ``here``; every cell
+        read through ``N()`` (text is 0 there, as in ``SUM``, and flagged on its own)."""
         places = self.layout.places
-        return check.rule.expr.to_excel(lambda name: ref(places[check.bind[name]], here, absolute=absolute))
+        return check.rule.expr.to_excel(
+            lambda name: f"N({ref(places[check.bind[name]], here, absolute=absolute)})")
 
     @cached_property
     def hints(self) -> dict[Place, Hint]:
-        """Hint cell → the hint joining the messages of the checks anchored on its row."""
+        """Hint cell → the hint joining the messages of the checks anchored on its row and
+        a "不是数字" line for each of the row's input cells holding text."""
         by_place: dict[Place, list[LiveCheck]] = {}
+        typed: dict[Place, list[Place]] = {}
         for item in self.items:
             by_place.setdefault(self.layout.hint(self.form.cells[item.check.anchor]), []).append(item)
+        for cell in self.form.inputs:
+            typed.setdefault(self.layout.hint(cell), []).append(self.layout.places[cell.key])
         out = {}
-        for place, items in by_place.items():
-            joined = "&".join(self._at(i.row, HINT) for i in items)
-            cached = "\n".join(i.prefix + i.check.message for i in items if i.violated)
-            out[place] = Hint(f"=MID({joined},2,32000)", cached, len(items))
+        mark = SEVERITY_MARK["error"]
+        for place in sorted({*by_place, *typed}, key=lambda p: (p.sheet, p.row)):
+            items, cells = by_place.get(place, []), typed.get(place, [])
+            parts = [self._at(i.row, HINT) for i in items]
+            parts += [f'IF(ISTEXT({c.a1}),CHAR(10)&"{mark}{c.a1}{NOT_A_NUMBER}","")' for c in cells]
+            cached = "\n".join(i.prefix + i.text for i in items if i.violated)
+            messages = tuple(SEVERITY_MARK[i.check.rule.severity] + i.text for i in items)
+            out[place] = Hint(f"=MID({'&'.join(parts)},2,32000)", cached, messages)
         return out
 
     @property
@@ -129,8 +149,11 @@ class LiveChecks:
         return formula, status_text(self.problems, self.blanks)
 
     def highlights(self) -> list[tuple[Place, str, str]]:
-        """(cell, conditional-format formula, severity) for every highlighted cell; errors first."""
-        out: list[tuple[Place, str, str]] = []
+        """(cell, conditional-format formula, severity) for every highlighted cell; errors first
+        (an input cell holding text first of all)."""
+        out: list[tuple[Place, str, str]] = [
+            (p, f"=ISTEXT({p.a1})", "error") for p in (self.layout.places[c.key] for c in self.form.inputs)
+        ]
         for severity in ("error", "warning"):
             for item in self.items:
                 if item.check.rule.severity != severity:
@@ -155,10 +178,12 @@ class LiveChecks:
         n = len(self.items)
         flags = f"G2:G{n + 1}" if n else "0"
         ws.write_string(0, TOTALS_COL - 1, "问题数", plain)
-        ws.write_formula(0, TOTALS_COL, f"=SUM({flags})", plain, self.problems)
+        ws.write_formula(0, TOTALS_COL, f"=SUM({flags})+{a1(2, TOTALS_COL)}", plain, self.problems)
         ws.write_string(1, TOTALS_COL - 1, "未填写", plain)
         inputs = [self.layout.places[c.key] for c in self.form.inputs]
-        ws.write_formula(1, TOTALS_COL, _blank_count(inputs), plain, self.blanks)
+        ws.write_formula(1, TOTALS_COL, f"={len(inputs)}-{_counts('COUNTA', inputs)}", plain, self.blanks)
+        ws.write_string(2, TOTALS_COL - 1, "非数字", plain)
+        ws.write_formula(2, TOTALS_COL, f"={_counts('COUNTA', inputs)}-{_counts('COUNT', inputs)}", plain, 0)
         ws.set_column(3, 3, 80)
         ws.protect()
         ws.very_hidden()
@@ -168,11 +193,12 @@ class LiveChecks:
         ws.write_string(r, 0, check.id, plain)
         ws.write_string(r, 1, check.rule.severity, plain)
         ws.write_formula(r, VIOLATED, f"=IF({self.condition(check, None)},0,1)", plain, int(item.violated))
-        ws.write_string(r, 3, check.message, plain)
-        ws.write_string(r, 4, ref(item.note, None), plain)
+        ws.write_string(r, 3, item.text, plain)
+        notes = [ref(p, None) for p in item.notes]
+        ws.write_string(r, 4, ",".join(notes), plain)
         row1 = r + 1  # 1-based row for same-sheet references
         if item.warning:
-            explained = f"=IF(LEN(TRIM({ref(item.note, None)}))>0,1,0)"
+            explained = f"=IF(LEN(TRIM({'&'.join(notes)}))>0,1,0)"
             ws.write_formula(r, EXPLAINED, explained, plain, int(item.explained))
             ws.write_formula(r, PROBLEM, f"=IF(AND(C{row1}=1,F{row1}=0),1,0)", plain, int(item.problem))
             prefix = f'IF(F{row1}=1,"{EXPLAINED_MARK}","{SEVERITY_MARK["warning"]}")'
@@ -180,14 +206,15 @@ class LiveChecks:
             ws.write_number(r, EXPLAINED, 0, plain)
             ws.write_formula(r, PROBLEM, f"=C{row1}", plain, int(item.problem))
             prefix = f'"{SEVERITY_MARK["error"]}"'
-        cached = "\n" + item.prefix + check.message if item.violated else ""
+        cached = "\n" + item.prefix + item.text if item.violated else ""
         ws.write_formula(r, HINT, f'=IF(C{row1}=1,CHAR(10)&{prefix}&D{row1},"")', plain, cached)
 
 
-def _blank_count(inputs: list[Place]) -> str:
-    """How many input cells are empty: their number minus COUNTA over them (≤255 ranges a call)."""
+def _counts(function: str, inputs: list[Place]) -> str:
+    """``COUNTA`` (filled) or ``COUNT`` (numbers) over the input cells, as one sum of calls of
+    at most 255 ranges each: blanks are their number minus COUNTA, text cells COUNTA − COUNT."""
     if not inputs:
-        return "=0"
+        return "0"
     refs = ranges(inputs, None)
-    calls = [f"COUNTA({','.join(refs[i : i + 255])})" for i in range(0, len(refs), 255)]
-    return f"={len(inputs)}-" + "-".join(calls)
+    calls = [f"{function}({','.join(refs[i : i + 255])})" for i in range(0, len(refs), 255)]
+    return "(" + "+".join(calls) + ")"

@@ -43,9 +43,16 @@ def _fit(text: str, budget: int) -> str:
     return data.decode("utf-8", "ignore").rstrip(" .")
 
 
+def document_name(form: Form) -> str:
+    """What the workbook's title calls it, without agency and year: 政府信息公开情况统计表,
+    政府信息公开工作年度报告统计表 (the file name then says what the title says)."""
+    text = re.sub(r"[（(]?\{year\}年度?[）)]?", "", form.title.replace("{agency}", ""))
+    return _clean(re.sub(r"\{[^{}]*\}", "", text)) or form.name
+
+
 def file_name(code: str, name: str, year: int, form: Form | str) -> str:
-    """``<code>_<name>_<year>年<form name>.xlsx``, made safe to use as one path component."""
-    title = _clean(f"{year}年{form.name if isinstance(form, Form) else form}") or f"{year}年"
+    """``<code>_<name>_<year>年<document name>.xlsx``, made safe to use as one path component."""
+    title = _clean(f"{year}年{document_name(form) if isinstance(form, Form) else form}") or f"{year}年"
     code_part = _fit(_clean(code), 40)
     name_part = _clean(name) or "未命名单位"
     fixed = len(title.encode()) + len(code_part.encode()) + len(EXTENSION) + 2

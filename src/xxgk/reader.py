@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
-import html
 import io
 import os
 import re
@@ -31,16 +30,16 @@ from typing import Any
 
 import python_calamine as pc
 
+from . import cellxml, safety, xmlscan
 from . import identity as ids
-from . import safety
-from .book import Tables, report_title
+from .book import DOCUMENT_KINDS, Tables, report_title
 from .docx_book import read_docx
 from .findings import Finding, make
 from .forms import HEADER_MARK, Form, Older, Row, Table, builtin_forms
 from .html_book import read_html
 from .identity import Identity
-from .layout import SIGNATURE, Layout, TableLayout, a1, layout_of
-from .match import QUOTES, align_near
+from .layout import SIGNATURE, Layout, SheetLayout, TableLayout, a1, layout_of
+from .match import QUOTES, align_near, nearest
 from .returns import RawCell, ReadError, Return
 
 __all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "open_file", "read", "read_bytes"]
@@ -306,7 +305,7 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     digest = hashlib.sha256(data).hexdigest()
     pre = safety.check(data, lazy=True)
     known = list(forms) if forms is not None else default_forms()
-    if pre.kind in ("docx", "html"):
+    if pre.kind in DOCUMENT_KINDS:
         tables = read_docx(data) if pre.kind == "docx" else read_html(data)
         if not tables.grids:
             raise ReadError("file.not_ours", f"{'Word文档' if pre.kind == 'docx' else '网页'}中没有表格")
@@ -332,10 +331,21 @@ def _first_sheet(props: dict[str, Any], forms: list[Form]) -> str | None:
 
 def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, props: dict[str, Any]) -> Return:
     meta = _metadata(book, props)
+    try:
+        return _read_matched(book, forms, digest, path, meta)
+    except ReadError as exc:  # refused, but whose file it is may still be known
+        if meta is not None:
+            exc.identity = _identity(meta)
+        raise
+
+
+def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
+                  meta: dict[str, Any] | None) -> Return:
     findings: list[Finding] = []
     form: Form | None = None
     ident: Identity
     match: _FormMatch | None = None
+    lay: Layout | None = None
     if meta is not None:
         ident = _identity(meta)
         same = [f for f in forms if f.id == ident.form]
@@ -367,6 +377,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
         if not ident.agency_name:
             ident.agency_name = title.agency
     assert form is not None
+    match = _shown(book, form, lay, match)
     findings.extend(match.findings)
     if isinstance(book, _Document):  # a report's other tables (信息处理费 in 2025 reports…)
         used = {tm.sheet for tm in match.tables.values()}
@@ -374,6 +385,7 @@ def _read_book(book: Book, forms: list[Form], digest: str, path: Path | None, pr
         if unused:
             findings.append(make("structure.ignored", detail="文档中的" + "、".join(unused)))
     cells, notes = _read_cells(book, form, match)
+    cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
     return Return(
         path=path or Path(""),
         kind=book.kind,
@@ -430,19 +442,29 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
 # ---------------------------------------------------------------- metadata
 
 
-_PROPERTY = re.compile(rb'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:(\w+)>([^<]*)</vt:\2>')
-
-
 def _properties(pre: safety.Preflight) -> dict[str, Any]:
     """The template's identity as xlsx custom document properties (docProps/custom.xml):
-    read from the archive already open for vetting, it spares parsing the metadata sheet."""
+    read from the archive already open for vetting, it spares parsing the metadata sheet.
+    Each ``<property name="…">`` holds one ``<vt:…>`` value (read in one linear scan)."""
     part = pre.read_part("docProps/custom.xml")
     if part is None:
         return {}
-    return {
-        html.unescape(k.decode("utf-8", "replace")): html.unescape(v.decode("utf-8", "replace"))
-        for k, _, v in _PROPERTY.findall(part)
-    }
+    out: dict[str, Any] = {}
+    name: bytes | None = None  # the property just opened …
+    value_at = -1  # … and where its value's text starts, once its <vt:…> element has
+    for m in xmlscan.tokens(part):
+        end_tag, start_tag = m.group(1), m.group(2)
+        if name is not None and value_at >= 0 and end_tag is not None and end_tag.startswith(b"vt:"):
+            text = part[value_at : m.start()].decode("utf-8", "replace")
+            out[xmlscan.unescape(name.decode("utf-8", "replace"))] = xmlscan.unescape(text)
+        elif start_tag == b"property":
+            name, value_at = xmlscan.attribute(m.group(3), b"name"), -1
+            continue
+        elif name is not None and value_at < 0 and start_tag is not None and start_tag.startswith(b"vt:"):
+            value_at = m.end()
+            continue
+        name, value_at = None, -1  # anything else: no value for the property open
+    return out
 
 
 def _metadata(book: Book, props: dict[str, Any]) -> dict[str, Any] | None:
@@ -475,6 +497,8 @@ def _identity(meta: dict[str, Any]) -> Identity:
         code, _, name = line.partition("\t")
         if code or name:
             units.append((code.strip(), name.strip()))
+    summed, _, expected = text(ids.COMPLETE).partition("/")
+    complete = (int(summed), int(expected)) if summed.isdigit() and expected.isdigit() else None
     return Identity(
         kind=text(ids.KIND) or "return",
         form=text(ids.FORM),
@@ -486,6 +510,7 @@ def _identity(meta: dict[str, Any]) -> Identity:
         template_id=text(ids.TEMPLATE_ID),
         region=text(ids.REGION),
         units=units,
+        complete=complete,
         source="metadata",
     )
 
@@ -560,6 +585,7 @@ class _TablePlan:
     cols: dict[str, int]  # column id -> grid column
     cells: tuple[tuple[str, int, int, str], ...]  # cell key, row, column, A1 address
     notes: tuple[tuple[str, int], ...]  # row key, row
+    groups: tuple[tuple[int, int, str], ...]  # row, column, normalised group header over that column
 
 
 @lru_cache(maxsize=64)
@@ -580,6 +606,11 @@ def _plan(lay: Layout) -> dict[str, _TablePlan]:
             cols=cols,
             cells=cells,
             notes=notes,
+            groups=tuple(
+                (tl.header_top + depth, c, norm(group))
+                for col, c in zip(table.columns, cols.values(), strict=True)
+                for depth, group in enumerate(col.groups)
+            ),
         )
     return plans
 
@@ -603,39 +634,7 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
     plans = _plan(lay)
     for table in form.tables:
         plan, tl, sl = plans[table.id], lay.tables[table.id], lay.sheet_of(table)
-        if plan.sheet not in book.names:
-            return None
-        grid = book.grid(plan.sheet)
-        rows, cc = grid.rows, plan.code_col
-        if len(rows) <= tl.last_row:
-            return None
-        for r, lc, label, code, nlabel, ncode in plan.labels:
-            row = rows[r]
-            try:
-                got_label, got_code = row[lc], row[cc]
-            except IndexError:
-                return None
-            # as the template wrote them (fast), or equal once normalised
-            if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
-                return None
-        band = range(tl.header_top, tl.header_top + tl.header_rows)
-        for col, c in zip(table.columns, plan.cols.values(), strict=True):
-            label = norm(col.label)
-            if not any(grid.text(r, c) == label for r in band):
-                return None
-        # the hint and note columns where they belong and nothing added to their right:
-        # otherwise a column was inserted, and the search decides what it holds
-        if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
-            grid.text(tl.header_top, sl.note_col) not in NOTE_HEADERS
-        ):
-            return None
-        if any(grid.text(r, c) for r in band for c in range(sl.note_col + 1, grid.width(r))):
-            return None
-        # a labelled row holding numbers right after the table: rows were added at its end
-        after = tl.last_row + 1
-        if _row_text(grid, after, 0, sl.label_cols - 1) and any(
-            _is_number(grid.get(after, c)) for c in plan.cols.values()
-        ):
+        if plan.sheet not in book.names or not _in_place(book.grid(plan.sheet), table, plan, tl, sl):
             return None
         tables[table.id] = _TableMatch(table, sl.name, dict(tl.row_of), dict(plan.cols), sl.note_col, tl.last_row)
     match = _FormMatch(tables, plan=plans)
@@ -650,6 +649,56 @@ def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
             break
         match.signature[name] = _text(last.get(place.row, place.col))
     return match
+
+
+def _in_place(grid: _Grid, table: Table, plan: _TablePlan, tl: TableLayout, sl: SheetLayout) -> bool:
+    """Whether ``grid`` holds ``table`` exactly where the layout puts it."""
+    rows, cc = grid.rows, plan.code_col
+    if len(rows) <= tl.last_row:
+        return False
+    for r, lc, label, code, nlabel, ncode in plan.labels:
+        row = rows[r]
+        try:
+            got_label, got_code = row[lc], row[cc]
+        except IndexError:
+            return False
+        # as the template wrote them (fast), or equal once normalised
+        if (got_label != label and norm(got_label) != nlabel) or (got_code != code and norm(got_code) != ncode):
+            return False
+    band = range(tl.header_top, tl.header_top + tl.header_rows)
+    for col, c in zip(table.columns, plan.cols.values(), strict=True):
+        label = norm(col.label)
+        if not any(grid.text(r, c) == label for r in band):
+            return False
+    # the whole header path: blocks told apart only by their group headers (结果维持 …
+    # under 未经复议直接起诉 and under 复议后起诉) must not be read for one another
+    value_col0 = sl.value_col0
+    if any(_header_at(grid, r, c, value_col0) != group for r, c, group in plan.groups):
+        return False
+    # the hint and note columns where they belong and nothing added to their right:
+    # otherwise a column was inserted, and the search decides what it holds
+    if grid.text(tl.header_top, sl.hint_col) not in HINT_HEADERS or (
+        grid.text(tl.header_top, sl.note_col) not in NOTE_HEADERS
+    ):
+        return False
+    if any(grid.text(r, c) for r in band for c in range(sl.note_col + 1, grid.width(r))):
+        return False
+    # a labelled row holding numbers right after the table: rows were added at its end
+    after = tl.last_row + 1
+    return not (
+        _row_text(grid, after, 0, sl.label_cols - 1) and any(_is_number(grid.get(after, c)) for c in plan.cols.values())
+    )
+
+
+def _header_at(grid: _Grid, r: int, c: int, lo: int) -> str:
+    """The header over column ``c`` in row ``r``: its own text, or that of the nearest cell to
+    its left (not left of column ``lo``) that holds one — a group header merged across
+    columns is held by its first cell only."""
+    for x in range(c, lo - 1, -1):
+        text = grid.text(r, x)
+        if text:
+            return text
+    return ""
 
 
 def _signature_label(grid: _Grid, r: int, value_col: int) -> str | None:
@@ -853,7 +902,7 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
     for j, tied in aligned.ambiguous:
         r = seq[j][0]
         problems.unsure.append(
-            f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”与" + "、".join(f"“{_shown(table, t)}”" for t in tied) + "同样接近"
+            f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”与" + "、".join(f"“{_standard_label(table, t)}”" for t in tied) + "同样接近"
         )
     for i, j in aligned.near:
         r = seq[j][0]
@@ -1001,7 +1050,7 @@ def _labelled(table: Table) -> list[tuple[str, str]]:
     return [(r.id, r.label) for r in table.rows] + [(c.id, c.label) for c in table.columns]
 
 
-def _shown(table: Table, folded: str) -> str:
+def _standard_label(table: Table, folded: str) -> str:
     """A standard label (row or column) of ``table`` as printed, from its folded text."""
     return next((label for _, label in _labelled(table) if norm(label) == folded), folded)
 
@@ -1105,17 +1154,24 @@ def _match_columns(
     units = {norm(r.unit) for r in table.rows if r.unit and r.unit != HEADER_MARK}
     width = max([grid.width(r) for r in range(header_lo, first)] + [grid.width(r) for r in data_rows] + [0])
     col_labels = [norm(c.label) for c in table.columns]
+    # a header that heads several columns (结果维持 under 未经复议直接起诉 and under 复议后起诉)
+    # is told apart by its whole path of group headers
+    repeated = {h for h in col_labels if col_labels.count(h) > 1}
+    group_set = {norm(g) for c in table.columns for g in c.groups}
+    groups, misprints = sorted(group_set), dict[str, str]()
+    col_keys = [_path_key([norm(g) for g in c.groups], h) if h in repeated else h
+                for c, h in zip(table.columns, col_labels, strict=True)]
     note_col: int | None = None
-    cands: list[tuple[int, str, str]] = []  # (column, normalised header, header as written)
+    cands: list[tuple[int, str, str]] = []  # (column, normalised header (path), header as written)
     for c in range(lab_hi + 1, width):
         if c == code_col:
             continue
-        header, shown = "", ""
+        header, shown, at = "", "", first
         for r in range(first - 1, header_lo - 1, -1):
             v = grid.get(r, c)
             t = grid.text(r, c)
             if t and isinstance(v, str) and not t.isdigit():
-                header, shown = t, _text(v)
+                header, shown, at = t, _text(v), r
                 break
         if header in _AUX:
             if header in NOTE_HEADERS and note_col is None:
@@ -1125,6 +1181,10 @@ def _match_columns(
             findings.append(make("structure.older", sheet=grid.name, cell=a1(first, c), label=f"{_col_name(c)}列“{shown}”",
                                  detail=f"读作“{table.columns[col_labels.index(alias[header])].label}”"))
             header = alias[header]
+        if header in repeated:
+            path = [g for r in range(header_lo, at) if (g := _group(_header_at(grid, r, c, lab_hi + 1), groups, misprints))]
+            cands.append((c, _path_key(list(dict.fromkeys(path)), header), shown))
+            continue
         if header in col_labels:
             cands.append((c, header, shown))
             continue
@@ -1137,10 +1197,13 @@ def _match_columns(
         if numeric or header:
             cands.append((c, header, shown))
     cols: dict[str, int] = {}
+    for printed, standard in misprints.items():
+        findings.append(make("structure.near", sheet=grid.name, label=standard,
+                             detail=f"表头“{printed}”按“{_group_label(table, standard)}”读取"))
     headers = [x[1] for x in cands]
-    aligned = align_near(col_labels, headers, _align(col_labels, headers))
+    aligned = align_near(col_keys, headers, _align(col_keys, headers))
     for j, tied in aligned.ambiguous:
-        problems.unsure.append(f"{_col_desc(cands[j])}与" + "、".join(f"“{_shown(table, t)}”" for t in tied) + "同样接近")
+        problems.unsure.append(f"{_col_desc(cands[j])}与" + "、".join(f"“{_standard_label(table, t)}”" for t in tied) + "同样接近")
     for i, j in aligned.near:
         findings.append(make(
             "structure.near", sheet=grid.name, cell=a1(first, cands[j][0]), label=table.columns[i].label,
@@ -1152,9 +1215,9 @@ def _match_columns(
     if len(table.columns) == 1 and not matched and len(cands) == 1:
         matched, extra = {0: 0}, []  # the one value column, whatever its header says
     for i, col in enumerate(table.columns):
-        at = matched.get(i)
-        if at is not None:
-            cols[col.id] = cands[at][0]
+        hit = matched.get(i)
+        if hit is not None:
+            cols[col.id] = cands[hit][0]
         elif col.id not in blank:
             if len(table.columns) == 1 and cands:  # several value columns, none of them the form's
                 problems.missing_cols.append(f"“{col.label}”（表中的数值列为{'、'.join(_col_desc(x) for x in cands)}）")
@@ -1167,9 +1230,101 @@ def _match_columns(
     return cols, note_col, problems, findings
 
 
+def _group(text: str, groups: list[str], misprints: dict[str, str]) -> str:
+    """A column group header as the form names it: exact, or the unique close misprint of one
+    (行政法复议 for 行政复议, noted in ``misprints``); "" for anything else."""
+    if not text or text in groups:
+        return text
+    hit = nearest(text, groups)
+    if not hit.indices:
+        return ""
+    misprints[text] = groups[hit.indices[0]]
+    return groups[hit.indices[0]]
+
+
+def _group_label(table: Table, folded: str) -> str:
+    return next((g for c in table.columns for g in c.groups if norm(g) == folded), folded)
+
+
+def _path_key(groups: list[str], header: str) -> str:
+    return "/".join((*groups, header))
+
+
 def _col_desc(x: tuple[int, str, str]) -> str:
     c, _, shown = x
     return f"{_col_name(c)}列“{shown}”" if shown else f"{_col_name(c)}列（无列名）"
+
+
+# ---------------------------------------------------------------- hidden sheets
+
+
+def _shown(book: Book, form: Form, lay: Layout | None, match: _FormMatch) -> _FormMatch:
+    """``match`` read from what a spreadsheet shows.  A clerk copies the form's sheet
+    (移动或复制 → “统计表 (2)”), corrects the copy and hides the original: a table found on a
+    hidden sheet is read from the visible sheet that holds it instead, with a warning when
+    the figures differ (or when no visible sheet holds it); visible copies that disagree
+    with each other are refused.  (``lay``: the layout of the template the file came from.)"""
+    used = {tm.sheet: None for tm in match.tables.values()}
+    hidden = [name for name in used if book.state(name) != "visible"]
+    if not hidden:
+        return match
+    tables, findings, plan = dict(match.tables), list(match.findings), match.plan
+    visible = [n for n in book.data_sheets() if n not in used and book.state(n) == "visible"]
+    for sheet in hidden:
+        on_it = [tm for tm in match.tables.values() if tm.sheet == sheet]
+        copies = [(name, found) for name in visible if (found := _copy_on(book, name, on_it, form, lay)) is not None]
+        if not copies:
+            findings.append(make("structure.hidden_sheet", sheet=sheet, detail="没有可见的工作表含有这张表，已读取隐藏工作表中的数字"))
+            continue
+        figures = {_figures(book, form, found) for _, found in copies}
+        if len(figures) > 1:
+            names = "、".join(f"“{name}”" for name, _ in copies)
+            raise ReadError("file.variant", f"工作表“{sheet}”已隐藏，而可见的工作表{names}都含有这张表且数字不同，无法确定以哪一张为准")
+        name, found = copies[0]
+        if figures != {_figures(book, form, on_it)}:
+            findings.append(make("structure.hidden_sheet", sheet=sheet,
+                                 detail=f"它与可见的工作表“{name}”数字不同，已读取可见的“{name}”"))
+        for tm in found:
+            if plan is not None and (tm.rows, tm.cols) != (tables[tm.table.id].rows, tables[tm.table.id].cols):
+                plan = None  # not where the layout puts it: cells are placed by the match
+            tables[tm.table.id] = tm
+    return _FormMatch(tables, findings, match.signature, plan)
+
+
+def _copy_on(book: Book, name: str, tms: list[_TableMatch], form: Form, lay: Layout | None) -> list[_TableMatch] | None:
+    """The tables of ``tms`` found on sheet ``name`` (where the layout puts them, else by
+    their labels), or None when it does not hold them all."""
+    try:
+        grid = book.grid(name)
+    except ReadError:
+        return None  # a sheet that cannot be read shows no table
+    if lay is not None:
+        plans = _plan(lay)
+        if all(_in_place(grid, tm.table, plans[tm.table.id], lay.tables[tm.table.id], lay.sheet_of(tm.table))
+               for tm in tms):
+            return [
+                _TableMatch(tm.table, name, dict(lay.tables[tm.table.id].row_of), dict(plans[tm.table.id].cols),
+                            lay.sheet_of(tm.table).note_col, lay.tables[tm.table.id].last_row)
+                for tm in tms
+            ]
+    out, lo = [], 0
+    for tm in tms:
+        found = _match_table(grid, tm.table, lo, _others(form, tm.table))
+        if not isinstance(found, _TableMatch):
+            return None
+        out.append(found)
+        lo = found.end + 1
+    return out
+
+
+def _figures(book: Book, form: Form, tms: list[_TableMatch]) -> tuple[Any, ...]:
+    """Every form cell's content in the tables matched, in order: what two copies compare."""
+    out: list[Any] = []
+    for tm in tms:
+        get = book.grid(tm.sheet).get
+        cells, _ = _places(form, tm.table, tm.rows, tm.cols)
+        out.extend(get(r, c) for _, r, c, _ in cells)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- signature block

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from .findings import SEVERITY_MARK, Finding, Report
+from .findings import INFO, SEVERITY_MARK, Finding, Report
 from .forms import Form
 
 __all__ = ["closing", "finding_line", "report_text", "results_text", "summary_line"]
@@ -45,6 +45,9 @@ def _counts(report: Report) -> str:
         explained = report.warnings - report.unexplained
         if explained:
             parts.append("均已说明" if explained == report.warnings else f"其中已说明{explained}项")
+    notices = sum(f.severity == INFO for f in report.findings)
+    if notices:
+        parts.append(f"提示{notices}项")
     return f"（{'，'.join(parts)}）"
 
 
@@ -69,17 +72,19 @@ def finding_line(finding: Finding, form: Form | None = None) -> str:
 def closing(report: Report) -> str:
     """What the department should do next."""
     if report.valid:
-        if report.findings:
+        if report.warnings:
             return "校验通过：提醒事项均已在情况说明中解释，可以报送。"
+        if report.findings:
+            return "校验通过，可以报送；【提示】事项请留意，以后填报时改正。"
         return "校验通过，可以报送。"
     has_errors = report.errors > 0
     has_warnings = report.unexplained > 0
     if has_errors and has_warnings:
-        return ("请改正全部【错误】；【提醒】如数据有误请改正，如情况属实请在该行“情况说明”列写明原因。"
+        return ("请改正全部【错误】；【提醒】如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因。"
                 "修改后重新报送。")
     if has_errors:
         return "请改正以上【错误】后重新报送。"
-    return "请核实以上【提醒】：如数据有误请改正，如情况属实请在该行“情况说明”列写明原因，然后重新报送。"
+    return "请核实以上【提醒】：如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因，然后重新报送。"
 
 
 def summary_line(reports: Sequence[Report]) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import forms
 from .findings import Finding
 from .forms import Cell, Form
 from .identity import Identity
@@ -20,6 +21,7 @@ class ReadError(Exception):
     def __init__(self, code: str, detail: str = "", **fields: Any) -> None:
         super().__init__(detail or code)
         self.code, self.detail, self.fields = code, detail, fields
+        self.identity: Identity | None = None  # whose file it is, when known before the refusal
 
 
 class RawCell(NamedTuple):
@@ -35,7 +37,7 @@ class RawCell(NamedTuple):
 
 def row_key(cell: Cell) -> str:
     """Key of a form row, for per-row content such as the 情况说明 note."""
-    return f"{cell.table.id}.{cell.row.id}"
+    return forms.row_key(cell.table, cell.row)
 
 
 @dataclass

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from .returns import ReadError
 CODE_HEADERS = ("代码", "code", "单位代码")
 NAME_HEADERS = ("名称", "name", "单位名称")
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
+HEADER_SEARCH = 10  # rows searched for the header (a title and notes may sit above it)
 
 
 class RosterError(ValueError):
@@ -31,7 +34,9 @@ class Unit:
 
 
 def read_roster(path: Path | str) -> list[Unit]:
-    """Units in file order; raises `RosterError` on a missing column, empty name or code, duplicate code."""
+    """Units in file order; raises `RosterError` on a missing 名称 column, an empty name (or
+    code, when there is a 代码 column), a duplicate code, or a duplicate name in a roster of
+    names only (with codes, `duplicate_names` lists them for a warning)."""
     path = Path(path)
     try:
         rows = _sheet_rows(path) if path.suffix.lower() in SPREADSHEETS else _csv_rows(path)
@@ -104,27 +109,51 @@ def _column(path: Path, line: int, header: list[str], names: tuple[str, ...]) ->
     )
 
 
+def duplicate_names(units: Sequence[Unit]) -> list[str]:
+    """Names that more than one unit of a roster bears (told apart by their codes only)."""
+    counts = Counter("".join(u.name.split()) for u in units)
+    return [n for n, k in counts.items() if k > 1]
+
+
+def _header(path: Path, rows: list[tuple[int, list[str]]]) -> int:
+    """Index of the header row: the first with a 名称 column (title rows above it are skipped)."""
+    wanted = {_norm(n) for n in NAME_HEADERS}
+    for i, (_, row) in enumerate(rows[:HEADER_SEARCH]):
+        if any(_norm(c) in wanted for c in row):
+            return i
+    return 0  # none: the first row, whose missing column `_column` reports
+
+
 def _units(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
+    """Units after the header row; a roster of names only (no 代码 column) is matched by name."""
     rows = [(line, row) for line, row in rows if any(c.strip() for c in row)]
     if not rows:
         raise RosterError(f"{path}: 名单为空 (the roster is empty)")
-    line, header = rows[0]
-    code_col = _column(path, line, header, CODE_HEADERS)
+    at = _header(path, rows)
+    line, header = rows[at]
     name_col = _column(path, line, header, NAME_HEADERS)
+    wanted = {_norm(n) for n in CODE_HEADERS}
+    code_col = next((i for i, c in enumerate(header) if _norm(c) in wanted), None)
     units: list[Unit] = []
     seen: dict[str, int] = {}
-    for line, row in rows[1:]:
-        code = _get(row, code_col)
+    names: dict[str, int] = {}
+    for line, row in rows[at + 1:]:
+        code = _get(row, code_col) if code_col is not None else ""
         name = _get(row, name_col)
         if not name:
             raise RosterError(f"{path}: 第{line}行：名称为空 (empty name)")
-        if not code:
+        if code_col is not None and not code:
             raise RosterError(f"{path}: 第{line}行：“{name}”的代码为空 (empty code)")
         if code in seen:
             raise RosterError(
                 f"{path}: 第{line}行：代码{code}与第{seen[code]}行重复 (duplicate code)"
             )
-        seen[code] = line
+        key = "".join(name.split())
+        if key in names and code_col is None:  # matched by name only: two would be one unit
+            raise RosterError(f"{path}: 第{line}行：名称“{name}”与第{names[key]}行重复 (duplicate name)")
+        if code:
+            seen[code] = line
+        names.setdefault(key, line)
         units.append(Unit(code, name))
     if not units:
         raise RosterError(f"{path}: 名单中没有单位 (no units after the header)")

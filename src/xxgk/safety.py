@@ -22,14 +22,17 @@ refused here never reaches python-calamine:
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
+import string
 import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from . import xmlscan
 from .returns import ReadError
 
 MAX_FILE = 64 * 1024 * 1024  # bytes on disk
@@ -61,6 +64,7 @@ class Preflight:
     pending: dict[str, Part] = field(default_factory=dict)  # worksheet part -> info
     parts: dict[str, str] = field(default_factory=dict)  # sheet name -> worksheet part, as calamine resolves it
     vetted: set[str] = field(default_factory=set)  # worksheet parts vetted so far
+    xml: dict[str, bytes] = field(default_factory=dict)  # worksheet parts inflated while vetted (xls: its stream)
 
     def read_part(self, name: str, cap: int = MAX_PART) -> bytes | None:
         """Up to ``cap`` bytes of package part ``name`` inflated; None if there is no such part."""
@@ -76,8 +80,19 @@ class Preflight:
         if not self.pending or self.zf is None or part in self.vetted:
             return
         for todo in [part] if part in self.pending else list(self.pending):
-            _check_worksheet(self.zf, self.pending.pop(todo))
+            self.xml[todo] = _check_worksheet(self.zf, self.pending.pop(todo))
             self.vetted.add(todo)
+
+    def part_key(self, name: str) -> tuple[Any, ...] | None:
+        """Part ``name`` exactly as stored (see `_content_key`): equal keys, equal contents;
+        None when there is no such part or it is too large to key."""
+        info = self.zf.NameToInfo.get(name) if self.zf is not None else None
+        return None if info is None or self.zf is None else _content_key(self.zf, info)
+
+    def sheet_xml(self, part: str) -> bytes | None:
+        """A worksheet part's XML: as inflated while vetting it, else inflated now."""
+        xml = self.xml.get(part)
+        return xml if xml is not None else self.read_part(part)
 
 
 def check(data: bytes, *, lazy: bool = False) -> Preflight:
@@ -93,7 +108,8 @@ def check(data: bytes, *, lazy: bool = False) -> Preflight:
         raise ReadError("file.too_large", f"文件大小{len(data) // (1024 * 1024)}MB")
     head = data[:8]
     if head == OLE_MAGIC:
-        return Preflight(_check_ole(data))
+        kind, stream = _check_ole(data)
+        return Preflight(kind, xml={BIFF_STREAM: stream})
     if head[:4] in ZIP_MAGICS:
         return _check_zip(data, lazy)
     if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
@@ -255,27 +271,31 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
     pending: dict[str, Part] = {}
     parts = sheet_parts(zf) if kind == "xlsx" else {}
     # what calamine may parse as a sheet: the parts the relationships name, wherever they are
+    # (found as calamine finds them: `sheet_parts`)
     sheets = set(parts.values()) & names
     for info in infos:
         name = info.filename
-        if kind == "ods" and name == "content.xml":
+        folded = _fold(name)  # calamine finds an xlsx's parts whatever their ASCII case
+        if kind == "ods" and name == "content.xml":  # (an ods's by their exact names)
             # the part holding cells is read whole once: prolog and used area
             _check_ods_extent(_whole_part(zf, info))
-        elif kind == "xlsx" and (name in sheets or (name.startswith("xl/worksheets/") and name.endswith(".xml"))):
+        elif kind == "xlsx" and (name in sheets or (folded.startswith("xl/worksheets/") and folded.endswith(".xml"))):
             if lazy:
                 pending[name] = info
             else:
                 _check_worksheet(zf, info)
-        elif name.endswith((".xml", ".rels", ".vml")) and not (lazy and name in UNPARSED and kind != "docx"):
+        elif folded.endswith((".xml", ".rels", ".vml")) and not (lazy and name in UNPARSED and kind != "docx"):
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
     return Preflight(kind, zf, pending, parts)
 
 
-def _check_worksheet(zf: Zip, info: Part) -> None:
-    """A worksheet part is read whole once: prolog and used area."""
-    _check_sheet_extent(info.filename, _whole_part(zf, info))
+def _check_worksheet(zf: Zip, info: Part) -> bytes:
+    """A worksheet part is read whole once: prolog and used area.  Returns its XML."""
+    xml = _whole_part(zf, info)
+    _check_sheet_extent(info.filename, xml)
+    return xml
 
 
 def _whole_part(zf: Zip, info: Part) -> bytes:
@@ -287,72 +307,66 @@ def _whole_part(zf: Zip, info: Part) -> bytes:
     return xml
 
 
-# Elements as an XML parser finds them: comments, processing instructions and CDATA are
-# not markup; any prefix; quoted attribute values may hold ">".
-_NOT_MARKUP = re.compile(rb"<!--.*?(?:-->|$)|<\?.*?(?:\?>|$)|<!\[CDATA\[.*?(?:\]\]>|$)", re.S)
-_ELEMENT = re.compile(rb"""<(?:[^\s<>/:"'=]+:)?(Relationship|sheet)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
-
-
 def _elements(xml: bytes, tag: bytes) -> list[dict[bytes, bytes]]:
-    """The attributes of every ``tag`` element (by local name), in document order."""
+    """The attributes of every ``tag`` element (by local name, any prefix), in document order."""
     return [
-        dict(_attributes(m.group(2)))
-        for m in _ELEMENT.finditer(_NOT_MARKUP.sub(b"", xml))
-        if m.group(1) == tag
+        dict(xmlscan.attributes(m.group(3)))
+        for m in xmlscan.tokens(xml)
+        if m.group(2) is not None and xmlscan.local(m.group(2)) == tag
     ]
 
 
+_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _fold(name: str) -> str:
+    return name.translate(_ASCII_FOLD)
+
+
+def _by_folded_name(zf: Zip) -> dict[str, Part]:
+    """The part python-calamine opens for each name of an xlsx: it compares names ignoring
+    ASCII case, and of several that match, the last in the central directory wins (measured
+    with python-calamine 0.9: ``xl/Worksheets/sheet1.xml`` for ``worksheets/sheet1.xml``)."""
+    return {_fold(info.filename): info for info in zf.infolist()}
+
+
 def sheet_parts(zf: Zip) -> dict[str, str]:
-    """Sheet name -> worksheet part, from workbook.xml and its relationships, read as
-    python-calamine reads them (``zf`` opened on the bytes in memory)."""
-    try:
-        book_info, rels_info = zf.getinfo("xl/workbook.xml"), zf.getinfo("xl/_rels/workbook.xml.rels")
-    except KeyError:
+    """Sheet name -> worksheet part, from workbook.xml and its relationships, read and
+    resolved as python-calamine reads and resolves them (``zf`` opened on the bytes in
+    memory); a target that names no part is given as calamine would look for it."""
+    folded = _by_folded_name(zf)
+    book_info, rels_info = folded.get("xl/workbook.xml"), folded.get("xl/_rels/workbook.xml.rels")
+    if book_info is None or rels_info is None:
         return {}
     key = (_content_key(zf, book_info), _content_key(zf, rels_info))
-    known = _VETTED.get(key) if None not in key else None
-    if known is not None:
-        return dict(known)
-    book, rels = _read_capped(zf, book_info, MAX_PART), _read_capped(zf, rels_info, MAX_PART)
-    # as python-calamine resolves them: a later relationship with the same Id wins; the
-    # target as written, "/xl/…" and "xl/…" as they are, anything else under xl/; the last
-    # r:id (or relationships:id) attribute; the first of two sheets with one name
-    targets = {}
-    for attrs in _elements(rels, b"Relationship"):
-        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
-        if target.startswith("/xl/"):
-            target = target[1:]
-        elif not target.startswith("xl/"):
-            target = "xl/" + target
-        targets[attrs.get(b"Id", b"")] = target
-    out: dict[str, str] = {}
-    for attrs in _elements(book, b"sheet"):
-        ids = [v for k, v in attrs.items() if k in (b"r:id", b"relationships:id")]
-        name = _xml_unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
-        if ids and ids[-1] in targets:
-            out.setdefault(name, targets[ids[-1]])
-    if None not in key:
-        _remember(key, dict(out))
+    targets = _VETTED.get(key) if None not in key else None
+    if targets is None:
+        targets = _sheet_targets(_read_capped(zf, book_info, MAX_PART), _read_capped(zf, rels_info, MAX_PART))
+        if None not in key:
+            _remember(key, targets)
+    out = {}
+    for name, target in targets.items():
+        info = folded.get(_fold(target))
+        out[name] = target if info is None else info.filename
     return out
 
 
-_XML_REF = re.compile(r"&(?:#x([0-9a-fA-F]{1,8})|#([0-9]{1,9})|(lt|gt|amp|quot|apos));")
-_XML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-
-
-def _xml_unescape(text: str) -> str:
-    """XML's own escapes only (not HTML's: &#x80; is U+0080 here, as in every XML parser)."""
-    if "&" not in text:
-        return text
-
-    def one(m: re.Match[str]) -> str:
-        hexa, dec, named = m.groups()
-        if named:
-            return _XML_ENTITIES[named]
-        code = int(hexa, 16) if hexa else int(dec)
-        return chr(code) if code <= 0x10FFFF else m.group(0)
-
-    return _XML_REF.sub(one, text)
+def _sheet_targets(book: bytes, rels: bytes) -> dict[str, str]:
+    """Sheet name -> the path calamine looks for: a later relationship with the same Id
+    wins; a target starting with "/" is a path from the archive's root, anything else is
+    under xl/ (even "xl/…": measured); the last r:id (or relationships:id) attribute; the
+    first of two sheets with one name."""
+    targets = {}
+    for attrs in _elements(rels, b"Relationship"):
+        target = attrs.get(b"Target", b"").decode("utf-8", "replace")
+        targets[attrs.get(b"Id", b"")] = target[1:] if target.startswith("/") else "xl/" + target
+    out: dict[str, str] = {}
+    for attrs in _elements(book, b"sheet"):
+        ids = [v for k, v in attrs.items() if k in (b"r:id", b"relationships:id")]
+        name = xmlscan.unescape(attrs.get(b"name", b"").decode("utf-8", "replace"))
+        if ids and ids[-1] in targets:
+            out.setdefault(name, targets[ids[-1]])
+    return out
 
 
 # Parts already vetted in this process, by their exact compressed content (and what was
@@ -387,9 +401,10 @@ def _remember(key: Any, value: Any) -> None:
 
 
 def _zip_kind(zf: Zip, names: set[str]) -> str:
-    if "xl/workbook.xml" in names:
+    folded = {_fold(n) for n in names}
+    if "xl/workbook.xml" in folded:
         return "xlsx"
-    if "xl/workbook.bin" in names:  # its sheets' used area could not be measured before parsing
+    if "xl/workbook.bin" in folded:  # its sheets' used area could not be measured before parsing
         raise ReadError("file.unreadable", "二进制工作簿（.xlsb）不受支持，请在Excel中另存为.xlsx后重新报送")
     if "mimetype" in names:
         mime = _read_capped(zf, zf.getinfo("mimetype"), 200).strip()
@@ -538,10 +553,10 @@ def _prolog(text: str) -> str:
 # reference within Z9999 first (26 × 9999 cells at most), and no cell tag has a prefix.
 _ODD_CELL = re.compile(rb'<c(?:[\t\r\n/>]| (?!r="[A-Z][0-9]{1,4}"))')
 _PREFIXED_CELL = re.compile(rb":c[\s/>]")
-# Otherwise every cell is placed as python-calamine (quick-xml) places it: row and cell
-# start tags by local name (any prefix, any whitespace), end tags of rows, quoted
-# attribute values that may hold ">"; a reference in any case, any number of digits.
-_TAG = re.compile(rb"""<(/?)(?:[^\s<>/:"'=]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+# Otherwise every cell is placed as python-calamine (quick-xml) places it, token by token
+# (`xmlscan`: linear however damaged the part): row and cell start tags by local name (any
+# prefix), end tags of rows, attribute values that may hold ">"; a reference in any case,
+# any number of digits.  Comments, CDATA and processing instructions hold no cells.
 _REF = re.compile(rb"([A-Za-z]{0,7})([0-9]+)")
 _HUGE = 10**9  # a reference too long to be real: beyond any sheet
 
@@ -564,17 +579,19 @@ def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
     """Rows × columns from A1 to the farthest cell holding something, counted the way
     python-calamine counts: a cell without a reference follows the previous one in its
     row, a row without one follows the previous row, and empty rows and cells (``<c/>``)
-    hold nothing but still move those counters.  Comments are not told apart, so a
-    reference inside one counts too (never less than calamine allocates)."""
+    hold nothing but still move those counters."""
     rows = cols = row_at = col_at = 0
-    for m in _TAG.finditer(xml, start, end):
-        closing, tag, attrs = m.groups()
-        if closing:
-            if tag == b"row":
+    for m in xmlscan.tokens(xml, start, end):
+        closing, name, attrs = m.groups()
+        if closing is not None:
+            if xmlscan.local(closing) == b"row":
                 row_at, col_at = row_at + 1, 0
             continue
+        tag = xmlscan.local(name) if name is not None else b""
+        if tag != b"row" and tag != b"c":
+            continue
         empty = attrs.endswith(b"/")
-        value = _attribute(attrs, b"r")
+        value = xmlscan.attribute(attrs, b"r")
         if tag == b"row":
             if value is not None and value.isdigit():
                 row_at = int(value) - 1 if len(value) <= 9 else _HUGE
@@ -599,56 +616,50 @@ def _used_area(xml: bytes, start: int, end: int) -> tuple[int, int]:
     return rows, cols
 
 
-_ATTRIBUTE = re.compile(rb"""\s*([^\s=/>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-
-
-def _attributes(attrs: bytes) -> list[tuple[bytes, bytes]]:
-    """A start tag's attributes (name as written, raw value), read in order as an XML parser
-    reads them, so that text inside one attribute's value is never taken for another."""
-    out, at = [], 0
-    while (m := _ATTRIBUTE.match(attrs, at)) is not None:
-        out.append((m.group(1), m.group(2) if m.group(2) is not None else m.group(3)))
-        at = m.end()
-    return out
-
-
-def _attribute(attrs: bytes, name: bytes) -> bytes | None:
-    """The value of attribute ``name`` (exactly: no prefix); the last if it is repeated."""
-    values = [v for k, v in _attributes(attrs) if k == name]
-    return values[-1] if values else None
-
-
-_ODS_TABLE = re.compile(rb"<table:table[\s>]")
-_ODS_ROW = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
-_ODS_CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(/?)>")
+_ODS_CELLS = (b"table:table-cell", b"table:covered-table-cell")
 _ODS_ROWS_REP = re.compile(rb'number-rows-repeated="([0-9]+)"')
 _ODS_COLS_REP = re.compile(rb'number-columns-repeated="([0-9]+)"')
 
 
+def _repeat(pattern: re.Pattern[bytes], attrs: bytes) -> int:
+    m = pattern.search(attrs)
+    if m is None:
+        return 1
+    return int(m.group(1)) if len(m.group(1)) <= 9 else _HUGE
+
+
 def _check_ods_extent(xml: bytes) -> None:
-    """The same limit for the tables of an ODS ``content.xml``: repeated rows and cells
-    count as often as they repeat up to the last one holding something."""
-    starts = [m.start() for m in _ODS_TABLE.finditer(xml)] + [len(xml)]
-    for t0, t1 in zip(starts, starts[1:], strict=False):
-        table = xml[t0:t1]
-        rows = list(_ODS_ROW.finditer(table))
-        row_at, used_rows, used_cols = 0, 0, 0
-        for i, m in enumerate(rows):
-            rep = _ODS_ROWS_REP.search(m.group(1))
-            times = int(rep.group(1)) if rep else 1
-            body = b"" if m.group(2) else table[m.end() : rows[i + 1].start() if i + 1 < len(rows) else len(table)]
-            col_at, last = 0, 0
-            for c in _ODS_CELL.finditer(body):
-                crep = _ODS_COLS_REP.search(c.group(1))
-                n = int(crep.group(1)) if crep else 1
-                col_at += n
-                if not c.group(2) or b"value-type" in c.group(1) or b"formula" in c.group(1):
+    """The same limit for the tables of an ODS ``content.xml`` (read token by token, as
+    python-calamine reads it): repeated rows and cells count as often as they repeat up to
+    the last one holding something."""
+    row_at = used_rows = used_cols = 0
+    times = col_at = last = 0  # the open row: times repeated (0: none open), columns, last used
+    for m in itertools.chain(xmlscan.tokens(xml), [None]):
+        # the end of the part closes the last row as a new table would
+        name, attrs = (b"table:table", b"") if m is None else (m.group(2), m.group(3))
+        if name is None:
+            continue
+        if name in _ODS_CELLS:
+            if times:
+                col_at += _repeat(_ODS_COLS_REP, attrs)
+                if not attrs.endswith(b"/") or b"value-type" in attrs or b"formula" in attrs:
                     last = col_at
+            continue
+        if name != b"table:table-row" and name != b"table:table":
+            continue
+        if times:  # the row open until now ends here
             if last:
                 used_rows, used_cols = row_at + times, max(used_cols, last)
             row_at += times
             if used_rows * used_cols > MAX_CELLS:
                 raise ReadError("file.too_large", f"表格数据区域达{used_rows}行×{used_cols}列")
+        times = col_at = last = 0
+        if name == b"table:table":
+            row_at = used_rows = used_cols = 0
+        elif attrs.endswith(b"/"):  # a row without cells
+            row_at += _repeat(_ODS_ROWS_REP, attrs)
+        else:
+            times = _repeat(_ODS_ROWS_REP, attrs)
 
 
 def _check_ods_encryption(zf: Zip, names: set[str]) -> None:
@@ -773,15 +784,19 @@ def _check_biff_extent(stream: bytes) -> None:
         pos = body + length
 
 
-def _check_ole(data: bytes) -> str:
+BIFF_STREAM = "Workbook"  # where `Preflight.xml` keeps an .xls workbook's stream, read while vetting
+
+
+def _check_ole(data: bytes) -> tuple[str, bytes]:
     cfb = _Compound(data)
     lower = {n.lower(): n for n in cfb.entries}
     if "encryptedpackage" in lower or "encryptioninfo" in lower:
         raise ReadError("file.encrypted", "工作簿已加密")
     for name in ("workbook", "book"):
         if name in lower:
-            _check_biff_extent(cfb.stream(lower[name]))
-            return "xls"
+            stream = cfb.stream(lower[name])
+            _check_biff_extent(stream)
+            return "xls", stream
     if "worddocument" in lower:
         raise ReadError("file.old_word", "Word文档（.doc）")
     if "powerpoint document" in lower:

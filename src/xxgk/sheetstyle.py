@@ -58,6 +58,11 @@ class Styles:
         self.sign_input = fmt(_BASE, align="left", bottom=1, bg_color=INPUT_FILL, locked=False)
         self.error = wb.add_format({"bg_color": ERROR_FILL, "font_color": ERROR_FONT})
         self.warning = wb.add_format({"bg_color": WARNING_FILL, "font_color": WARNING_FONT})
+        # the official copy of a summary: the table alone, no fills
+        self.plain_header = fmt(_CELL, font_name=TITLE_FONT, bold=True, align="center")
+        self.plain_value = fmt(_CELL, align="right", text_wrap=False)
+        self.plain_center = fmt(_CELL, align="center")
+        self.plain_sign = fmt(_BASE, align="left", bottom=1)
         self.guide_title = fmt(_BASE, font_name=TITLE_FONT, font_size=16, align="center")
         self.guide_heading = fmt(_BASE, font_name=TITLE_FONT, font_size=12, align="left")
         self.guide_text = fmt(_BASE, align="left", valign="top", text_wrap=True)

@@ -16,10 +16,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from .findings import Finding, make
-from .forms import VALUE_KINDS, Cell
+from .forms import AMOUNT_UNIT, VALUE_KINDS, Cell
 
 __all__ = [
+    "ACCEPTED",
     "HEADER_MARKS",
+    "MAX_MAGNITUDE",
+    "Formula",
     "ZERO_TEXTS",
     "Parsed",
     "describe",
@@ -35,11 +38,19 @@ AMOUNT_PLACES = 6
 _QUANTUM = Decimal(1).scaleb(-AMOUNT_PLACES)  # 0.000001
 _NOISE = Decimal("1e-9")
 _SNAP_LIMIT = 1e15  # floats this large are integers anyway; quantizing them could overflow
+# No count or 万元 amount comes near this: a larger figure is refused, which also keeps every
+# total exact (21 digits with 6 decimals; a million of them add up within Decimal's 28).
+MAX_MAGNITUDE = 10**15
+_MAX_FLOAT = float(MAX_MAGNITUDE)
 
 # Texts people write for "nothing happened": read as 0 with a warning.
 ZERO_TEXTS = frozenset({"无", "—", "——", "-", "－", "--", "－－", "―", "――", "/", "／"})
 # What a header row's value cell may show: nothing, or the dash the template prints.
 HEADER_MARKS = ZERO_TEXTS - {"无"}
+# Codes of content read as a number all the same: the number is used, the finding only tells.
+ACCEPTED = frozenset({"value.zero_text", "value.with_unit"})
+YUAN = "元"
+UNIT_ALTERNATIVES = "|"  # a definition's unit 项|个|笔: any of them, the first one named
 
 _STRIP = " \t\r\n\u3000\u00a0\u200b\ufeff"
 _TRANSLATE = str.maketrans(
@@ -55,13 +66,22 @@ _TRANSLATE = str.maketrans(
 _NUMBER = re.compile(r"([+-]?)((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
+class Formula(NamedTuple):
+    """An input cell holding a formula whose result cannot be known (a cell reference, a
+    function): the reader puts this in place of the stored result, which may be stale."""
+
+    text: str
+
+
 class Parsed(NamedTuple):
     """The outcome for one cell.
 
     ``value`` is None for a blank cell or content that is no number at all.
     ``code`` is None when the content is fine, else a findings code: ``value.zero_text``
-    (a warning; value is 0), ``value.not_number`` (value None), or ``value.negative``,
-    ``value.fraction``, ``value.precision`` (errors; value is the number written).
+    (a warning; value is 0), ``value.with_unit`` (a notice; the number written before the
+    cell's own unit), ``value.not_number`` or ``value.formula`` (value None), ``value.yuan``
+    (元 in a 万元 cell; value is the figure in 万元), or ``value.negative``, ``value.fraction``,
+    ``value.precision``, ``value.too_large`` (errors; value is the number written).
     ``found`` is the content as the department would recognise it.
     """
 
@@ -89,6 +109,8 @@ def describe(raw: Any) -> str:
         return ""
     if isinstance(raw, bool):
         return "TRUE" if raw else "FALSE"
+    if isinstance(raw, Formula):
+        return "=" + raw.text
     if isinstance(raw, float):
         if raw.is_integer():
             return str(int(raw))
@@ -112,10 +134,10 @@ def whole(raw: Any) -> Decimal | None:
     kind, as a Decimal; None for anything else (then `parse` says what it is)."""
     tp = type(raw)
     if tp is float:
-        if raw >= 0 and raw.is_integer():
+        if 0 <= raw <= _MAX_FLOAT and raw.is_integer():
             n = int(raw)
             return _SMALL[n] if n < len(_SMALL) else Decimal(n)
-    elif tp is int and raw >= 0:
+    elif tp is int and 0 <= raw <= MAX_MAGNITUDE:
         return _SMALL[raw] if raw < len(_SMALL) else Decimal(raw)
     return None
 
@@ -123,31 +145,30 @@ def whole(raw: Any) -> Decimal | None:
 _SMALL = tuple(Decimal(n) for n in range(1000))  # shared: Decimals are immutable
 
 
-def parse(raw: Any, kind: str = "count") -> Parsed:
-    """Read one cell's content as a number of value kind ``kind`` (count|amount|signed)."""
+def parse(raw: Any, kind: str = "count", unit: str = "") -> Parsed:
+    """Read one cell's content as a number of value kind ``kind`` (count|amount|signed);
+    ``unit`` is what the cell counts (件, 万元; alternatives as 项|个|笔): text such as “12件”
+    is read by it."""
     value = whole(raw)
     if value is not None:
         return Parsed(value, None, "")
     tp = type(raw)
     if tp is int:
-        if kind != "signed":
-            return Parsed(Decimal(raw), "value.negative", str(raw))
-        return Parsed(Decimal(raw), None, "")
+        return _classify(Decimal(raw), kind, str(raw))
     if tp is float:
-        if raw.is_integer():
-            value = Decimal(int(raw))
-            if kind != "signed":
-                return Parsed(value, "value.negative", str(int(raw)))
-            return Parsed(value, None, "")
         if math.isnan(raw) or math.isinf(raw):
             return Parsed(None, "value.not_number", describe(raw))
+        if raw.is_integer():
+            return _classify(Decimal(int(raw)), kind, describe(raw))
         return _classify(_from_float(raw), kind, repr(raw))
     if raw is None:
         return _BLANK
     if tp is str:
-        return _parse_text(raw, kind)
+        return _parse_text(raw, kind, unit)
     if isinstance(raw, bool):
         return Parsed(None, "value.not_number", describe(raw))
+    if tp is Formula:
+        return Parsed(None, "value.formula", "=" + raw.text)
     if isinstance(raw, int):  # an int subclass other than bool (e.g. numpy-like)
         return parse(int(raw), kind)
     if isinstance(raw, float):
@@ -157,7 +178,7 @@ def parse(raw: Any, kind: str = "count") -> Parsed:
             return Parsed(None, "value.not_number", str(raw))
         return _classify(raw, kind, str(raw))
     if isinstance(raw, str):
-        return _parse_text(str(raw), kind)
+        return _parse_text(str(raw), kind, unit)
     return Parsed(None, "value.not_number", describe(raw))
 
 
@@ -175,25 +196,48 @@ def _from_float(x: float) -> Decimal:
     return d
 
 
-def _parse_text(raw: str, kind: str) -> Parsed:
+def _parse_text(raw: str, kind: str, unit: str = "") -> Parsed:
     text = raw.strip(_STRIP)
     if not text:
         return _BLANK
     if text in ZERO_TEXTS:
         return Parsed(_ZERO, "value.zero_text", text)
+    value = _number_text(text)
+    if value is not None:
+        return _classify(value, kind, text)
+    for one in unit.split(UNIT_ALTERNATIVES) if unit else ():
+        value = _number_text(text[: -len(one)].rstrip(_STRIP)) if one and text.endswith(one) else None
+        if value is not None:
+            got = _classify(value, kind, text)
+            return got._replace(code="value.with_unit", found=text) if got.code is None else got
+    if unit == AMOUNT_UNIT and text.endswith(YUAN):
+        value = _number_text(text[: -len(YUAN)].rstrip(_STRIP))
+        if value is not None:
+            value = value.scaleb(-4)  # exact: 1万元 = 10000元
+            if abs(value) > MAX_MAGNITUDE:
+                return Parsed(value, "value.too_large", text)
+            value = Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
+            return Parsed(value, "value.yuan", text)
+    return Parsed(None, "value.not_number", text)
+
+
+def _number_text(text: str) -> Decimal | None:
+    """A number written as text (grouping commas, full-width digits, a sign), or None."""
     m = _NUMBER.fullmatch(text.translate(_TRANSLATE))
     if m is None:
-        return Parsed(None, "value.not_number", text)
+        return None
     sign, digits = m.groups()
     try:
         value = Decimal(digits.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return Parsed(None, "value.not_number", text)
-    return _classify(-value if sign == "-" else value, kind, text)
+        return None
+    return -value if sign == "-" else value
 
 
 def _classify(value: Decimal, kind: str, found: str) -> Parsed:
     """Normalise a number and check it against the value kind."""
+    if abs(value) > MAX_MAGNITUDE:
+        return Parsed(value, "value.too_large", found)
     value = Decimal(int(value)) if value == value.to_integral_value() else value.normalize()
     if value < 0 and kind != "signed":
         return Parsed(value, "value.negative", found)

@@ -1,0 +1,130 @@
+"""Files on disk → a `Collection`: what `xxgk check` and `xxgk merge` do.
+
+Both find the files (`discover.find`: read, or skipped with a reason), read and check
+them, settle the form and year (``year`` given, or inferred from the files in one place:
+`collection.cycle_of`), validate last year's file (`previous.Previous`) and add every
+entry to one collection, so the decisions about a file that depend on the cycle (wrong
+year or form, a neighbour's template, an incomplete summary, last year's figures) are the
+same in both.  `merge` reads in worker processes (`xxgk.pool`) and returns the summary;
+`check` reads in this process (it keeps each `Return` for --annotate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .check import CheckResult, check_files
+from .collection import Collection, CollectionError, Entry, Prefer, Summary, cycle_of, entry_of
+from .discover import Found, find
+from .forms import Form
+from .pool import read_entries
+from .previous import Previous
+from .roster import Unit
+
+__all__ = ["Checked", "check", "collect", "merge"]
+
+
+def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> Found:
+    """The files under ``paths`` (read or skipped with why); ``exclude``: what this run writes.
+    Raises `CollectionError` naming a path that does not exist, as it was typed."""
+    paths = list(paths)
+    try:
+        return find(paths, exclude=exclude, must_exist=True)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        named = next((p for p in paths if Path(p) == Path(exc.filename)), exc.filename)
+        raise CollectionError(f"找不到文件或目录：{named}") from None
+
+
+def merge(
+    paths: Iterable[Path | str] | Found,
+    *,
+    roster: Sequence[Unit] | None = None,
+    region: str = "",
+    year: int | None = None,
+    prefer: Prefer = "strict",
+    jobs: int | None = None,
+    previous: Path | str | None = None,
+    forms: Sequence[Form] | None = None,
+    exclude: Iterable[Path | str] = (),
+    progress: Callable[[int, int], None] | None = None,
+) -> Summary:
+    """Read, check and merge the returns under ``paths`` (files or directories, or what
+`collect` found).
+
+    ``year``: the cycle's year (default: that of most files); ``previous``: last year's
+    summary, validated (raises `previous.PreviousError`).  Raises `CollectionError` only
+    when the batch as a whole cannot be merged.
+    """
+    found = paths if isinstance(paths, Found) else collect(paths, exclude)
+    entries = read_entries(found.files, jobs=jobs, forms=forms, progress=progress)
+    form, cycle_year = cycle_of(entries, year=year, forms=forms)
+    last = None
+    if previous is not None:
+        last = Previous.load(previous, year=cycle_year, region=region, merging=True, forms=forms)
+    collection = Collection(form, cycle_year, region=region, roster=roster, previous=last,
+                            prefer=prefer, forms=forms)
+    for entry in entries:
+        collection.add_entry(entry)
+    return replace(collection.summary(), skipped=[(str(f), why) for f, why in found.skipped])
+
+
+@dataclass
+class Checked:
+    """`check`'s outcome: each file's result and its entry as the cycle judged it."""
+
+    results: list[CheckResult]
+    entries: list[Entry]  # judged: the report to show is ``entries[i].report``
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)  # said once about the whole batch
+    cycle: tuple[Form, int] | None = None  # None: the files did not tell one form and year
+
+    @property
+    def valid(self) -> bool:
+        return all(e.report.valid for e in self.entries)
+
+
+def check(
+    paths: Iterable[Path | str],
+    *,
+    year: int | None = None,
+    roster: Sequence[Unit] | None = None,
+    previous: Path | str | None = None,
+    forms: Sequence[Form] | None = None,
+    exclude: Iterable[Path | str] = (),
+) -> Checked:
+    """Check the returns under ``paths`` as one cycle (the decisions `merge` makes about
+    each file, without summing).  When the files do not tell one form and year and no
+    ``year`` is given, each file is checked on its own and a notice says so.
+    Raises `previous.PreviousError` for an unusable ``previous``."""
+    found = find(paths, exclude=exclude)
+    results = check_files(found.files, forms)
+    entries = [entry_of(r) for r in results]
+    notices: list[str] = []
+    try:
+        cycle: tuple[Form, int] | None = cycle_of(entries, year=year, forms=forms)
+    except CollectionError as exc:
+        cycle = None
+        if any(e.year is not None for e in entries):
+            notices.append(f"{exc} 未按年度核对各文件。")
+    last = None
+    if previous is not None:
+        last = Previous.load(previous, year=cycle[1] if cycle else None, forms=forms)
+        reason = last.unused_reason(cycle[0]) if cycle else ""
+        if reason:
+            notices.append(reason)
+    if cycle is not None:
+        collection = Collection(cycle[0], cycle[1], roster=roster, previous=last, forms=forms)
+        entries = [collection.add_entry(e) for e in entries]
+    elif last is not None:
+        entries = [_compared(last, r, e) for r, e in zip(results, entries, strict=True)]
+    return Checked(results, entries, found.skipped, notices, cycle)
+
+
+def _compared(last: Previous, result: CheckResult, entry: Entry) -> Entry:
+    """Last year's checks on a file checked on its own (no cycle to judge it in)."""
+    if result.ret is None:
+        return entry
+    found, why = last.compare_entry(result.ret.form, entry)
+    return entry.with_findings(found, notices=entry.notices + ((why,) if why else ()))

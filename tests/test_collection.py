@@ -1,0 +1,127 @@
+"""`Collection`: one reporting cycle, one return at a time or a batch; register and summary
+computed afresh with no side effects; the same verdicts as `merge` and `check`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from merge_books import add, district, valid_inputs, write_return
+from xxgk.batch import merge
+from xxgk.collection import Collection, Entry, UnitStatus
+from xxgk.forms import builtin
+from xxgk.pool import read_entries
+from xxgk.roster import Unit
+from xxgk.summary import write_csv, write_summary
+
+FORM = builtin("gk2018")
+UNITS = [(f"6405{i:05d}", f"第{i}单位") for i in range(1, 30)]  # 29 units
+
+
+def roster(units: list[tuple[str, str]] = UNITS) -> list[Unit]:
+    return [Unit(code, name) for code, name in units]
+
+
+def lines(register: list[UnitStatus]) -> list[tuple[str, str, str, tuple[str, ...], str]]:
+    return [(u.code, u.name, u.status, tuple(Path(f).name for f in u.files), u.detail) for u in register]
+
+
+def test_an_empty_collection_is_valid(tmp_path: Path) -> None:
+    c = Collection(FORM, 2018, region="测试区", roster=roster(UNITS[:3]))
+    assert [(u.name, u.status, u.label) for u in c.register()] == [(n, "missing", "未报送") for _, n in UNITS[:3]]
+    summary = c.summary()
+    assert summary.blocks == [] and all(v == 0 for v in summary.totals.values())
+    assert not summary.complete and summary.entries == []
+    write_summary(summary, tmp_path / "empty.xlsx")  # a register with nobody reported yet
+    assert Collection(FORM, 2018).summary().complete  # no roster, nothing in: nothing outstanding
+
+
+def test_29_units_one_at_a_time_equal_the_batch(tmp_path: Path) -> None:
+    filed = district(tmp_path / "in", FORM, UNITS)
+    bad = dict(valid_inputs(FORM, 99))
+    bad["15"] = bad["14"] + 2
+    write_return(tmp_path / "in" / "bad.xlsx", FORM, bad, code=UNITS[3][0], name=UNITS[3][1])
+    files = sorted((tmp_path / "in").iterdir())
+    c = Collection(FORM, 2018, region="测试区", roster=roster())
+    for i, path in enumerate(files, 1):
+        c.add(path)
+        batch = merge(files[:i], roster=roster(), region="测试区", jobs=1)
+        assert lines(c.register()) == lines(batch.register)
+        assert c.summary().totals == batch.totals
+    summary = c.summary()
+    assert summary.totals == merge([tmp_path / "in"], roster=roster(), region="测试区", jobs=2).totals
+    assert [u.status for u in summary.register].count("conflict") == 1  # 第4单位: two different files
+    assert summary.totals == FORM.compute(add(*(f.inputs for f in filed if f.code != UNITS[3][0])))
+
+
+def test_register_and_summary_have_no_side_effects(tmp_path: Path) -> None:
+    write_return(tmp_path / "a.xlsx", FORM, valid_inputs(FORM, 1), code="A", name="甲", year=2018)
+    write_return(tmp_path / "b.xlsx", FORM, valid_inputs(FORM, 2), code="B", name="乙", year=2017)
+    given = read_entries([tmp_path / "a.xlsx", tmp_path / "b.xlsx"], jobs=1)
+    before = [replace(e) for e in given]
+    c = Collection(FORM, 2018)
+    judged = [c.add_entry(e) for e in given]
+    assert given == before  # the entries given are not changed
+    assert [f.code for f in judged[1].report.findings] == ["file.wrong_year"] and judged[1].values is None
+    first, second = c.summary(), c.summary()
+    assert lines(first.register) == lines(second.register) and first.totals == second.totals
+    assert [f.code for f in c.entries[1].report.findings] == ["file.wrong_year"]  # not appended twice
+    assert given[1].values is not None and given[1].report.findings == []
+
+
+def test_add_bytes_submitter_replaces_and_exempt(tmp_path: Path) -> None:
+    units = UNITS[:3]
+    first = write_return(tmp_path / "1.xlsx", FORM, valid_inputs(FORM, 1), code=units[0][0], name=units[0][1])
+    second = write_return(tmp_path / "2.xlsx", FORM, valid_inputs(FORM, 2), code=units[0][0], name=units[0][1])
+    c = Collection(FORM, 2018, roster=roster(units))
+    entry = c.add(first.path.read_bytes(), name="第一次.xlsx", submitter=units[0][0])
+    assert isinstance(entry, Entry) and entry.file == "第一次.xlsx" and entry.valid
+    c.add(second.path.read_bytes(), name="第二次.xlsx", submitter=units[0][0])
+    assert [e.file for e in c.entries] == ["第二次.xlsx"]  # the upload replaced the earlier one
+    c.exempt(units[1][0], "本年度未设立")
+    assert [(u.status, u.detail) for u in c.register()] == [
+        ("valid", ""), ("exempt", "本年度未设立"), ("missing", "")]
+    assert c.summary().totals == FORM.compute(dict(second.inputs))
+    assert [u.label for u in c.register()][1] == "免报"
+
+
+def test_a_neighbours_template_is_flagged_and_never_replaces_the_units_own(tmp_path: Path) -> None:
+    (a_code, a_name), (b_code, b_name) = UNITS[:2]
+    own = write_return(tmp_path / f"{a_code}_{a_name}.xlsx", FORM, valid_inputs(FORM, 1), code=a_code, name=a_name,
+                       date="2019-01-10")
+    # 第2单位 filled 第1单位's template (its identity) and named the file after itself, later
+    write_return(tmp_path / f"{b_name}.xlsx", FORM, valid_inputs(FORM, 2), code=a_code, name=a_name,
+                 date="2019-01-20")
+    for prefer in ("strict", "latest"):
+        summary = merge([tmp_path], roster=roster(UNITS[:2]), prefer=prefer, jobs=1)  # type: ignore[arg-type]
+        got = [(u.name, u.status, [Path(f).name for f in u.files]) for u in summary.register]
+        assert got == [(a_name, "valid", [own.path.name]), (a_name, "invalid", [f"{b_name}.xlsx"]),
+                       (b_name, "missing", [])]
+        assert summary.totals == FORM.compute(dict(own.inputs))
+        (flag,) = [f for e in summary.entries for f in e.report.findings]
+        assert flag.code == "file.other_unit" and b_name in flag.message and a_name in flag.message
+
+
+@pytest.mark.parametrize("year", [2017, 2019])
+def test_wrong_year_is_decided_once_for_the_cycle(tmp_path: Path, year: int) -> None:
+    write_return(tmp_path / "x.xlsx", FORM, valid_inputs(FORM, 1), code="A", name="甲", year=year)
+    c = Collection(FORM, 2018)
+    entry = c.add(tmp_path / "x.xlsx")
+    assert not entry.valid and [f.code for f in entry.report.findings] == ["file.wrong_year"]
+    assert c.summary().blocks == [] and all(v == 0 for v in c.summary().totals.values())
+
+
+def test_writes_what_merge_writes(tmp_path: Path) -> None:
+    district(tmp_path / "in", FORM, UNITS[:3])
+    c = Collection(FORM, 2018, region="区", roster=roster(UNITS[:4]))
+    for path in sorted((tmp_path / "in").iterdir()):
+        c.add(path)
+    batch = merge([tmp_path / "in"], roster=roster(UNITS[:4]), region="区", jobs=1)
+    from xxgk.summary import csv_rows
+
+    assert csv_rows(c.summary()) == csv_rows(batch)
+    write_csv(c.summary(), tmp_path / "a.csv")
+    write_csv(batch, tmp_path / "b.csv")
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
