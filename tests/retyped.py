@@ -63,51 +63,49 @@ def relabel(old: str, new: str) -> Edit:
     return edit
 
 
-def drop_row(label: str) -> Edit:
-    """The row labelled ``label`` left out of the printed table."""
+def at_row(label: str, change: Callable[[Printed, int], Printed]) -> Edit:
+    """``change`` applied to the printed table holding the row labelled ``label``, at that row."""
 
     def edit(ts: list[Printed]) -> list[Printed]:
         out = []
         for t in ts:
             at = [c.row for c in t.cells if c.text == label and c.kind == "label"]
-            if not at:
-                out.append(t)
-                continue
-            r = at[0]
-            cells = []
-            for c in t.cells:
-                if c.row == r and c.rowspan == 1:
-                    continue
-                if c.row <= r < c.row + c.rowspan:
-                    cells.append(dataclasses.replace(c, rowspan=c.rowspan - 1))
-                elif c.row > r:
-                    cells.append(dataclasses.replace(c, row=c.row - 1))
-                else:
-                    cells.append(c)
-            out.append(dataclasses.replace(t, height=t.height - 1, cells=tuple(cells)))
+            out.append(change(t, at[0]) if at else t)
         return out
 
     return edit
+
+
+def drop_row(label: str) -> Edit:
+    """The row labelled ``label`` left out of the printed table."""
+
+    def drop(t: Printed, r: int) -> Printed:
+        cells = []
+        for c in t.cells:
+            if c.row == r and c.rowspan == 1:
+                continue
+            if c.row <= r < c.row + c.rowspan:
+                cells.append(dataclasses.replace(c, rowspan=c.rowspan - 1))
+            elif c.row > r:
+                cells.append(dataclasses.replace(c, row=c.row - 1))
+            else:
+                cells.append(c)
+        return dataclasses.replace(t, height=t.height - 1, cells=tuple(cells))
+
+    return at_row(label, drop)
 
 
 def add_row(after: str, label: str, numbers: list[str]) -> Edit:
     """A row added below the row labelled ``after`` (in a one-label-column table)."""
 
-    def edit(ts: list[Printed]) -> list[Printed]:
-        out = []
-        for t in ts:
-            at = [c.row for c in t.cells if c.text == after and c.kind == "label"]
-            if not at:
-                out.append(t)
-                continue
-            r = at[0] + 1
-            cells = [dataclasses.replace(c, row=c.row + 1) if c.row >= r else c for c in t.cells]
-            cells.append(PCell(label, r, 0, kind="label"))
-            cells += [PCell(n, r, 1 + i, kind="value") for i, n in enumerate(numbers)]
-            out.append(dataclasses.replace(t, height=t.height + 1, cells=tuple(cells)))
-        return out
+    def add(t: Printed, at: int) -> Printed:
+        r = at + 1
+        cells = [dataclasses.replace(c, row=c.row + 1) if c.row >= r else c for c in t.cells]
+        cells.append(PCell(label, r, 0, kind="label"))
+        cells += [PCell(n, r, 1 + i, kind="value") for i, n in enumerate(numbers)]
+        return dataclasses.replace(t, height=t.height + 1, cells=tuple(cells))
 
-    return edit
+    return at_row(after, add)
 
 
 def swap(index: int, other: list[Printed]) -> Edit:

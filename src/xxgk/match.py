@@ -14,6 +14,7 @@ with a notice: a silent wrong match must never happen.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import NamedTuple
 
 # Every quote a label may be printed with, folded to one: the official text uses “”.
@@ -39,13 +40,19 @@ def close(found: str, standard: str) -> bool:
     inserted, deleted or replaced; or up to two characters added or dropped in one run
     (规范性文件 for 行政规范性文件).  Never for labels shorter than `MIN_NEAR`, where one
     character changes the meaning (其他/其它 aside, 规章 and 规划 are different things)."""
-    if found == standard or min(len(found), len(standard)) < MIN_NEAR:
-        return False
+    return _near_distance(found, standard) is not None
+
+
+def _near_distance(found: str, standard: str) -> int | None:
+    """The distance when ``found`` is `close` to ``standard``, else None (cheap tests first:
+    a label read in every return is compared with every label of its table)."""
+    if found == standard or min(len(found), len(standard)) < MIN_NEAR or abs(len(found) - len(standard)) > 2:
+        return None
     d = distance(found, standard)
     if d == 1:
-        return True
+        return d
     short, long = sorted((found, standard), key=len)
-    return d == 2 and len(long) - len(short) == 2 and _one_run(short, long)
+    return d if d == 2 and len(long) - len(short) == 2 and _one_run(short, long) else None
 
 
 def _one_run(short: str, long: str) -> bool:
@@ -64,7 +71,13 @@ class Near(NamedTuple):
 
 def nearest(found: str, standard: Sequence[str]) -> Near:
     """Which of ``standard`` ``found`` is a misprint of, if any (see `close`)."""
-    scored = sorted({(distance(found, s), s) for s in set(standard) if close(found, s)})
+    return _nearest(found, tuple(standard))
+
+
+@lru_cache(maxsize=4096)
+def _nearest(found: str, standard: tuple[str, ...]) -> Near:
+    """`nearest`, remembered: a batch meets the same printed labels in return after return."""
+    scored = sorted({(d, s) for s in set(standard) if (d := _near_distance(found, s)) is not None})
     if not scored:
         return Near((), ())
     best = [s for d, s in scored if d == scored[0][0]]
@@ -88,6 +101,8 @@ def align_near(standard: Sequence[str], found: Sequence[str], exact: dict[int, i
     ambiguous: list[tuple[int, tuple[str, ...]]] = []
     anchors = [(-1, -1), *sorted(exact.items()), (len(standard), len(found))]
     for (i0, j0), (i1, j1) in zip(anchors, anchors[1:], strict=False):
+        if i1 - i0 < 2:
+            continue  # no standard label left over here: what was found in between is extra
         last = i0
         for j in range(j0 + 1, j1):
             hit = nearest(found[j], standard)

@@ -120,26 +120,16 @@ def _table(t: Table, keys: Keys, show: Callable[[str], str]) -> Printed:
     if label_cols:
         cells.append(PCell(t.stub, 0, 0, rowspan=head_depth, colspan=label_cols))
     # column headers: a group cell over the run of columns sharing its path, a leaf spanning down
+    for c, level, group, run in _runs([col.groups for col in t.columns]):
+        cells.append(PCell(group, level, label_cols + c, colspan=run))
     for c, col in enumerate(t.columns):
-        for level, group in enumerate(col.groups):
-            if c > 0 and t.columns[c - 1].groups[: level + 1] == col.groups[: level + 1]:
-                continue
-            run = 1
-            while c + run < len(t.columns) and t.columns[c + run].groups[: level + 1] == col.groups[: level + 1]:
-                run += 1
-            cells.append(PCell(group, level, label_cols + c, colspan=run))
         depth = len(col.groups)
         cells.append(PCell(col.label, depth, label_cols + c, rowspan=head_depth - depth))
     # rows: group label cells over runs of rows sharing the group path, the leaf spanning right
     r0 = head_depth
+    for i, level, group, run in _runs([row.groups for row in t.rows]):
+        cells.append(PCell(group, r0 + i, level, rowspan=run))
     for i, row in enumerate(t.rows):
-        for level, group in enumerate(row.groups):
-            if i > 0 and t.rows[i - 1].groups[: level + 1] == row.groups[: level + 1]:
-                continue
-            run = 1
-            while i + run < len(t.rows) and t.rows[i + run].groups[: level + 1] == row.groups[: level + 1]:
-                run += 1
-            cells.append(PCell(group, r0 + i, level, rowspan=run))
         if label_cols:
             depth = len(row.groups)
             cells.append(PCell(row.label, r0 + i, depth, colspan=label_cols - depth, kind="label"))
@@ -147,3 +137,17 @@ def _table(t: Table, keys: Keys, show: Callable[[str], str]) -> Printed:
             cells.append(PCell(show(key), r0 + i, label_cols + k, kind="value", key=key))
     return Printed(t.title, head_depth + len(t.rows), label_cols + len(t.columns), tuple(cells))
 
+
+def _runs(paths: list[tuple[str, ...]]) -> list[tuple[int, int, str, int]]:
+    """(first index, level, group, length) of every run of neighbours sharing a group path
+    down to that level: one merged cell each."""
+    out = []
+    for i, path in enumerate(paths):
+        for level, group in enumerate(path):
+            if i > 0 and paths[i - 1][: level + 1] == path[: level + 1]:
+                continue
+            run = 1
+            while i + run < len(paths) and paths[i + run][: level + 1] == path[: level + 1]:
+                run += 1
+            out.append((i, level, group, run))
+    return out
