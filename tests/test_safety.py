@@ -56,18 +56,19 @@ def test_not_a_spreadsheet(tmp_path: Path, data: bytes, what: str) -> None:
     assert what in make(err.code, detail=err.detail).message
 
 
-def test_word_document_in_a_zip(tmp_path: Path) -> None:
+def test_broken_word_document_in_a_zip(tmp_path: Path) -> None:
+    """A Word document is read as the annual report (`docx_book`); one python-docx cannot open is named."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
-    assert "Word" in refused(tmp_path, buf.getvalue(), "file.not_spreadsheet").detail
+    assert "Word" in refused(tmp_path, buf.getvalue(), "file.unreadable").detail
 
 
-def test_web_page_named_xls(tmp_path: Path) -> None:
+def test_web_page_named_xls_is_read_as_a_page(tmp_path: Path) -> None:
     html = "<html><head><meta charset='utf-8'></head><body><table><tr><td>统计数</td></tr></table></body></html>"
-    err = refused(tmp_path, html.encode(), "file.unreadable", name="导出.xls")
-    assert "HTML" in err.detail
+    err = refused(tmp_path, html.encode(), "file.not_ours", name="导出.xls")
+    assert "指标名称" in err.detail
 
 
 # ---------------------------------------------------------------- broken
@@ -191,8 +192,9 @@ def test_encrypted_ooxml(tmp_path: Path) -> None:
     assert "密码" in make(err.code).message  # tells the department to remove the password
 
 
-def test_word_97_document(tmp_path: Path) -> None:
-    assert "Word" in refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.not_spreadsheet", "a.xls").detail
+def test_word_97_document_is_asked_to_be_saved_as_docx(tmp_path: Path) -> None:
+    err = refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.old_word", "a.doc")
+    assert ".docx" in make(err.code).message
 
 
 def test_encrypted_ods(tmp_path: Path) -> None:

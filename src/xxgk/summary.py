@@ -230,7 +230,7 @@ def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
             (line.code, fx.text),
             (line.name, fx.text),
             (line.label, fx.status[line.status]),
-            ("\n".join(Path(e.file).name for e in entries), fx.text),
+            ("\n".join(e.shown_file for e in entries), fx.text),
             (sig.get("填报人", ""), fx.text),
             (sig.get("联系电话", ""), fx.text),
             (sig.get("填报日期", ""), fx.text),
