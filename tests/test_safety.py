@@ -658,7 +658,7 @@ def test_a_prolog_of_comments_longer_than_the_first_read_is_fine(tmp_path: Path,
 
 def _best_seconds(scan: Any, data: bytes) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         with contextlib.suppress(ReadError):
             scan(data)
@@ -680,7 +680,7 @@ class _Part:
 # fails at the end of the bytes restarts at the next one (minutes for a few tens of KB)
 DAMAGED_SCANS = {
     "cells": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData>", b"<c ", b"</sheetData>"),
-    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b""),
+    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b"</sheetData>"),
     "ods rows": (safety._check_ods_extent, b"<table:table>", b"<table:table-row ", b""),
     "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
     "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
@@ -696,6 +696,8 @@ def test_scanning_a_damaged_part_takes_time_in_proportion_to_its_size(kind: str)
     n = 5_000
     while _best_seconds(scan, head + unit * n + tail) < 0.02 and n < 2_000_000:
         n *= 2  # until the time measured is well above the clock's and the host's noise
-    small, large = head + unit * n + tail, head + unit * 4 * n + tail
+    small, large = head + unit * n + tail, head + unit * 8 * n + tail
     ratio = _best_seconds(scan, large) / _best_seconds(scan, small)
-    assert ratio < 10, (n, ratio)  # linear: about 4; the quadratic scans it replaces: 16 and more
+    # linear: about 8; the quadratic scans it replaces: 64 and more. The margin (3x) absorbs a
+    # loaded host and cache effects at the larger size without letting a quadratic scan pass.
+    assert ratio < 24, (n, ratio)
