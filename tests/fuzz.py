@@ -6,15 +6,17 @@ that xxgk never reports a mutant valid with other figures than those.
 
 * ``archive`` — the zip or compound file: truncated, bytes flipped, parts dropped, stored,
   renamed (ASCII case; a worksheet moved to the root or under xl/xl/), duplicated, junk added;
-* ``xml`` — package parts: start tags left open by the thousand (``<c ``, ``<sheet ``,
-  ``<property ``, ``<Relationship ``, ODS rows), markup characters inserted, parts cut
-  short, DTDs, comments holding cells, extra attributes, a cell far away;
+* ``xml`` — package parts: start tags, quotes, comments and CDATA left open by the thousand
+  (``<c ``, ``<row ``, ``<sheet ``, ``<property ``, ``<Relationship ``, ODS rows and cells),
+  markup characters inserted, parts cut short, DTDs, comments holding cells, extra
+  attributes, a cell far away;
 * ``cell`` — one input cell's XML rewritten (numbers, numbers as text, full-width digits,
   units, words, booleans, errors, a formula with a stale result, blanks), the totals'
   stored results set to what a spreadsheet computes from what it shows;
 * ``sheet`` — sheet operations through openpyxl (renamed, reordered, metadata dropped,
   hidden; copied, corrected and the original hidden; figures swapped; a row inserted;
-  table 四's blocks swapped), stored results restored as a spreadsheet computes them.
+  table 四's blocks swapped; a long text where the title is, metadata dropped), stored
+  results restored as a spreadsheet computes them.
 """
 
 from __future__ import annotations
@@ -216,6 +218,10 @@ def xml(rng: random.Random, seed: Seed) -> Mutant:
                                                          + b'<!DOCTYPE x [<!ENTITY a "aaaa">]>', x, count=1)),
         "cut": (rng.choice(names), lambda x: x[: rng.randrange(len(x) + 1)]),
         "markup-chars": (rng.choice([sheet, *names]), lambda x: _sprinkle(rng, x)),
+        "open-rows-xlsx": (sheet, lambda x: _insert_before(x, b"</sheetData>", b"<row " * k)),
+        "open-quotes": (sheet, lambda x: _insert_before(x, b"</sheetData>", b'<c r="A1" t="' + b'"' * k)),
+        "open-comment": (rng.choice(names), lambda x: _insert_before(x, b"</", b"<!--" + b"<c " * k)),
+        "open-cdata": (sheet, lambda x: _insert_before(x, b"</sheetData>", b"<![CDATA[" + b"<c " * k)),
     }
     if ods:
         ops["open-rows"] = (sheet, lambda x: _insert_before(x, b"</table:table>", b"<table:table-row " * k))
@@ -313,7 +319,7 @@ def sheet(rng: random.Random, seed: Seed, workdir: Path) -> Mutant:
     if seed.suffix != ".xlsx":
         return xml(rng, seed)
     form, lay = seed.form, layout_of(seed.form)
-    ops = ["rename", "reorder", "drop-meta", "hide", "copy-hide", "swap-figures", "insert-row"]
+    ops = ["rename", "reorder", "drop-meta", "hide", "copy-hide", "swap-figures", "insert-row", "long-title"]
     if form.id == "gk2021":
         ops.append("swap-blocks")
     op = rng.choice(ops)
@@ -355,6 +361,9 @@ def sheet(rng: random.Random, seed: Seed, workdir: Path) -> Mutant:
             ws[pa.a1], ws[pb.a1] = ws[pb.a1].value, ws[pa.a1].value
             inputs = {**inputs, a: inputs[b], b: inputs[a]}
             grids[pa.sheet] = inputs
+    elif op == "long-title":  # read by labels, the title searched for year and agency
+        del wb["_xxgk"]
+        wb[names[0]]["A1"] = "2018年" * rng.choice([100, 6000])
     elif op == "insert-row":
         tl = lay.tables[rng.choice(form.tables).id]
         at = rng.randint(tl.first_row + 1, tl.last_row + 1)

@@ -75,7 +75,7 @@ def test_the_district_summaries_print_in_few_pages(pages: dict[str, list[str]]) 
     assert len(pages["汇总2018"]) <= 15
     assert len(pages["汇总2025"]) <= 30
     official = pages["汇总2025"][0]
-    # with last year's summary each unit is compared with its own 2024 row: 东园镇 fails (its 上年结转)
+    # 东园镇 fails its own year-over-year checks against last year's 分单位明细: 28 of 29 summed
     assert "汇总地区：沙坡头区" in official and "汇总单位数：28" in official
     assert "不完整：1个单位未报送或未通过校验" in official
     assert "校验提示" not in official and "情况说明" not in official

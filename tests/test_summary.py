@@ -258,7 +258,7 @@ def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) 
     assert any("上年" in str(r[6]) for r in rows if r[0] == GK2021.cells["t3.2.1"].place) == (
         "1" in differ)
     by_unit = [r for r in book.grids[YEARS_UNIT_SHEET] if r[0] in {c for c, _ in UNITS[2:4]}]
-    assert len(by_unit) == 2
+    assert len(by_unit) == 2 and all(r[3] == "—" for r in by_unit)  # not in last year's 分单位明细
     heads = book.grids[YEARS_UNIT_SHEET][2]
     assert heads[2] == "一、本年新收政府信息公开申请数量·总计" and "（七）总计·总计" in heads
 

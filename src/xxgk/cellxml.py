@@ -10,20 +10,21 @@ with what the spreadsheet shows — a formula of numbers worked out (`formula.ev
 ``values.Formula`` for any other formula, the error's text, a date — so that `values.parse`
 refuses or reads them like any other content.
 
-The scans are linear in the part's size (``bytes.find`` from a moving floor, anchored
-matches on a tag's own bytes); a cell whose position cannot be read from its tag sends the
-sheet through a full walk that places cells as python-calamine does.
+Every scan is linear in the part's size.  The usual sheet is looked at quickly: ``bytes.find``
+for the marks (``<f``, an error type, a dated style) from a moving floor, back to their
+cell's tag; a sheet where a cell's tag gives no position, or that holds comments or CDATA,
+is walked token by token with `xmlscan` (as are styles, shared formulas and ODS tables);
+an .xls workbook's stream is walked record by record (`biff`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from . import biff, formula, safety
+from . import biff, formula, safety, xmlscan
 from .returns import RawCell
 from .values import Formula
 
@@ -38,7 +39,6 @@ _STYLE_CACHE: dict[Any, frozenset[int]] = {}
 _STYLE_CACHE_SIZE = 256
 
 _CELL_TAG = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^<>]*?(?<=\s)r\s*=\s*"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})"')
-_ATTR = re.compile(rb"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 def amend(pre: safety.Preflight | None, cells: Mapping[str, RawCell], inputs: Iterable[str], *,
@@ -167,33 +167,13 @@ def _dated_styles(pre: safety.Preflight) -> frozenset[int]:
     return got
 
 
-def _elements(xml: bytes, name: bytes, lo: int = 0, hi: int | None = None) -> Iterator[tuple[int, dict[bytes, bytes]]]:
-    """Start tags of local name ``name`` in ``xml[lo:hi]``: (position, attributes)."""
-    hi = len(xml) if hi is None else hi
-    at = lo
-    while (i := xml.find(name, at, hi)) >= 0:
-        at = i + len(name)
-        lt = i - 1
-        while lt >= max(lo, i - MAX_PREFIX) and xml[lt] not in b"<>\"' \t\r\n/":  # a prefix such as x:
-            lt -= 1
-        if lt < lo or xml[lt] != 0x3C or xml[at : at + 1] not in (b" ", b"\t", b"\r", b"\n", b"/", b">"):
-            continue
-        nxt = xml.find(b"<", at, hi)
-        nxt = hi if nxt < 0 else nxt
-        end = xml.find(b">", at, nxt)
-        if end >= 0:
-            attrs = {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
-                     for m in _ATTR.finditer(xml, at, end)}
-            yield lt, attrs
-        at = nxt  # the rest of this tag holds no element: each byte is looked at once
+def _attrs(attrs: bytes) -> dict[bytes, bytes]:
+    """A start tag's attributes by local name (the last of a repeated one)."""
+    return {xmlscan.local(k): v for k, v in xmlscan.attributes(attrs)}
 
 
-def _section(xml: bytes, name: bytes) -> tuple[int, int]:
-    """Where the element of local name ``name`` starts and ends (nothing if absent)."""
-    for pos, _ in _elements(xml, name):
-        end = xml.find(b"/" + name, pos)
-        return pos, len(xml) if end < 0 else end
-    return 0, 0
+def _text(raw: bytes) -> str:
+    return xmlscan.unescape(raw.decode("utf-8", "replace"))
 
 
 def _dated_format(fmt: int, code: str | None) -> bool:
@@ -203,21 +183,28 @@ def _dated_format(fmt: int, code: str | None) -> bool:
 
 def _parse_styles(styles: bytes) -> frozenset[int]:
     codes: dict[int, str] = {}
-    lo, hi = _section(styles, b"numFmts")
-    for _, attrs in _elements(styles, b"numFmt", lo, hi):
-        fid, code = attrs.get(b"numFmtId"), attrs.get(b"formatCode")
-        if fid is not None and fid.isdigit() and code is not None:
-            codes[int(fid)] = html.unescape(code.decode("utf-8", "replace"))
-    lo, hi = _section(styles, b"cellXfs")
-    out: set[int] = set()
-    for index, (_, attrs) in enumerate(_elements(styles, b"xf", lo, hi)):
-        fid = attrs.get(b"numFmtId", b"0")
-        if not fid.isdigit():
+    xfs: list[int] = []
+    inside = b""  # numFmts or cellXfs while in them
+    for token in xmlscan.tokens(styles):
+        closing, name, attrs = token.group(1), token.group(2), token.group(3)
+        if closing is not None:
+            if xmlscan.local(closing) == inside:
+                inside = b""
             continue
-        n = int(fid)
-        if _dated_format(n, codes.get(n)):  # the same rule: a custom code, else the built-in id
-            out.add(index)
-    return frozenset(out)
+        if name is None:
+            continue
+        name = xmlscan.local(name)
+        if name in (b"numFmts", b"cellXfs") and not (attrs or b"").endswith(b"/"):
+            inside = name
+        elif name == b"numFmt" and inside == b"numFmts":
+            got = _attrs(attrs or b"")
+            fid, code = got.get(b"numFmtId", b""), got.get(b"formatCode")
+            if fid.isdigit() and code is not None:
+                codes[int(fid)] = _text(code)
+        elif name == b"xf" and inside == b"cellXfs":
+            fid = _attrs(attrs or b"").get(b"numFmtId", b"0")
+            xfs.append(int(fid) if fid.isdigit() else -1)
+    return frozenset(i for i, fid in enumerate(xfs) if fid >= 0 and _dated_format(fid, codes.get(fid)))
 
 
 def as_date(value: Any) -> Any:
@@ -232,7 +219,6 @@ def as_date(value: Any) -> Any:
 
 # ---------------------------------------------------------------- xlsx
 
-MAX_PREFIX = 32  # characters of a namespace prefix looked back over
 CELL_CAP = 65536  # bytes of a cell's children looked at (Excel caps a formula at 8,192 characters)
 _KEEP = object()
 
@@ -240,7 +226,9 @@ _KEEP = object()
 def _xlsx(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int], formulas: bool = True) -> dict[str, Any]:
     """Replacement raw values of the ``wanted`` cells (by A1 address) of one worksheet part."""
     spans = _xlsx_spans(xml, wanted, dates, formulas)
-    if spans is None:
+    # the quick marks cannot tell markup from a comment or CDATA: where the sheet has any,
+    # the cells found are placed again by the full walk
+    if spans is None or (spans and b"<!" in xml):
         spans = {a: span for pos, span in _walk(xml) if (a := _address(*pos)) in wanted}
     shared = _shared_masters(xml) if spans and b'"shared"' in xml else {}
     out: dict[str, Any] = {}
@@ -301,31 +289,25 @@ def _cell_before(xml: bytes, lo: int, i: int) -> int:
     return -1
 
 
-_ROW_OR_CELL = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s/>])")
-_REF_ATTR = re.compile(rb"""(?<![\w:])r\s*=\s*["']\$?([A-Za-z]{0,3})\$?([0-9]{1,7})["']""")
+_REF_ATTR = re.compile(rb"""\$?([A-Za-z]{0,3})\$?([0-9]{1,7})""")
 
 
 def _walk(xml: bytes) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
-    """Every cell start tag with the position python-calamine gives it: its reference, or
-    after the previous cell of its row (rows likewise)."""
-    row_at, col_at, at = 0, 0, 0
-    while (lt := xml.find(b"<", at)) >= 0:
-        at = lt + 1
-        m = _ROW_OR_CELL.match(xml, lt)
-        if m is None:
-            continue
-        closing, tag = m.groups()
-        nxt = xml.find(b"<", m.end())
-        close = xml.find(b">", m.end(), nxt if nxt >= 0 else len(xml))
-        if close < 0:
-            continue
-        attrs = xml[m.end() : close]
-        if closing:
-            if tag == b"row":
+    """Every cell start tag (its ``<`` and ``>``) with the position python-calamine gives it:
+    its reference, or after the previous cell of its row (rows likewise); comments, CDATA
+    and processing instructions are no markup."""
+    row_at, col_at = 0, 0
+    for token in xmlscan.tokens(xml):
+        closing, name, attrs = token.group(1), token.group(2), token.group(3)
+        if closing is not None:
+            if xmlscan.local(closing) == b"row":
                 row_at, col_at = row_at + 1, 0
             continue
-        ref = _REF_ATTR.search(attrs)
-        if tag == b"row":
+        if name is None or xmlscan.local(name) not in (b"row", b"c"):
+            continue
+        attrs = attrs or b""
+        ref = _REF_ATTR.fullmatch(_attrs(attrs).get(b"r", b"-"))
+        if xmlscan.local(name) == b"row":
             if ref is not None and not ref.group(1):
                 row_at = int(ref.group(2)) - 1
             if attrs.endswith(b"/"):
@@ -334,14 +316,18 @@ def _walk(xml: bytes) -> Iterator[tuple[tuple[int, int], tuple[int, int]]]:
         row, col = row_at, col_at
         if ref is not None and ref.group(1):
             row, col = int(ref.group(2)) - 1, _column(ref.group(1))
-        yield (row, col), (lt, close)
+        if xml[token.end() - 1] == 0x3E:  # a tag left open at the end of the part holds nothing
+            yield (row, col), (token.start(), token.end() - 1)
         col_at = col + 1
 
 
 def _inspect(xml: bytes, start: int, close: int, raw: Any, dates: frozenset[int],
              shared: Mapping[bytes, str], formulas: bool = True) -> Any:
     """What a cell shows, from its start tag ``xml[start:close+1]`` and its children."""
-    attrs = _attrs(xml[start:close])
+    name_end = start + 1
+    while name_end < close and xml[name_end] not in b" \t\r\n/":
+        name_end += 1
+    attrs = _attrs(xml[name_end:close])
     body = b"" if xml[close - 1] == 0x2F else xml[close + 1 : _cell_end(xml, close + 1)]
     f = _child(body, b"f") if formulas else None
     if f is not None:
@@ -360,12 +346,6 @@ def _inspect(xml: bytes, start: int, close: int, raw: Any, dates: frozenset[int]
     return _KEEP
 
 
-def _attrs(tag: bytes) -> dict[bytes, bytes]:
-    """A tag's attributes by local name (the last of a repeated one)."""
-    return {m.group(1).split(b":")[-1]: m.group(2) if m.group(2) is not None else m.group(3)
-            for m in _ATTR.finditer(tag)}
-
-
 def _cell_end(xml: bytes, at: int) -> int:
     """Where a cell's children end: its end tag, or the next cell or row (within `CELL_CAP`)."""
     hi = min(at + CELL_CAP, len(xml))
@@ -375,38 +355,34 @@ def _cell_end(xml: bytes, at: int) -> int:
 
 def _child(body: bytes, name: bytes) -> tuple[dict[bytes, bytes], str] | None:
     """A child element's attributes and text (unescaped)."""
-    for pos, attrs in _elements(body, name):
-        start = body.find(b">", pos)
-        if body[start - 1] == 0x2F:
-            return attrs, ""
-        end = body.find(b"</", start)
-        text = body[start + 1 : len(body) if end < 0 else end]
-        return attrs, html.unescape(text.decode("utf-8", "replace"))
+    tokens = xmlscan.tokens(body)
+    for token in tokens:
+        tag = token.group(2)
+        if tag is None or xmlscan.local(tag) != name:
+            continue
+        attrs = token.group(3) or b""
+        if attrs.endswith(b"/"):
+            return _attrs(attrs), ""
+        end = next(tokens, None)
+        return _attrs(attrs), _text(body[token.end() : end.start() if end is not None else len(body)])
     return None
 
 
 def _shared_masters(xml: bytes) -> dict[bytes, str]:
     """Shared formulas' text by index (``si``), from the cells that carry it."""
     out: dict[bytes, str] = {}
-    at = 0
-    while (i := xml.find(b'"shared"', at)) >= 0:
-        lt = xml.rfind(b"<", max(i - CELL_CAP, at), i)
-        close = xml.find(b">", i, i + CELL_CAP)
-        at = i + CELL_CAP if close < 0 else close + 1  # each byte looked at once
-        if lt < 0 or close < 0 or xml[close - 1] == 0x2F:
+    tokens = xmlscan.tokens(xml)
+    for token in tokens:
+        tag, attrs = token.group(2), token.group(3) or b""
+        if tag is None or xmlscan.local(tag) != b"f" or b"shared" not in attrs or attrs.endswith(b"/"):
             continue
-        found = next(_elements(xml, b"f", lt, close + 1), None)
-        if found is None or found[0] != lt:
-            continue
-        attrs = found[1]
-        si = attrs.get(b"si")
-        end = xml.find(b"</", close, close + CELL_CAP)
-        at = close + CELL_CAP if end < 0 else end  # the text looked at once
-        if attrs.get(b"t") != b"shared" or si is None or si in out or end < 0:
-            continue
-        text = html.unescape(xml[close + 1 : end].decode("utf-8", "replace"))
-        if text.strip():
-            out[si] = text
+        got = _attrs(attrs)
+        end = next(tokens, None)
+        si = got.get(b"si")
+        if got.get(b"t") == b"shared" and si is not None and si not in out and end is not None:
+            text = _text(xml[token.end() : end.start()])
+            if text.strip():
+                out[si] = text
     return out
 
 
@@ -415,57 +391,47 @@ def _shared_masters(xml: bytes) -> dict[bytes, str]:
 
 def _ods_formulas(content: bytes, sheet: str, wanted: Mapping[tuple[int, int], RawCell]) -> dict[tuple[int, int], str]:
     """The formulas of the ``wanted`` cells of table ``sheet`` in an ODS ``content.xml``."""
-    start = _ods_table(content, sheet)
-    if start < 0:
-        return {}
-    end = content.find(b"</table:table>", start)
-    end = len(content) if end < 0 else end
     last_row = max(r for r, _ in wanted)
     rows = {r for r, _ in wanted}
     out: dict[tuple[int, int], str] = {}
+    depth = 0  # inside the table: nesting of table:table elements (0 outside it)
     row_at, span, col_at, in_row = 0, 0, 0, False
-    at = start + 1
-    while (lt := content.find(b"<table:", at, end)) >= 0:
-        at = lt + 7
-        nxt = content.find(b"<", at, end)
-        close = content.find(b">", at, nxt if nxt >= 0 else end)
-        if close < 0:
+    for token in xmlscan.tokens(content):
+        closing, name, attrs = token.group(1), token.group(2), token.group(3)
+        if closing is not None:
+            if depth and closing == b"table:table":
+                depth -= 1
+                if not depth:
+                    break
+            elif depth == 1 and closing == b"table:table-row":
+                in_row = False
             continue
-        name_end = at
-        while name_end < close and content[name_end] not in b" \t\r\n/>":
-            name_end += 1
-        name, attrs = content[at:name_end], content[name_end:close]
-        if name == b"table-row":
+        if name is None:
+            continue
+        attrs = attrs or b""
+        if name == b"table:table":
+            if depth:
+                depth += 1  # a table inside a cell: not this table's rows
+            elif _text(_attrs(attrs).get(b"name", b"")) == sheet and not attrs.endswith(b"/"):
+                depth = 1
+            continue
+        if depth != 1:
+            continue
+        if name == b"table:table-row":
             row_at, span, col_at = row_at + span, _repeat(attrs, b"number-rows-repeated"), 0
             if row_at > last_row:
                 break
             in_row = not attrs.endswith(b"/")
-        elif name in (b"table-cell", b"covered-table-cell") and in_row:
+        elif name in (b"table:table-cell", b"table:covered-table-cell") and in_row:
             times = _repeat(attrs, b"number-columns-repeated")
-            if b"formula" in attrs:
-                text = _attrs(attrs).get(b"formula")
-                if text is not None:
-                    for r in range(row_at, min(row_at + span, last_row + 1)):
-                        if r in rows:
-                            for c in range(col_at, col_at + min(times, 1024)):
-                                if (r, c) in wanted:
-                                    out[(r, c)] = html.unescape(text.decode("utf-8", "replace"))
+            text = _attrs(attrs).get(b"formula") if b"formula" in attrs else None
+            if text is not None:
+                for r in range(row_at, min(row_at + span, last_row + 1)):
+                    for c in range(col_at, col_at + min(times, 1024)) if r in rows else ():
+                        if (r, c) in wanted:
+                            out[(r, c)] = _text(text)
             col_at += times
     return out
-
-
-def _ods_table(content: bytes, sheet: str) -> int:
-    at = 0
-    while (i := content.find(b"<table:table ", at)) >= 0:
-        at = i + 13
-        nxt = content.find(b"<", at)
-        close = content.find(b">", at, len(content) if nxt < 0 else nxt)
-        if close < 0:
-            continue
-        name = _attrs(content[at:close]).get(b"name")
-        if name is not None and html.unescape(name.decode("utf-8", "replace")) == sheet:
-            return i
-    return -1
 
 
 def _repeat(attrs: bytes, name: bytes) -> int:

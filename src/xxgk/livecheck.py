@@ -148,12 +148,19 @@ class LiveChecks:
         )
         return formula, status_text(self.problems, self.blanks)
 
+    def text_highlight(self, sheet: str) -> tuple[list[str], str] | None:
+        """The input cells of ``sheet`` as ranges and one conditional-format formula, relative to
+        the first range's top-left cell, that turns a cell holding text red (one rule for all:
+        a rule per cell would cost the template's writing time)."""
+        cells = [p for p in (self.layout.places[c.key] for c in self.form.inputs) if p.sheet == sheet]
+        if not cells:
+            return None
+        refs = ranges(cells, sheet)
+        return refs, f"=ISTEXT({refs[0].split(':')[0]})"
+
     def highlights(self) -> list[tuple[Place, str, str]]:
-        """(cell, conditional-format formula, severity) for every highlighted cell; errors first
-        (an input cell holding text first of all)."""
-        out: list[tuple[Place, str, str]] = [
-            (p, f"=ISTEXT({p.a1})", "error") for p in (self.layout.places[c.key] for c in self.form.inputs)
-        ]
+        """(cell, conditional-format formula, severity) for every cell a rule highlights; errors first."""
+        out: list[tuple[Place, str, str]] = []
         for severity in ("error", "warning"):
             for item in self.items:
                 if item.check.rule.severity != severity:

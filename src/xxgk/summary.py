@@ -35,7 +35,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from . import identity as ids
-from .check import compare_years, previous_values
+from .check import previous_values
 from .collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
 from .detail import DETAIL_SHEET, DetailLayout, short_label, write_detail
 from .files import write_atomically
@@ -230,7 +230,7 @@ def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
             (line.code, fx.text),
             (line.name, fx.text),
             (line.label, fx.status[line.status]),
-            ("\n".join(Path(e.file).name for e in entries), fx.text),
+            ("\n".join(e.shown_file for e in entries), fx.text),
             (sig.get("填报人", ""), fx.text),
             (sig.get("联系电话", ""), fx.text),
             (sig.get("填报日期", ""), fx.text),
@@ -386,7 +386,7 @@ def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: La
         for j, cell in enumerate(shown):
             now = Decimal(block.values.get(cell.key, 0))
             _change(ws, fx, r, 2 + 3 * j, now, None if figures is None else figures.get(cell.key), percent=False)
-        notes = _unit_changes(form, block.values, figures)
+        notes = _unit_changes(block)
         ws.write_string(r, tail, notes, fx.text)
         texts.append(["", block.name, *[""] * (3 * len(shown)), notes])
     _fit_rows(ws, texts, tuple(widths), top + 2)
@@ -394,12 +394,11 @@ def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: La
     _print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
 
 
-def _unit_changes(form: Form, values: dict[str, Any], before: dict[str, Decimal] | None) -> str:
-    """The year-over-year findings of one unit's figures against its own last year."""
-    if before is None:
-        return ""
-    now = {k: Decimal(v) for k, v in values.items()}
-    return "\n".join(f.message for f in compare_years(form, now, form, before))
+def _unit_changes(block: Block) -> str:
+    """What the year-over-year checks found in one unit's return (`xxgk merge` compares each
+    unit with its own row of last year's 分单位明细)."""
+    return "\n".join(f.message + (f"（情况说明：{f.explanation}）" if f.explanation else "")
+                     for f in block.entry.report.findings if f.code.startswith("previous."))
 
 
 def _change(ws: Worksheet, fx: _Formats, r: int, c: int, now: Decimal, before: Decimal | None,
@@ -518,6 +517,7 @@ def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str,
         "data_labels": {"value": True},
         "fill": {"color": color},
     })
+    chart.set_x_axis({"interval_unit": 1, "num_font": {"size": 8}})  # every category named, none skipped
     chart.set_title({"name": heading, "name_font": {"size": 12}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 680, "height": height})

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_cell_to_rowcol
 from xlsxwriter.worksheet import Worksheet
 
 from . import __version__
@@ -392,6 +393,13 @@ class FormSheet:
             self.ws.data_validation(first.row, first.col, first.row, first.col, options)
 
     def _highlights(self) -> None:
+        text = self.live.text_highlight(self.sheet.name)
+        if text is not None:  # first: text in a number cell outranks every rule
+            refs, formula = text
+            row, col = xl_cell_to_rowcol(refs[0].split(":")[0])
+            self.ws.conditional_format(row, col, row, col, {
+                "type": "formula", "criteria": formula, "format": self.s.error, "multi_range": " ".join(refs),
+            })
         for place, formula, severity in self.live.highlights():
             if place.sheet == self.sheet.name:
                 fmt = self.s.error if severity == "error" else self.s.warning

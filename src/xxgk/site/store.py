@@ -1,0 +1,267 @@
+"""The site's memory: one SQLite database (WAL) beside the uploaded files, content-addressed.
+
+Every uploaded file is written under ``files/`` by its SHA-256 — atomically, and before the
+row that names it is committed — so a crash leaves at worst a file no row names, never a row
+without its file or a half-written file under a final name.  Nothing uploaded is deleted or
+overwritten: the latest upload of a unit is its current return, the earlier ones its history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..files import publish, temp_beside
+
+DB_NAME = "xxgk.sqlite3"
+FILES = "files"
+SCRATCH = "tmp"  # summaries being written for a download
+SESSION_SECONDS = 12 * 3600
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (
+    id INTEGER PRIMARY KEY,          -- roster order
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    exempt TEXT,                     -- 免报: the reason
+    on_roster INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE IF NOT EXISTS uploads (
+    id INTEGER PRIMARY KEY,
+    unit INTEGER NOT NULL REFERENCES units(id),
+    at TEXT NOT NULL,
+    name TEXT NOT NULL,              -- the client's file name: shown, never a path
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    path TEXT NOT NULL,              -- relative to the data directory
+    via TEXT NOT NULL,               -- unit | office (a paper return typed in by the office)
+    valid INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    warnings INTEGER NOT NULL,
+    unexplained INTEGER NOT NULL,
+    report TEXT NOT NULL             -- the findings as `xxgk check --format json` gives them
+);
+CREATE INDEX IF NOT EXISTS uploads_unit ON uploads(unit, id);
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    who TEXT NOT NULL,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    address TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
+"""
+UPLOAD_COLUMNS = "id, unit, at, name, size, sha256, path, via, valid, errors, warnings, unexplained"
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    id: int
+    code: str
+    name: str
+    token_hash: str
+    exempt: str | None
+    on_roster: bool
+
+
+@dataclass(frozen=True)
+class Upload:
+    id: int
+    unit: int
+    at: str
+    name: str
+    size: int
+    sha256: str
+    path: str
+    via: str
+    valid: bool
+    errors: int
+    warnings: int
+    unexplained: int
+
+
+def now() -> str:
+    """Local time to the second, as the office reads it."""
+    return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+
+
+class Store:
+    """The database and the file area of one data directory; safe to share between threads."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = Path(data)
+        (self.data / FILES).mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.data / DB_NAME, check_same_thread=False, isolation_level=None)
+        self._lock = threading.RLock()
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self.version = self._count()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            self.version += 1
+
+    def _rows(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def _count(self) -> int:
+        return int(self._rows("SELECT (SELECT count(*) FROM uploads) + (SELECT count(*) FROM audit)")[0][0])
+
+    # ------------------------------------------------------------ meta
+
+    def meta(self, key: str) -> str | None:
+        rows = self._rows("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, pairs: dict[str, str]) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", pairs.items())
+
+    # ------------------------------------------------------------ units
+
+    def units(self, *, roster_only: bool = True) -> list[UnitRow]:
+        sql = "SELECT id, code, name, token_hash, exempt, on_roster FROM units"
+        sql += " WHERE on_roster ORDER BY id" if roster_only else " ORDER BY id"
+        return [_unit(r) for r in self._rows(sql)]
+
+    def unit(self, unit_id: int) -> UnitRow | None:
+        rows = self._rows("SELECT id, code, name, token_hash, exempt, on_roster FROM units WHERE id = ?", (unit_id,))
+        return _unit(rows[0]) if rows else None
+
+    def unit_by_token_hash(self, token_hash: str) -> UnitRow | None:
+        rows = self._rows(
+            "SELECT id, code, name, token_hash, exempt, on_roster FROM units WHERE token_hash = ? AND on_roster",
+            (token_hash,),
+        )
+        return _unit(rows[0]) if rows else None
+
+    # ------------------------------------------------------------ uploads
+
+    def uploads(self, unit_id: int | None = None) -> list[Upload]:
+        sql = f"SELECT {UPLOAD_COLUMNS} FROM uploads"
+        rows = self._rows(sql + " WHERE unit = ? ORDER BY id DESC", (unit_id,)) if unit_id is not None \
+            else self._rows(sql + " ORDER BY id")
+        return [_upload(r) for r in rows]
+
+    def upload(self, upload_id: int) -> Upload | None:
+        rows = self._rows(f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,))
+        return _upload(rows[0]) if rows else None
+
+    def latest(self) -> dict[int, Upload]:
+        """Each unit's current return: its latest upload."""
+        rows = self._rows(f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id IN (SELECT max(id) FROM uploads GROUP BY unit) ORDER BY unit")
+        return {r[1]: _upload(r) for r in rows}
+
+    def report_text(self, upload_id: int) -> str:
+        return str(self._rows("SELECT report FROM uploads WHERE id = ?", (upload_id,))[0][0])
+
+    def put_file(self, data: bytes, suffix: str) -> tuple[str, str]:
+        """Keep ``data`` under its SHA-256 (written once, atomically, synced); its (sha256, relative path)."""
+        digest = hashlib.sha256(data).hexdigest()
+        suffix = suffix.lower() if suffix.lower() in SUFFIXES else ".bin"
+        rel = f"{FILES}/{digest[:2]}/{digest}{suffix}"
+        path = self.data / rel
+        if path.exists():
+            return digest, rel
+        path.parent.mkdir(exist_ok=True)
+        tmp = temp_beside(path)
+        try:
+            with tmp.open("wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            with suppress(FileExistsError):  # the same bytes, uploaded at the same moment
+                publish(tmp, path, overwrite=False)
+        finally:
+            with suppress(FileNotFoundError):
+                tmp.unlink()
+        return digest, rel
+
+    def path(self, upload: Upload) -> Path:
+        return self.data / upload.path
+
+    def consistency(self) -> list[str]:
+        """What is wrong with the data directory (empty when all is well): rows without their file,
+        files whose content is not their name."""
+        problems = []
+        for up in self.uploads():
+            path = self.path(up)
+            if not path.is_file():
+                problems.append(f"上传记录{up.id}的文件不存在：{up.path}")
+            elif hashlib.sha256(path.read_bytes()).hexdigest() != up.sha256:
+                problems.append(f"上传记录{up.id}的文件内容与登记不符：{up.path}")
+        return problems
+
+    def sweep(self) -> int:
+        """Remove what a crash left behind: temporary files (never a file under a final name:
+        uploads, templates, annotated copies) and the scratch folder where downloads are made."""
+        gone = 0
+        for tmp in [*self.data.rglob(".~*.tmp"), *(self.data / SCRATCH).glob("*")]:
+            if tmp.is_file():
+                tmp.unlink()
+                gone += 1
+        return gone
+
+    # ------------------------------------------------------------ office sessions
+
+    def add_session(self, session_hash: str, expires: float) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires < ?", (expires - 2 * SESSION_SECONDS,))
+            db.execute("INSERT INTO sessions VALUES (?, ?)", (session_hash, expires))
+
+    def session_alive(self, session_hash: str, at: float) -> bool:
+        return bool(self._rows("SELECT 1 FROM sessions WHERE hash = ? AND expires > ?", (session_hash, at)))
+
+    def drop_session(self, session_hash: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE hash = ?", (session_hash,))
+
+    # ------------------------------------------------------------ audit
+
+    def audit(self, db: sqlite3.Connection, who: str, action: str, detail: str, address: str) -> None:
+        db.execute("INSERT INTO audit (at, who, action, detail, address) VALUES (?, ?, ?, ?, ?)",
+                   (now(), who, action, detail, address))
+
+    def log(self, who: str, action: str, detail: str, address: str) -> None:
+        with self.transaction() as db:
+            self.audit(db, who, action, detail, address)
+
+    def audit_rows(self, limit: int = 1000) -> list[tuple[str, str, str, str, str]]:
+        rows = self._rows("SELECT at, who, action, detail, address FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def _unit(r: tuple[Any, ...]) -> UnitRow:
+    return UnitRow(id=r[0], code=r[1], name=r[2], token_hash=r[3], exempt=r[4], on_roster=bool(r[5]))
+
+
+def _upload(r: tuple[Any, ...]) -> Upload:
+    return Upload(id=r[0], unit=r[1], at=r[2], name=r[3], size=r[4], sha256=r[5], path=r[6], via=r[7],
+                  valid=bool(r[8]), errors=r[9], warnings=r[10], unexplained=r[11])
