@@ -78,14 +78,16 @@ def fill(template: Path, dest: Path, form: Form, values: Mapping[str, Any], *,
     return dest
 
 
-def convert(files: Sequence[Path], fmt: str, out_dir: Path, profile: Path, timeout: float = 300) -> list[Path]:
-    """Open every file in one LibreOffice run (recalculating) and save it as ``fmt`` in ``out_dir``."""
+def convert(files: Sequence[Path], fmt: str, out_dir: Path, profile: Path, timeout: float = 300,
+            export: str | None = None) -> list[Path]:
+    """Open every file in one LibreOffice run (recalculating) and save it as ``fmt`` in ``out_dir``
+    (``export``: another filter, e.g. Writer's PDF export for a Word document)."""
     exe = soffice()
     if exe is None:
         raise RuntimeError("LibreOffice (soffice) is not installed")
     out_dir.mkdir(parents=True, exist_ok=True)
     cmd = [exe, f"-env:UserInstallation={profile.resolve().as_uri()}", "--headless", "--norestore",
-           "--nolockcheck", "--convert-to", FILTERS[fmt], "--outdir", str(out_dir), *map(str, files)]
+           "--nolockcheck", "--convert-to", export or FILTERS[fmt], "--outdir", str(out_dir), *map(str, files)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     outputs = [out_dir / f"{Path(f).stem}.{fmt}" for f in files]
     missing = [p.name for p in outputs if not p.is_file()]

@@ -247,7 +247,7 @@ def test_empty_template_is_reported(tmp_path: Path, gk2018: forms.Form) -> None:
         ((), "Missing argument"),
         (("/nonexistent/x.xlsx",), "does not exist"),
         (("{tmp}", "--format", "xml"), "Invalid value for '--format'"),
-        (("{tmp}",), "没有找到电子表格文件"),
+        (("{tmp}",), "没有找到报表文件"),
         (("{tmp}", "--previous", "{tmp}"), "Invalid value for '--previous'"),
     ],
 )

@@ -101,13 +101,13 @@ def test_a_form_without_year_over_year_rules_says_so(tmp_path: Path) -> None:
 def test_every_file_found_is_read_or_listed_with_why(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     district(folder, FORM, UNITS[:2])
-    for name in ("附件.zip", "报告.docx", "报告.pdf", "~$测试单位1.xlsx", ".hidden.xlsx", "说明.txt"):
+    for name in ("附件.zip", "报告.doc", "报告.pdf", "~$测试单位1.xlsx", ".hidden.xlsx", "说明.txt"):
         (folder / name).write_bytes(b"x")
     (folder / "wps.et").write_bytes(b"not really a spreadsheet")
     result = run("merge", folder, "--roster", roster_file(tmp_path, UNITS[:2]), "-o", tmp_path / "s.xlsx",
                  "--region", "区")
     out = result.output
-    for name, why in [("附件.zip", "压缩包"), ("报告.docx", "Word文档"), ("报告.pdf", "PDF文件"),
+    for name, why in [("附件.zip", "压缩包"), ("报告.doc", "旧版Word文档"), ("报告.pdf", "PDF文件"),
                       ("~$测试单位1.xlsx", "Office锁定文件"), (".hidden.xlsx", "隐藏文件"), ("说明.txt", "不是电子表格")]:
         assert any(name in line and why in line for line in out.splitlines()), (name, out)
     # tried as the spreadsheet it claims to be, and said why it failed
@@ -149,8 +149,7 @@ def test_a_refused_return_that_carries_its_unit_code_is_that_units(tmp_path: Pat
     path = tmp_path / "in" / f"{UNITS[0][0]}.xlsx"
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
-    ws.insert_rows(10)  # a row of its own inserted into the table: the form cannot be read
-    ws.cell(10, 1, "其中：新增指标")
+    ws.insert_rows(10)  # a row with a number and no label inserted into the table: the form cannot be read
     ws.cell(10, 4, 5)
     wb.save(path)
     merged = run("merge", tmp_path / "in", "--roster", roster_file(tmp_path, UNITS[:2]), "-o", tmp_path / "s.xlsx",

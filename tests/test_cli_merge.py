@@ -122,7 +122,7 @@ def test_the_output_inside_an_input_folder_is_not_an_input(tmp_path: Path) -> No
     (["IN", "-o", "s.xlsx", "--jobs", "0"], "Invalid value for '--jobs'"),
     (["nowhere", "-o", "s.xlsx"], "does not exist"),
     (["IN", "-o", "s.xlsx", "--roster", "nowhere.csv"], "does not exist"),
-    (["EMPTY", "-o", "s.xlsx"], "没有找到电子表格文件"),
+    (["EMPTY", "-o", "s.xlsx"], "没有找到报表文件"),
     (["IN", "-o", "s.xlsx", "--roster", "BADROSTER"], "错误"),
 ])
 def test_bad_usage_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str) -> None:

@@ -232,7 +232,13 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], object], str, str]] = [
         "unknown placeholder in a message",
         lambda d: d["rules"][0].update(message="{agency}错"),
         "rules[0].message",
-        "only {column}, {row} and {code}",
+        "only {column}, {row}, {code}, {label:ID} and {place:ID}",
+    ),
+    (
+        "a label placeholder naming no row or column",
+        lambda d: d["rules"][0].update(message="{label:r9}错"),
+        "rules[0].message",
+        "names no row or column",
     ),
     (
         "rule on an unknown column",
@@ -328,3 +334,31 @@ def test_bad_yaml_is_quoted_where_it_goes_wrong(tmp_path: Path) -> None:
         forms.load(path)
     message = str(info.value)
     assert "line 3" in message and "\t- id: t1" in message and "^" in message
+
+
+def test_messages_name_rows_by_id_instead_of_repeating_labels() -> None:
+    data = variant(lambda d: d["rules"][0].update(
+        message="第{code}栏：{place:r4}“{label:r4}”不能大于{place:r1}“{label:r1}”（{label:c1}为{place:c1}）。"))
+    check = next(c for c in forms.build(data, "bad.yaml").checks if c.rule.id == data["rules"][0]["id"])
+    r4, r1, c1 = (check.rule.table.row("r4"), check.rule.table.row("r1"), check.rule.table.column("c1"))
+    assert check.message.startswith(
+        f"第{check.column.code}栏：第{r4.code}行“{r4.label}”不能大于第{r1.code}行“{r1.label}”（{c1.label}为第{c1.code}栏）")
+
+
+@pytest.mark.parametrize("form_id", ["gk2018", "gk2019", "gk2021"])
+def test_the_built_in_forms_match_the_published_schema(form_id: str) -> None:
+    import jsonschema
+    import yaml
+
+    data = yaml.safe_load((forms.builtin_dir() / f"{form_id}.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(forms.schema()).validate(data)
+
+
+def test_what_only_the_schema_refuses_is_refused_by_the_loader_too() -> None:
+    # an older printing's mark that is no label text: the hand checks let a list of anything
+    # through, the published schema does not
+    def change(d: dict[str, Any]) -> None:
+        d["tables"][0]["older"] = [{"name": "旧表", "rows": {"旧": "r1"}, "marks": [["x"]], "replaces": ["r1"]}]
+
+    error = refused(variant(change))
+    assert error.key == "tables[0].older[0].marks[0]" and "schema" in error.detail

@@ -78,7 +78,7 @@ T3_HEAD = [
         for label in (
             "1.属于国家秘密",
             "2.其他法律行政法规禁止公开",
-            '3.危及"三安全一稳定"',
+            "3.危及“三安全一稳定”",
             "4.保护第三方合法权益",
             "5.属于三类内部事务信息",
             "6.属于四类过程性信息",
@@ -220,10 +220,10 @@ def test_table4_labels_verbatim(form: Form) -> None:
     assert len(t4.rows) == 1 and t4.rows[0].kind == "input"
 
 
-def test_quote_characters_are_those_of_the_reference() -> None:
-    label = table(forms.builtin("gk2021"), "t3").rows[6].label
-    assert label == '3.危及"三安全一稳定"'
-    assert "“" not in label and "”" not in label
+@pytest.mark.parametrize("form_id", ["gk2019", "gk2021"])
+def test_quote_characters_are_those_of_the_official_notice(form_id: str) -> None:
+    label = table(forms.builtin(form_id), "t3").rows[6].label
+    assert label == "3.危及“三安全一稳定”"
 
 
 # ---------------------------------------------------------------- value kinds

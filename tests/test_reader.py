@@ -287,12 +287,26 @@ def test_value_column_added_to_our_template_is_refused(tmp_path: Path, col: int)
     assert "历年累计" in err.detail
 
 
-def test_deleted_row_is_refused_naming_it(tmp_path: Path) -> None:
+def test_deleted_row_is_read_blank_with_a_warning_naming_it(tmp_path: Path) -> None:
     wb = _unprotected(fill_template(tmp_path / "r.xlsx"))
     wb["统计表"].delete_rows(10)  # 行次 7: 2. 政府网站公开政府信息数
     wb.save(tmp_path / "d.xlsx")
-    err = refused(tmp_path / "d.xlsx", "file.variant")
-    assert "2. 政府网站公开政府信息数" in err.detail and "第7行" in err.detail
+    ret = read(tmp_path / "d.xlsx")
+    assert ret.cells["7"].value is None and ret.cells["7"].cell == ""
+    absent = [f for f in ret.findings if f.code == "structure.absent"]
+    assert len(absent) == 1 and "第7行“2. 政府网站公开政府信息数”" in absent[0].message
+    assert absent[0].severity == "warning"
+
+
+def test_more_than_a_tenth_of_the_rows_deleted_is_refused(tmp_path: Path) -> None:
+    rows = [(label, unit, int(v) if v else None) for _, label, unit, v in seed_rows()]
+    del rows[9], rows[7], rows[6]  # three value rows: up to a tenth of them is read, each named
+    kept = read(plain_sheet(tmp_path / "k.xlsx", rows))
+    assert [f.code for f in kept.findings] == ["structure.absent"] * 3
+    rows = [(label, unit, int(v) if v else None) for _, label, unit, v in seed_rows()]
+    del rows[6:16]
+    err = refused(plain_sheet(tmp_path / "x.xlsx", rows), "file.variant")
+    assert "找不到指标" in err.detail
 
 
 def test_relabelled_row_is_refused(tmp_path: Path) -> None:
@@ -335,13 +349,15 @@ def test_extra_value_column_next_to_statistics_is_refused(tmp_path: Path) -> Non
     assert "历年累计" in err.detail and "统计数" not in err.detail
 
 
-def test_extra_rows_are_refused_naming_them(tmp_path: Path) -> None:
+def test_extra_rows_are_ignored_with_a_notice_naming_them(tmp_path: Path) -> None:
     rows: list[tuple[Any, ...]] = [(label, unit, int(v) if v else None) for _, label, unit, v in seed_rows()]
     rows.insert(10, ("6. 政务新媒体公开政府信息数", "条", 5))
     rows.append(("十、政务公开平台建设情况", "个", 1))
-    err = refused(plain_sheet(tmp_path / "x.xlsx", rows), "file.variant")
-    assert "6. 政务新媒体公开政府信息数" in err.detail
-    assert "十、政务公开平台建设情况" in err.detail
+    ret = read(plain_sheet(tmp_path / "x.xlsx", rows))
+    notes = [f for f in ret.findings if f.code == "structure.ignored"]
+    assert len(notes) == 1 and notes[0].severity == "info"
+    assert "6. 政务新媒体公开政府信息数" in notes[0].message and "十、政务公开平台建设情况" in notes[0].message
+    assert all(c.value != 5 for c in ret.cells.values())
 
 
 def test_unlabelled_row_with_numbers_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from xxgk.cli import main
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("command", ["forms", "template", "check", "merge", "serve"])
+@pytest.mark.parametrize("command", ["forms", "template", "check", "merge", "report", "serve"])
 def test_readme_shows_the_current_help(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"], prog_name="xxgk", terminal_width=100)
     assert result.exit_code == 0

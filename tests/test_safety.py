@@ -56,18 +56,19 @@ def test_not_a_spreadsheet(tmp_path: Path, data: bytes, what: str) -> None:
     assert what in make(err.code, detail=err.detail).message
 
 
-def test_word_document_in_a_zip(tmp_path: Path) -> None:
+def test_broken_word_document_in_a_zip(tmp_path: Path) -> None:
+    """A Word document is read as the annual report (`docx_book`); one python-docx cannot open is named."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("word/document.xml", "<w:document/>")
-    assert "Word" in refused(tmp_path, buf.getvalue(), "file.not_spreadsheet").detail
+    assert "Word" in refused(tmp_path, buf.getvalue(), "file.unreadable").detail
 
 
-def test_web_page_named_xls(tmp_path: Path) -> None:
+def test_web_page_named_xls_is_read_as_a_page(tmp_path: Path) -> None:
     html = "<html><head><meta charset='utf-8'></head><body><table><tr><td>统计数</td></tr></table></body></html>"
-    err = refused(tmp_path, html.encode(), "file.unreadable", name="导出.xls")
-    assert "HTML" in err.detail
+    err = refused(tmp_path, html.encode(), "file.not_ours", name="导出.xls")
+    assert "指标名称" in err.detail
 
 
 # ---------------------------------------------------------------- broken
@@ -191,8 +192,9 @@ def test_encrypted_ooxml(tmp_path: Path) -> None:
     assert "密码" in make(err.code).message  # tells the department to remove the password
 
 
-def test_word_97_document(tmp_path: Path) -> None:
-    assert "Word" in refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.not_spreadsheet", "a.xls").detail
+def test_word_97_document_is_asked_to_be_saved_as_docx(tmp_path: Path) -> None:
+    err = refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.old_word", "a.doc")
+    assert ".docx" in make(err.code).message
 
 
 def test_encrypted_ods(tmp_path: Path) -> None:
@@ -656,7 +658,7 @@ def test_a_prolog_of_comments_longer_than_the_first_read_is_fine(tmp_path: Path,
 
 def _best_seconds(scan: Any, data: bytes) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         with contextlib.suppress(ReadError):
             scan(data)
@@ -678,7 +680,7 @@ class _Part:
 # fails at the end of the bytes restarts at the next one (minutes for a few tens of KB)
 DAMAGED_SCANS = {
     "cells": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData>", b"<c ", b"</sheetData>"),
-    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b""),
+    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b"</sheetData>"),
     "ods rows": (safety._check_ods_extent, b"<table:table>", b"<table:table-row ", b""),
     "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
     "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
@@ -694,6 +696,8 @@ def test_scanning_a_damaged_part_takes_time_in_proportion_to_its_size(kind: str)
     n = 5_000
     while _best_seconds(scan, head + unit * n + tail) < 0.02 and n < 2_000_000:
         n *= 2  # until the time measured is well above the clock's and the host's noise
-    small, large = head + unit * n + tail, head + unit * 4 * n + tail
+    small, large = head + unit * n + tail, head + unit * 8 * n + tail
     ratio = _best_seconds(scan, large) / _best_seconds(scan, small)
-    assert ratio < 10, (n, ratio)  # linear: about 4; the quadratic scans it replaces: 16 and more
+    # linear: about 8; the quadratic scans it replaces: 64 and more. The margin (3x) absorbs a
+    # loaded host and cache effects at the larger size without letting a quadratic scan pass.
+    assert ratio < 24, (n, ratio)

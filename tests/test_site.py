@@ -397,3 +397,23 @@ def test_a_reader_that_dies_costs_only_its_file(tmp_path: Path, files: dict[str,
         assert again.valid  # a new pool took over
     finally:
         readers.close()
+
+
+def test_a_start_sweeps_what_a_crash_left(tmp_path: Path, files: dict[str, Path]) -> None:
+    site = open_site(tmp_path / "data")
+    try:
+        site.upload(ROSTER[0].code, files["good"])
+        (kept,) = site.opened.store.uploads()
+        leftovers = [site.data / "files" / kept.sha256[:2] / ".~0123456789ab.tmp", site.data / "tmp" / "7-summary.xlsx",
+                     site.data / "annotated" / "1" / ".~ba9876543210.tmp"]
+        for path in leftovers:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"half")
+        assert site.opened.store.sweep() == 3
+        assert not any(p.exists() for p in leftovers)
+        assert site.opened.store.path(kept).read_bytes() == files["good"].read_bytes()
+        assert site.opened.store.consistency() == []
+        site.opened.store.path(kept).write_bytes(b"changed")  # what the check would catch
+        assert "内容与登记不符" in site.opened.store.consistency()[0]
+    finally:
+        site.close()

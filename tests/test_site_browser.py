@@ -115,7 +115,13 @@ def test_unit_and_office_in_the_browser(tmp_path: Path, monkeypatch: pytest.Monk
                 expect(desk.locator('tr[data-id="2"] .badge')).to_have_text("已通过", timeout=15000)
                 assert desk.evaluate("window.__notReloaded") is True  # changed live, not reloaded
                 assert desk.locator("[data-count=passed]").inner_text() == "2"
+                desk.wait_for_timeout(2500)  # the changed rows' highlight fades
                 desk.screenshot(path=str(docs / "site-register.png"), full_page=False)
+                desk.click("button.filter.missing")  # the filters and the search work in the page
+                expect(desk.locator("table.register tbody tr:visible")).to_have_count(1)
+                desk.click("button.filter[data-state='']")
+                desk.fill("input.search", "人民政府")
+                expect(desk.locator("table.register tbody tr:visible")).to_have_text([re.compile(ROSTER[1].name)])
 
                 with desk.expect_download() as got:
                     desk.click("text=下载汇总表")

@@ -72,13 +72,13 @@ def merge(
 
 @dataclass
 class Checked:
-    """`check`'s outcome: each file's result and its entry as the cycle judged it."""
+    """`check`'s outcome: each file's result and its entry as its cycle judged it."""
 
     results: list[CheckResult]
     entries: list[Entry]  # judged: the report to show is ``entries[i].report``
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # said once about the whole batch
-    cycle: tuple[Form, int] | None = None  # None: the files did not tell one form and year
+    cycles: list[tuple[Form, int]] = field(default_factory=list)  # the forms and years judged by
 
     @property
     def valid(self) -> bool:
@@ -94,32 +94,44 @@ def check(
     forms: Sequence[Form] | None = None,
     exclude: Iterable[Path | str] = (),
 ) -> Checked:
-    """Check the returns under ``paths`` as one cycle (the decisions `merge` makes about
-    each file, without summing).  When the files do not tell one form and year and no
-    ``year`` is given, each file is checked on its own and a notice says so.
-    Raises `previous.PreviousError` for an unusable ``previous``."""
+    """Check the returns under ``paths`` with the decisions `merge` makes about each file.
+
+    With ``year``, one cycle: files of another year or form are flagged as merge flags
+    them.  Without, the files of each form are one cycle, of the year of most of them
+    (a return from last year's template is flagged; returns of several forms checked
+    together are not); when a form's years tie, its files are checked each on its own
+    and a notice says so.  Raises `previous.PreviousError` for an unusable ``previous``."""
     found = find(paths, exclude=exclude)
     results = check_files(found.files, forms)
     entries = [entry_of(r) for r in results]
     notices: list[str] = []
-    try:
-        cycle: tuple[Form, int] | None = cycle_of(entries, year=year, forms=forms)
-    except CollectionError as exc:
-        cycle = None
-        if any(e.year is not None for e in entries):
-            notices.append(f"{exc} 未按年度核对各文件。")
+    groups: dict[str, list[Entry]] = {"": entries} if year is not None else {}
+    if year is None:
+        for e in entries:
+            if e.form:
+                groups.setdefault(e.form, []).append(e)
+    cycles: dict[str, tuple[Form, int]] = {}
+    for form_id, group in groups.items():
+        try:
+            cycles[form_id] = cycle_of(group, year=year, forms=forms)
+        except CollectionError as exc:
+            notices.append(f"{exc} 未按年度核对这些文件。")
     last = None
     if previous is not None:
-        last = Previous.load(previous, year=cycle[1] if cycle else None, forms=forms)
-        reason = last.unused_reason(cycle[0]) if cycle else ""
-        if reason:
-            notices.append(reason)
-    if cycle is not None:
-        collection = Collection(cycle[0], cycle[1], roster=roster, previous=last, forms=forms)
-        entries = [collection.add_entry(e) for e in entries]
-    elif last is not None:
-        entries = [_compared(last, r, e) for r, e in zip(results, entries, strict=True)]
-    return Checked(results, entries, found.skipped, notices, cycle)
+        single = next(iter(cycles.values())) if len(cycles) == 1 else None
+        last = Previous.load(previous, year=single[1] if single else None, forms=forms)
+        notices += [r for r in dict.fromkeys(last.unused_reason(f) for f, _ in cycles.values()) if r]
+    collections = {k: Collection(f, y, roster=roster, previous=last, forms=forms) for k, (f, y) in cycles.items()}
+    judged = []
+    for result, entry in zip(results, entries, strict=True):
+        collection = collections.get("" if year is not None else entry.form)
+        if collection is not None:
+            judged.append(collection.add_entry(entry))
+        elif last is not None:
+            judged.append(_compared(last, result, entry))
+        else:
+            judged.append(entry)
+    return Checked(results, judged, found.skipped, notices, list(cycles.values()))
 
 
 def _compared(last: Previous, result: CheckResult, entry: Entry) -> Entry:

@@ -131,7 +131,8 @@ def check_return(ret: Return) -> CheckResult:
         if parsed.blank:
             if kind == "input":
                 inputs[key] = Decimal(0)
-                blanks.append((cell, rc.sheet, rc.cell))
+                if rc.cell:  # a cell the reader read as blank for want of its row says why itself
+                    blanks.append((cell, rc.sheet, rc.cell))
             continue
         filled += kind == "input"
         accepted = parsed.code is None or parsed.code in V.ACCEPTED

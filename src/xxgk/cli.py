@@ -50,7 +50,7 @@ def _fail_file(exc: OSError) -> NoReturn:
 
 
 def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
-    return "没有找到电子表格文件（.xlsx/.xlsm/.xls/.ods）：" + "、".join(map(str, paths))
+    return "没有找到报表文件（.xlsx/.xlsm/.xls/.ods/.docx/.html/.htm）：" + "、".join(map(str, paths))
 
 
 def _roster(path: Path) -> list[Unit]:
@@ -93,7 +93,8 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
 def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path | None,
               annotate_dir: Path | None, force: bool, previous: Path | None,
               form_paths: tuple[Path, ...]) -> None:
-    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods/.et).
+    """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods/.et, and for the
+    annual report itself as .docx/.html/.htm).
 
     Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
     """
@@ -152,8 +153,13 @@ def _make_dir(path: Path, option: str) -> None:
 
 def _annotate(done: batch.Checked, out_dir: Path, force: bool) -> None:
     from .annotate import annotate, target_path
+    from .book import DOCUMENT_KINDS
 
     todo = [(r, e) for r, e in zip(done.results, done.entries, strict=True) if r.ret is not None and e.report.findings]
+    for result, _ in todo:  # the report itself is not a workbook to mark up
+        if result.ret is not None and result.ret.kind in DOCUMENT_KINDS:
+            click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{display_name(result.path.name)}）。", err=True)
+    todo = [(r, e) for r, e in todo if r.ret is not None and r.ret.kind not in DOCUMENT_KINDS]
     existing = [target_path(r.ret, out_dir) for r, _ in todo if r.ret is not None]
     existing = [p for p in existing if p.exists()]
     if existing and not force:
@@ -298,6 +304,29 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
         if csv_path is not None:
             click.echo(f"明细CSV已生成：{csv_path}")
     sys.exit(0 if result.complete else 1)
+
+
+@main.command("report")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Word document to write (.docx).")
+@click.option("--force", is_flag=True, help="Overwrite an existing document.")
+def report_cmd(source: Path, output: Path, force: bool) -> None:
+    """Tables 二、三、四 of a checked return or a summary as a Word document (official layout, A4).
+
+    The return or summary must pass its checks (no errors); exit code 2 otherwise.
+    """
+    from .report import ReportError, write_report
+
+    if output.suffix.lower() != ".docx":
+        raise click.BadParameter("输出文件须为.docx (the output must be a .docx file)", param_hint="-o")
+    try:
+        out = write_report(source, output, overwrite=force)
+    except ReportError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail_file(exc)
+    click.echo(f"报告表格已生成：{out}")
 
 
 from .site.serve import serve_cmd  # noqa: E402 - registered last: the web stack loads only when it runs

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from . import __version__
 from . import forms as forms_mod
+from .book import DOCUMENT_KINDS, KINDS
 from .check import CheckResult, check_file
 from .files import display_name
 from .findings import WARNING, Finding, Report, make
@@ -138,6 +139,13 @@ class Entry:
     submitter: str = ""  # roster code of the unit that handed it in, when known
     other_unit: str = ""  # the unit its file name or submitter names, when not its own
     notices: tuple[str, ...] = ()  # said about the file without being a finding
+    file_kind: str = ""  # what the file was: xlsx, xls, ods, or the report itself as docx, html
+
+    @property
+    def shown_file(self) -> str:
+        """The file's name, with what it was when it is the report itself (a register line)."""
+        name = Path(self.file).name
+        return f"{name}（{KINDS[self.file_kind]}）" if self.file_kind in DOCUMENT_KINDS else name
 
     @property
     def valid(self) -> bool:
@@ -217,6 +225,7 @@ def entry_of(result: CheckResult, file: str | None = None) -> Entry:
         sha256=ret.sha256,
         mtime=ret.mtime,
         complete=ident.complete,
+        file_kind=ret.kind,
     )
 
 

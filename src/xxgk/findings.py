@@ -23,6 +23,7 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     # whole-file problems
     "file.unreadable": (ERROR, "文件无法读取：{detail}。请重新保存为.xlsx、.xls或.ods格式后报送。"),
     "file.not_spreadsheet": (ERROR, "该文件不是电子表格（{detail}），请报送填写好的统计表。"),
+    "file.old_word": (ERROR, "该文件是旧版Word文档（.doc），无法读取。请在Word或WPS中打开，另存为.docx格式（Word文档）后重新报送。"),
     "file.encrypted": (ERROR, "工作簿设置了打开密码，无法读取。请取消密码（文件→信息→保护工作簿→用密码进行加密，清空密码）后重新报送。"),
     "file.too_large": (ERROR, "文件内容异常庞大（{detail}），可能已损坏或含有恶意内容，已拒绝读取。请重新从模板填写。"),
     "file.unsafe_xml": (ERROR, "文件含有不安全的XML内容（{detail}），已拒绝读取。请重新从模板填写。"),
@@ -35,6 +36,10 @@ CATALOGUE: dict[str, tuple[Severity, str]] = {
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
+    "structure.absent": (WARNING, "{label}：表中没有这一行（{detail}），已按空白读取。如确有数据，请补上该行。"),
+    "structure.near": (INFO, "{detail}：指标名称与标准表式略有不同，已按标准名称读取，请核对。"),
+    "structure.ignored": (INFO, "{detail}：不属于本年度标准表式，已忽略。"),
+    "structure.older": (INFO, "{label}：按旧表式读取（{detail}）。请改用本年度表式。"),
     "structure.hidden_sheet": (WARNING, "工作表“{sheet}”已隐藏：{detail}。请删除不用的工作表，核对无误后重新报送。"),
     "structure.missing": (ERROR, "{label}：在表中找不到该指标（{detail}）。请使用标准模板，不要删除或改写指标名称。"),
     # values

@@ -11,13 +11,15 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+import jsonschema
 import yaml
 
 from . import rules
+from .match import QUOTES
 from .rules import Expr, RuleSyntaxError
 
 AMOUNT_UNIT = "万元"  # amounts are 万元 (see VALUE_KINDS)
@@ -63,6 +65,20 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Older:
+    """A known older printing of a table (the 2019 block in a 2021 report), read into this
+    table where the meaning carries over.  It applies when none of the labels of the rows
+    and columns it ``replaces`` are printed and every one of its ``marks`` is; the rows and
+    columns it replaces and does not map are read as blank."""
+
+    name: str
+    rows: tuple[tuple[str, str], ...]  # label as printed -> this table's row id
+    columns: tuple[tuple[str, str], ...]  # label as printed -> this table's column id
+    marks: tuple[str, ...]
+    replaces: tuple[str, ...]  # row and column ids
+
+
+@dataclass(frozen=True)
 class Table:
     id: str
     sheet: str
@@ -74,6 +90,7 @@ class Table:
     rows: tuple[Row, ...]
     columns: tuple[Column, ...]
     unit: str = ""  # the unit of cells whose row and column name none
+    older: tuple[Older, ...] = ()
 
     def row(self, row_id: str) -> Row:
         return next(r for r in self.rows if r.id == row_id)
@@ -120,6 +137,23 @@ class Cell:
         return text
 
 
+class _Named:
+    """``{label:r3}`` and ``{place:r3}`` in a rule's message: the label, or the 行次 (栏次 for a
+    column id), of a row or column of the rule's table — not repeated by hand in the message."""
+
+    def __init__(self, table: Table, what: str) -> None:
+        self.table, self.what = table, what
+
+    def __format__(self, spec: str) -> str:
+        row = next((r for r in self.table.rows if r.id == spec), None)
+        if row is not None:
+            return row.label if self.what == "label" else f"第{row.code}行"
+        col = next((c for c in self.table.columns if c.id == spec), None)
+        if col is not None:
+            return col.label if self.what == "label" else f"第{col.code}栏"
+        raise KeyError(f"{{{self.what}:{spec}}} names no row or column of table {self.table.id}")
+
+
 @dataclass(frozen=True)
 class Check:
     """One rule applied to one column (or, for ``per: row`` rules, one row)."""
@@ -143,7 +177,10 @@ class Check:
             column=self.column.label,
             row=self.row.label if self.row else "",
             code=self.row.code if self.row else self.column.code,
+            label=_Named(self.rule.table, "label"),
+            place=_Named(self.rule.table, "place"),
         )
+
 
     @cached_property
     def note_rows(self) -> tuple[Row, ...]:
@@ -501,6 +538,7 @@ def build(data: Any, source: str = "<form>") -> Form:
     by_id = {t.id: t for t in tables}
     form_rules = tuple(_rule(source, r, f"rules[{i}]", by_id) for i, r in enumerate(top.items("rules", [])))
     _unique(source, "rules", [r.id for r in form_rules])
+    _against_schema(source, data)
     guide = _Reader(source, data.get("guide", {}), "guide")
     fingerprint = hashlib.sha256(
         json.dumps(_drawn(data), ensure_ascii=False, sort_keys=True, default=str).encode()
@@ -521,21 +559,57 @@ def build(data: Any, source: str = "<form>") -> Form:
     )
 
 
+SCHEMA_FILE = Path(__file__).with_name("form.schema.json")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The published JSON Schema of a form definition (``form.schema.json`` in the package)."""
+    loaded: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def _validator() -> Any:
+    return jsonschema.Draft202012Validator(schema())
+
+
+def _against_schema(source: str, data: Any) -> None:
+    """The published schema is the contract: a definition the checks above let through but the
+    schema does not is refused too (so the two cannot drift apart), naming the key path."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
+    if error is not None:
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+        raise FormError(source, key or "(top)", f"does not match the form schema: {error.message}")
+
+
 def _drawn(data: dict[str, Any]) -> dict[str, Any]:
-    """The definition without the units of tables and columns, which no workbook shows: the
-    fingerprint of templates already handed out does not change when one is added."""
+    """The definition as far as a workbook shows it and reads it by position (the fingerprint's
+    input): without the units of tables and columns, which no workbook shows, and the older
+    printings, which only a table that is not our template is read by; labels with their quotes
+    folded, as the reader compares them.  Templates already handed out keep their fingerprint
+    when a unit or an older printing is added, or a label gets the notice's curly quotes."""
     tables = data.get("tables")
     if not isinstance(tables, list):
         return data
     out = []
     for t in tables:
         if isinstance(t, dict):
-            t = {k: v for k, v in t.items() if k != "unit"}
-            if isinstance(t.get("columns"), list):
-                t["columns"] = [{k: v for k, v in c.items() if k != "unit"} if isinstance(c, dict) else c
-                                for c in t["columns"]]
+            t = {k: v for k, v in t.items() if k not in ("unit", "older")}
+            for part in ("rows", "columns"):
+                if isinstance(t.get(part), list):
+                    t[part] = [_drawn_entry(x, part) for x in t[part]]
         out.append(t)
     return {**data, "tables": out}
+
+
+def _drawn_entry(x: Any, part: str) -> Any:
+    if not isinstance(x, dict):
+        return x
+    x = {k: v for k, v in x.items() if not (part == "columns" and k == "unit")}
+    if isinstance(x.get("label"), str):
+        x["label"] = x["label"].translate(QUOTES)
+    return x
 
 
 def _unique(source: str, key: str, ids: list[str], name: str = "id") -> None:
@@ -580,7 +654,7 @@ def _parts(r: _Reader, known: list[str], what: str) -> tuple[str, ...]:
 
 def _table(source: str, data: Any, path: str) -> Table:
     r = _Reader(source, data, path)
-    r.only({"id", "sheet", "title", "stub", "note", "units", "unit", "value", "rows", "columns"})
+    r.only({"id", "sheet", "title", "stub", "note", "units", "unit", "value", "rows", "columns", "older"})
     value = r.choice("value", VALUE_KINDS, "count") or "count"
     raw_cols = r.items("columns", [{"id": "v", "label": "统计数"}])
     col_ids = [str(_Reader(source, c, f"{path}.columns[{i}]").data.get("id", f"c{i + 1}")) for i, c in enumerate(raw_cols)]
@@ -633,6 +707,7 @@ def _table(source: str, data: Any, path: str) -> Table:
                 raise FormError(source, f"{path}.rows[{i}].sum", f"{p!r} is a header row and has no value")
     _acyclic(source, f"{path}.rows", [(x.id, x.parts) for x in rows])
     _acyclic(source, f"{path}.columns", [(c.id, c.parts) for c in columns])
+    older = tuple(_older(source, o, f"{path}.older[{i}]", row_ids, col_ids) for i, o in enumerate(r.items("older", [])))
     return Table(
         id=_ident(r, "id"),
         sheet=r.text("sheet", "统计表"),
@@ -644,7 +719,30 @@ def _table(source: str, data: Any, path: str) -> Table:
         rows=tuple(rows),
         columns=tuple(columns),
         unit=r.text("unit", ""),
+        older=older,
     )
+
+
+def _older(source: str, data: Any, path: str, row_ids: list[str], col_ids: list[str]) -> Older:
+    r = _Reader(source, data, path)
+    r.only({"name", "rows", "columns", "marks", "replaces"})
+
+    def mapping(name: str, known: list[str]) -> tuple[tuple[str, str], ...]:
+        m = _Reader(source, data.get(name, {}), r.key(name))
+        for label, target in m.data.items():
+            if target not in known:
+                raise m.fail(str(label), f"unknown id {target!r}; expected one of {', '.join(known)}")
+        return tuple((str(k), str(v)) for k, v in m.data.items())
+
+    rows, columns = mapping("rows", row_ids), mapping("columns", col_ids)
+    replaces = tuple(str(x) for x in r.items("replaces"))
+    for x in replaces:
+        if x not in row_ids and x not in col_ids:
+            raise r.fail("replaces", f"unknown row or column id {x!r}")
+    marks = tuple(str(x) for x in r.items("marks", [k for k, _ in (*rows, *columns)]))
+    if not marks:
+        raise r.fail("marks", "an older printing needs labels that identify it")
+    return Older(r.text("name"), rows, columns, marks, replaces)
 
 
 def _acyclic(source: str, path: str, items: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -704,9 +802,10 @@ def _rule(source: str, data: Any, path: str, tables: Mapping[str, Table]) -> Rul
             raise r.fail("highlight", f"unknown indicator {name!r}; expected {what}")
     message = r.text("message")
     try:
-        message.format(column="", row="", code="")
+        message.format(column="", row="", code="", label=_Named(table, "label"), place=_Named(table, "place"))
     except (KeyError, IndexError, ValueError) as exc:
-        raise r.fail("message", f"only {{column}}, {{row}} and {{code}} may be substituted ({exc})") from None
+        raise r.fail("message", f"only {{column}}, {{row}}, {{code}}, {{label:ID}} and {{place:ID}} may be "
+                                f"substituted ({exc})") from None
     return Rule(
         id=_ident(r, "id"),
         table=table,

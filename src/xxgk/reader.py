@@ -32,10 +32,14 @@ import python_calamine as pc
 
 from . import cellxml, safety, xmlscan
 from . import identity as ids
+from .book import DOCUMENT_KINDS, Tables, report_title
+from .docx_book import read_docx
 from .findings import Finding, make
-from .forms import HEADER_MARK, Form, Table, builtin_forms
+from .forms import HEADER_MARK, Form, Older, Row, Table, builtin_forms
+from .html_book import read_html
 from .identity import Identity
 from .layout import SIGNATURE, Layout, SheetLayout, TableLayout, a1, layout_of
+from .match import QUOTES, align_near, nearest
 from .returns import RawCell, ReadError, Return
 
 __all__ = ["RESULT_SHEET", "Book", "default_forms", "norm", "open_book", "open_file", "read", "read_bytes"]
@@ -56,7 +60,8 @@ TITLE_CELL, TITLE_TEXT = 200, 1000  # characters of one cell, and of all, above 
 
 # ---------------------------------------------------------------- normalisation
 
-_TRANS = str.maketrans({"、": ".", "\u200b": None, "\ufeff": None, "\u00ad": None, "\u2060": None})
+_FOLD: dict[str, str | None] = {"、": ".", "\u200b": None, "\ufeff": None, "\u00ad": None, "\u2060": None}
+_TRANS = {**str.maketrans(_FOLD), **QUOTES}
 
 
 @lru_cache(maxsize=65536)
@@ -67,7 +72,7 @@ def _norm_text(text: str) -> str:
 
 def norm(value: Any) -> str:
     """Label/行次 comparison form: NFKC (full/half-width brackets, digits, spaces), no
-    whitespace at all, 、 read as ., case folded; an integral number as its digits."""
+    whitespace at all, 、 read as ., every quote as ", case folded; an integral number as its digits."""
     if value is None or value == "":
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -147,8 +152,11 @@ class _Grid:
 class Book:
     """A workbook open in python-calamine, its sheets read into grids on demand."""
 
+    title = ""  # a document's title text (see `_Document`)
+
     def __init__(self, wb: pc.CalamineWorkbook, preflight: safety.Preflight | None = None) -> None:
         self.wb, self.preflight = wb, preflight
+        self.kind = preflight.kind if preflight is not None else "xlsx"
         self.meta = {m.name: m for m in wb.sheets_metadata}
         self.names: list[str] = list(wb.sheet_names)
         self._grids: dict[str, _Grid] = {}
@@ -194,6 +202,22 @@ class Book:
         """Sheets that may hold a form table: visible ones first, never our own hidden ones."""
         names = [n for n in self.names if not n.startswith("_") and n != RESULT_SHEET]
         return sorted(names, key=lambda n: self.state(n) != "visible")
+
+
+class _Document(Book):
+    """A Word document's or a web page's tables (`book.Tables`) as a book of sheets 表1, 表2 …"""
+
+    def __init__(self, tables: Tables) -> None:
+        self.preflight, self.meta = None, {}
+        self.kind, self.title = tables.kind, tables.title
+        self.names = list(tables.grids)
+        self._grids = {name: _Grid(name, list(rows)) for name, rows in tables.grids.items()}
+
+    def merged(self, name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        return []  # spans are already expanded in the grid
+
+    def close(self) -> None:
+        pass
 
 
 def _short(exc: BaseException) -> str:
@@ -282,6 +306,11 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     digest = hashlib.sha256(data).hexdigest()
     pre = safety.check(data, lazy=True)
     known = list(forms) if forms is not None else default_forms()
+    if pre.kind in DOCUMENT_KINDS:
+        tables = read_docx(data) if pre.kind == "docx" else read_html(data)
+        if not tables.grids:
+            raise ReadError("file.not_ours", f"{'Word文档' if pre.kind == 'docx' else '网页'}中没有表格")
+        return _read_book(_Document(tables), known, digest, path, {})
     props = _properties(pre)
     first = _first_sheet(props, known)
     if first in pre.parts:  # parsed first in any case: vetted now, while the bytes are in the cache
@@ -351,10 +380,16 @@ def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
     assert form is not None
     match = _shown(book, form, lay, match)
     findings.extend(match.findings)
+    if isinstance(book, _Document):  # a report's other tables (信息处理费 in 2025 reports…)
+        used = {tm.sheet for tm in match.tables.values()}
+        unused = [n for n in book.names if n not in used and any(_is_number(v) for row in book.grid(n).rows for v in row)]
+        if unused:
+            findings.append(make("structure.ignored", detail="文档中的" + "、".join(unused)))
     cells, notes = _read_cells(book, form, match)
     cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
     return Return(
         path=path or Path(""),
+        kind=book.kind,
         form=form,
         identity=ident,
         cells=cells,
@@ -389,6 +424,9 @@ def _read_cells(book: Book, form: Form, match: _FormMatch) -> tuple[dict[str, Ra
             get = book.grid(tm.sheet).get
             for key, r, c, address in places:
                 cells[key] = _raw_cell((key, sheet, address, get(r, c)))
+        if len(places) < len(form.table_cells[table.id]):  # rows or columns the return has not: blank, nowhere
+            for cell in form.table_cells[table.id]:
+                cells.setdefault(cell.key, _raw_cell((cell.key, sheet, "", None)))
         if tm.note_col is not None:
             nc, height = tm.note_col, len(rows)
             written = [
@@ -483,6 +521,7 @@ class _TableMatch:
     cols: dict[str, int]  # column id -> grid column
     note_col: int | None
     end: int  # last grid row of the table
+    findings: list[Finding] = field(default_factory=list)  # how it was read, where not as the form prints it
 
 
 @dataclass
@@ -502,6 +541,7 @@ class _Problems:
     codes: list[str] = field(default_factory=list)
     missing_cols: list[str] = field(default_factory=list)
     extra_cols: list[str] = field(default_factory=list)
+    unsure: list[str] = field(default_factory=list)  # labels close to two standard ones
 
     def __bool__(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -518,6 +558,7 @@ class _Problems:
             ("表中多出的行", self.extra_rows),
             ("找不到数值列", self.missing_cols),
             ("表中多出的数值列", self.extra_cols),
+            ("无法确定对应哪个指标", self.unsure),
         ):
             if items:
                 shown = "、".join(items[:limit]) + (f"等{len(items)}项" if len(items) > limit else "")
@@ -577,8 +618,9 @@ def _places(
     cells = tuple(
         (cell.key, row_of[cell.row.id], col_of[cell.column.id], a1(row_of[cell.row.id], col_of[cell.column.id]))
         for cell in form.table_cells[table.id]
+        if cell.row.id in row_of and cell.column.id in col_of
     )
-    return cells, tuple((f"{table.id}.{row.id}", row_of[row.id]) for row in table.rows)
+    return cells, tuple((f"{table.id}.{row.id}", row_of[row.id]) for row in table.rows if row.id in row_of)
 
 
 def _positional(book: Book, form: Form, lay: Layout) -> _FormMatch | None:
@@ -712,6 +754,7 @@ def _match_form(book: Book, form: Form, lay: Layout | None) -> _FormMatch | _Pro
             problems.extend(found)
             continue
         tables[table.id] = found
+        findings += found.findings
         cursor[found.sheet] = found.end + 1
         prev_sheet = found.sheet
         if lay is not None:
@@ -734,6 +777,8 @@ def _moves(tm: _TableMatch, tl: TableLayout, lay: Layout) -> list[Finding]:
     out = []
     single = len(tm.table.columns) == 1
     for row in tm.table.rows:
+        if row.id not in tm.rows:
+            continue  # read as blank: the match said so
         want, got = tl.row_of[row.id], tm.rows[row.id]
         if want != got:
             col = tm.cols[tm.table.columns[0].id]
@@ -748,6 +793,8 @@ def _moves(tm: _TableMatch, tl: TableLayout, lay: Layout) -> list[Finding]:
                 )
             )
     for i, column in enumerate(tm.table.columns):
+        if column.id not in tm.cols:
+            continue
         want, got = sl.value_col0 + i, tm.cols[column.id]
         if want != got:
             out.append(
@@ -783,11 +830,17 @@ def _others(form: Form, table: Table) -> frozenset[str]:
 
 
 def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = frozenset()) -> _TableMatch | _Problems:
-    """Find ``table`` in ``grid`` at or below row ``lo`` by its labels in order."""
+    """Find ``table`` in ``grid`` at or below row ``lo`` by its labels in order.
+
+    Besides exact labels: a known older printing of the table (`Older`), a misprint that is
+    the unique close match at its position (`match.align_near`), a few value rows left out
+    (read as blank, with a warning) and rows added (ignored, with a notice) — each said in a
+    finding on the match.  Anything less certain is a problem: the return is refused."""
     labels = [norm(r.label) for r in table.rows]
     codes = [norm(r.code) for r in table.rows]
     label_set = set(labels)
     group_set = {norm(g) for r in table.rows for g in r.groups}
+    older_set = {norm(label) for o in table.older for label, _ in o.rows}
     norms = grid.norms
     hits: dict[int, int] = {}
     for r in range(lo, len(norms)):
@@ -795,6 +848,8 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
             if text in label_set:
                 hits[c] = hits.get(c, 0) + 1
     if not hits:
+        if len(table.rows) == 1:
+            return _match_unlabelled(grid, table, lo)
         return _Problems(missing=[_row_name(r) for r in table.rows])
     main = max(sorted(hits), key=lambda c: hits[c])
     lab_lo = lab_hi = main
@@ -809,24 +864,76 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
         if not texts:
             continue
         leaf = next((t for t in reversed(texts) if t in label_set), None)
+        if leaf is None and texts[-1] in older_set:  # a row of an older printing (its last label)
+            leaf = texts[-1]
         if leaf is None:
             rest = [t for t in texts if t not in group_set]
             if not rest:
                 continue  # a row that only carries group labels
             leaf = rest[-1]
         seq.append((r, leaf))
-    matched = _align(labels, [t for _, t in seq])
-    rows: dict[str, int] = {}
+    leaves = [t for _, t in seq]
+    exact = _align(labels, leaves)
+    first_guess = seq[min(exact.values())][0] if exact else lo
+    band = {t for r in range(max(lo, first_guess - HEADER_BAND), first_guess) for t in grid.norm_row(r) if t}
+    olds = _older(table, exact, set(leaves), band, labels)
+    findings: list[Finding] = []
     problems = _Problems()
+    blank: set[str] = {x for o in olds for x in o.replaces}
+    for old in olds:
+        alias = {norm(label): row_id for label, row_id in old.rows}
+        used = []
+        for j, leaf in enumerate(leaves):
+            row_id = alias.get(leaf)
+            i = next((k for k, r in enumerate(table.rows) if r.id == row_id), None)
+            if i is not None and i not in exact and j not in exact.values():
+                exact[i] = j
+                blank.discard(table.rows[i].id)
+                used.append(f"第{seq[j][0] + 1}行“{_original(grid, seq[j][0], lab_lo, lab_hi)}”读作“{table.rows[i].label}”")
+        if not _in_order(exact):
+            return _Problems(missing=[f"{old.name}的行次序与标准表式不同"])
+        findings.append(_older_finding(grid, table, old, used, seq[min(exact.values())][0], lab_lo))
+    aligned = align_near(labels, leaves, exact)
+    for j, tied in aligned.ambiguous:
+        r = seq[j][0]
+        problems.unsure.append(
+            f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”与" + "、".join(f"“{_standard_label(table, t)}”" for t in tied) + "同样接近"
+        )
+    for i, j in aligned.near:
+        r = seq[j][0]
+        findings.append(make(
+            "structure.near", sheet=grid.name, cell=a1(r, lab_hi), label=table.rows[i].label,
+            detail=f"第{r + 1}行“{_leaf_text(grid, r, lab_lo, lab_hi, seq[j][1])}”按“{table.rows[i].label}”读取",
+        ))
+    matched = aligned.pairs
+    rows: dict[str, int] = {}
+    absent: list[Row] = []
     for i, row in enumerate(table.rows):
-        j = matched.get(i)
-        if j is None:
-            problems.missing.append(_row_name(row))
-        else:
-            rows[row.id] = seq[j][0]
+        at = matched.get(i)
+        if at is not None:
+            rows[row.id] = seq[at][0]
+        elif row.id not in blank and row.kind != "header":
+            absent.append(row)
     if not rows:
-        return problems
+        return _Problems(missing=[_row_name(r) for r in table.rows])
+    taken_j = set(matched.values())
+    for j, (r, leaf) in enumerate(seq):  # a standard label left over: rows swapped or repeated
+        if j not in taken_j and leaf in label_set and min(rows.values()) <= r <= max(rows.values()):
+            problems.extra_rows.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”（次序与标准表式不同或重复）")
+    value_rows = sum(r.kind != "header" for r in table.rows)
+    if len(absent) > max(1, value_rows // 10):
+        problems.missing += [_row_name(r) for r in absent]
+    else:  # a row left out, not one printed under another name at its place: that is refused
+        for row in absent:
+            instead = _instead(grid, table, row, matched, seq, group_set, lab_lo, lab_hi)
+            if instead:
+                problems.missing.append(f"{_row_name(row)}（该处为{instead}）")
     first, last = min(rows.values()), max(rows.values())
+    for row in absent:
+        findings.append(make(
+            "structure.absent", sheet=grid.name, label=_row_name(row),
+            detail=f"{table.title or table.sheet}在第{first + 1}至{last + 1}行，其中没有“{row.label}”",
+        ))
     taken = set(rows.values())
     # 行次: the column (outside the labels) where most matched rows carry their code
     code_col = _code_column(grid, table, rows, codes, lab_lo, lab_hi)
@@ -841,14 +948,18 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
                 problems.codes.append(f"第{at + 1}行“{row.label}”标为第{shown}行，应为第{row.code}行")
     # Columns
     header_lo = max(lo, first - HEADER_BAND)
-    cols, note_col, col_problems = _match_columns(grid, table, rows, header_lo, first, lab_hi, code_col)
+    cols, note_col, col_problems, col_findings = _match_columns(grid, table, rows, header_lo, first, lab_hi, code_col, olds)
     problems.extend(col_problems)
+    findings += col_findings
     value_cols = list(cols.values())
-    # Extra rows: labelled rows inside the table, unlabelled rows with numbers inside it,
-    # and labelled rows with numbers straight after it.
-    for r, _leaf in seq:
-        if first < r < last and r not in taken:
-            problems.extra_rows.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
+    # Added rows: labelled rows inside the table and labelled rows with numbers straight after
+    # it are ignored (with a notice); an unlabelled row with numbers inside it is refused.
+    ignored: list[str] = []
+    for r, leaf in seq:
+        if first < r < last and r not in taken and (
+            leaf not in group_set or any(_is_number(grid.get(r, c)) for c in value_cols)
+        ):
+            ignored.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
     for r in range(first + 1, last):
         if r not in taken and not _row_text(grid, r, lab_lo, lab_hi) and any(
             _is_number(grid.get(r, c)) for c in value_cols
@@ -865,12 +976,105 @@ def _match_table(grid: _Grid, table: Table, lo: int, stop: frozenset[str] = froz
         if texts and all(t in group_set for t in texts):
             continue
         if any(_is_number(v) for v in values):
-            label = _original(grid, r, lab_lo, lab_hi) if texts else "无指标名称"
-            problems.extra_rows.append(f"第{r + 1}行“{label}”")
+            if not texts:
+                problems.extra_rows.append(f"第{r + 1}行“无指标名称”")
+            else:
+                ignored.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
             end = r
+    if ignored:
+        findings.append(make("structure.ignored", sheet=grid.name, detail="表中多出的" + "、".join(ignored)))
     if problems:
         return problems
-    return _TableMatch(table, grid.name, rows, cols, note_col, end)
+    return _TableMatch(table, grid.name, rows, cols, note_col, end, findings)
+
+
+def _leaf_text(grid: _Grid, r: int, lo: int, hi: int, leaf: str) -> str:
+    """The label cell of row ``r`` whose folded text is ``leaf``, as printed."""
+    return next((_text(grid.get(r, c)) for c in range(lo, hi + 1) if grid.text(r, c) == leaf), leaf)
+
+
+def _instead(
+    grid: _Grid, table: Table, row: Any, matched: dict[int, int], seq: list[tuple[int, str]],
+    group_set: set[str], lab_lo: int, lab_hi: int,
+) -> str:
+    """The unmatched labelled rows printed where the absent ``row`` belongs, if any."""
+    i = table.rows.index(row)
+    below = [j for k, j in matched.items() if k < i]
+    above = [j for k, j in matched.items() if k > i]
+    lo_j, hi_j = max(below, default=-1), min(above, default=len(seq))
+    taken = set(matched.values())
+    return "、".join(
+        f"第{seq[j][0] + 1}行“{_original(grid, seq[j][0], lab_lo, lab_hi)}”"
+        for j in range(lo_j + 1, hi_j)
+        if j not in taken and seq[j][1] not in group_set
+        and any(_is_number(v) for c, v in enumerate(grid.rows[seq[j][0]]) if c > lab_hi)
+    )
+
+
+def _older(table: Table, exact: dict[int, int], leaves: set[str], band: set[str], labels: list[str]) -> list[Older]:
+    """The known older printings of ``table`` this one is: every mark printed (as a row label
+    or a header above the rows), none of the labels of what they replace."""
+    out = []
+    for old in table.older:
+        if not all(norm(m) in leaves or norm(m) in band for m in old.marks):
+            continue
+        replaced_rows = any(i in exact for i, r in enumerate(table.rows) if r.id in old.replaces)
+        replaced_cols = any(norm(c.label) in band for c in table.columns if c.id in old.replaces)
+        if not (replaced_rows or replaced_cols):
+            out.append(old)
+    return out
+
+
+def _older_finding(grid: _Grid, table: Table, old: Older, used: list[str], r: int, c: int) -> Finding:
+    mapped = {i for _, i in (*old.rows, *old.columns)}
+    blanks = [f"“{label}”" for x_id, label in _labelled(table) if x_id in old.replaces and x_id not in mapped]
+    detail = "；".join(
+        [*used, *([f"{'、'.join(blanks)}没有对应的数，按空白读取"] if blanks else [])]
+    )
+    return make("structure.older", sheet=grid.name, cell=a1(r, max(c, 0)),
+                label=f"{table.title or table.sheet}按{old.name}", detail=detail or "含义相同")
+
+
+def _in_order(pairs: dict[int, int]) -> bool:
+    js = [j for _, j in sorted(pairs.items())]
+    return all(a < b for a, b in zip(js, js[1:], strict=False))
+
+
+def _labelled(table: Table) -> list[tuple[str, str]]:
+    """(id, label) of every row and column of ``table``."""
+    return [(r.id, r.label) for r in table.rows] + [(c.id, c.label) for c in table.columns]
+
+
+def _standard_label(table: Table, folded: str) -> str:
+    """A standard label (row or column) of ``table`` as printed, from its folded text."""
+    return next((label for _, label in _labelled(table) if norm(label) == folded), folded)
+
+
+def _match_unlabelled(grid: _Grid, table: Table, lo: int) -> _TableMatch | _Problems:
+    """A one-row table printed without a row label (table 四: header rows, then one row of
+    numbers): the first row holding numbers under a header row that carries most of the
+    column labels."""
+    want = {norm(c.label) for c in table.columns}
+    for h in range(lo, grid.height):
+        row = grid.norm_row(h)
+        at = [c for c, t in enumerate(row) if t in want]
+        if len(at) * 5 < len(table.columns) * 3:
+            continue
+        for r in range(h + 1, min(h + 1 + HEADER_BAND, grid.height)):
+            if any(t in want for t in grid.norm_row(r)):
+                continue  # still the header band
+            if not any(_is_number(v) for v in grid.rows[r]):
+                break
+            rows = {table.rows[0].id: r}
+            top = max(lo, h - HEADER_BAND)
+            # the first labelled column of the header band (a label merged down shows in its top row only)
+            left = min(c for rr in range(top, h + 1) for c, t in enumerate(grid.norm_row(rr)) if t in want)
+            cols, note_col, problems, findings = _match_columns(grid, table, rows, top, r, left - 1, None, [])
+            if problems:
+                return problems
+            return _TableMatch(table, grid.name, rows, cols, note_col, r, findings)
+        break
+    return _Problems(missing=[_row_name(r) for r in table.rows])
 
 
 _SIG_NORMS = tuple(norm(n) for n in SIGNATURE)
@@ -914,7 +1118,14 @@ def _code_column(
         return None
     best = max(sorted(counts), key=lambda c: counts[c])
     need = max(2, (len(rows) * 6 + 9) // 10) if len(rows) > 2 else len(rows)
-    return best if counts[best] >= need else None
+    if counts[best] < need:
+        return None
+    # a column headed by one of the table's column labels holds values that happen to equal
+    # the 行次 (行政许可 1 in a one-row table), never the 行次 themselves
+    top = min(rows.values())
+    labels = {norm(c.label) for c in table.columns}
+    above = next((t for r in range(top - 1, max(top - HEADER_BAND, 0) - 1, -1) if (t := grid.text(r, best))), "")
+    return None if above in labels else best
 
 
 def _match_columns(
@@ -925,8 +1136,14 @@ def _match_columns(
     first: int,
     lab_hi: int,
     code_col: int | None,
-) -> tuple[dict[str, int], int | None, _Problems]:
+    olds: list[Older],
+) -> tuple[dict[str, int], int | None, _Problems, list[Finding]]:
+    """The value columns by their headers: exact, renamed by a known older printing (whose
+    other columns are then ignored), or a unique close misprint at its position."""
     problems = _Problems()
+    findings: list[Finding] = []
+    alias = {norm(label): norm(table.column(col_id).label) for o in olds for label, col_id in o.columns}
+    blank = {x for o in olds for x in o.replaces} - {col_id for o in olds for _, col_id in o.columns}
     data_rows = [rows[r.id] for r in table.rows if r.id in rows]
     value_rows = [rows[r.id] for r in table.rows if r.id in rows and r.kind != "header"]
     units = {norm(r.unit) for r in table.rows if r.unit and r.unit != HEADER_MARK}
@@ -936,6 +1153,7 @@ def _match_columns(
     # is told apart by its whole path of group headers
     repeated = {h for h in col_labels if col_labels.count(h) > 1}
     group_set = {norm(g) for c in table.columns for g in c.groups}
+    groups, misprints = sorted(group_set), dict[str, str]()
     col_keys = [_path_key([norm(g) for g in c.groups], h) if h in repeated else h
                 for c, h in zip(table.columns, col_labels, strict=True)]
     note_col: int | None = None
@@ -954,8 +1172,12 @@ def _match_columns(
             if header in NOTE_HEADERS and note_col is None:
                 note_col = c
             continue
+        if header in alias:
+            findings.append(make("structure.older", sheet=grid.name, cell=a1(first, c), label=f"{_col_name(c)}列“{shown}”",
+                                 detail=f"读作“{table.columns[col_labels.index(alias[header])].label}”"))
+            header = alias[header]
         if header in repeated:
-            path = [g for r in range(header_lo, at) if (g := _header_at(grid, r, c, lab_hi + 1)) in group_set]
+            path = [g for r in range(header_lo, at) if (g := _group(_header_at(grid, r, c, lab_hi + 1), groups, misprints))]
             cands.append((c, _path_key(list(dict.fromkeys(path)), header), shown))
             continue
         if header in col_labels:
@@ -970,28 +1192,53 @@ def _match_columns(
         if numeric or header:
             cands.append((c, header, shown))
     cols: dict[str, int] = {}
-    if len(table.columns) == 1:
-        col = table.columns[0]
-        named = [x for x in cands if x[1] == col_labels[0]]
-        if len(cands) == 1:
-            cols[col.id] = cands[0][0]
-        elif len(named) == 1 and len(cands) > 1:
-            problems.extra_cols += [_col_desc(x) for x in cands if x is not named[0]]
-        elif cands:  # several value columns, none of them the form's
-            problems.missing_cols.append(f"“{col.label}”（表中的数值列为{'、'.join(_col_desc(x) for x in cands)}）")
-        else:
-            problems.missing_cols.append(f"“{col.label}”")
-        return cols, note_col, problems
-    matched = _align(col_keys, [x[1] for x in cands])
-    for i, col in enumerate(table.columns):
-        j = matched.get(i)
-        if j is None:
-            problems.missing_cols.append(f"“{'/'.join((*col.groups, col.label))}”")
-        else:
-            cols[col.id] = cands[j][0]
+    for printed, standard in misprints.items():
+        findings.append(make("structure.near", sheet=grid.name, label=standard,
+                             detail=f"表头“{printed}”按“{_group_label(table, standard)}”读取"))
+    headers = [x[1] for x in cands]
+    aligned = align_near(col_keys, headers, _align(col_keys, headers))
+    for j, tied in aligned.ambiguous:
+        problems.unsure.append(f"{_col_desc(cands[j])}与" + "、".join(f"“{_standard_label(table, t)}”" for t in tied) + "同样接近")
+    for i, j in aligned.near:
+        findings.append(make(
+            "structure.near", sheet=grid.name, cell=a1(first, cands[j][0]), label=table.columns[i].label,
+            detail=f"{_col_desc(cands[j])}按“{table.columns[i].label}”读取",
+        ))
+    matched = aligned.pairs
     used = set(matched.values())
-    problems.extra_cols += [_col_desc(x) for j, x in enumerate(cands) if j not in used]
-    return cols, note_col, problems
+    extra = [_col_desc(x) for j, x in enumerate(cands) if j not in used]
+    if len(table.columns) == 1 and not matched and len(cands) == 1:
+        matched, extra = {0: 0}, []  # the one value column, whatever its header says
+    for i, col in enumerate(table.columns):
+        hit = matched.get(i)
+        if hit is not None:
+            cols[col.id] = cands[hit][0]
+        elif col.id not in blank:
+            if len(table.columns) == 1 and cands:  # several value columns, none of them the form's
+                problems.missing_cols.append(f"“{col.label}”（表中的数值列为{'、'.join(_col_desc(x) for x in cands)}）")
+                return cols, note_col, problems, findings
+            problems.missing_cols.append(f"“{'/'.join((*col.groups, col.label))}”")
+    if extra and olds:  # the older printing's columns that have no counterpart
+        findings.append(make("structure.ignored", sheet=grid.name, detail="表中多出的" + "、".join(extra)))
+    elif extra:
+        problems.extra_cols += extra
+    return cols, note_col, problems, findings
+
+
+def _group(text: str, groups: list[str], misprints: dict[str, str]) -> str:
+    """A column group header as the form names it: exact, or the unique close misprint of one
+    (行政法复议 for 行政复议, noted in ``misprints``); "" for anything else."""
+    if not text or text in groups:
+        return text
+    hit = nearest(text, groups)
+    if not hit.indices:
+        return ""
+    misprints[text] = groups[hit.indices[0]]
+    return groups[hit.indices[0]]
+
+
+def _group_label(table: Table, folded: str) -> str:
+    return next((g for c in table.columns for g in c.groups if norm(g) == folded), folded)
 
 
 def _path_key(groups: list[str], header: str) -> str:
@@ -1135,6 +1382,14 @@ def _identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tup
     if full:
         titles = [(form, match, _title(book, form, match)) for form, match in full]
         if len(titles) > 1:
+            # the form of the year in the title; then the one read as printed (a 2019 report
+            # also reads as the 2021 form, through its known older printings)
+            years = {y for t in titles if (y := t[2].year) is not None}
+            dated = [t for t in titles if len(years) == 1 and t[0].applies_to(min(years))]
+            titles = dated or titles
+            fewest = min(len(t[1].findings) for t in titles)
+            titles = [t for t in titles if len(t[1].findings) == fewest]
+        if len(titles) > 1:
             named = [t for t in titles if t[2].agency or t[2].year]
             if len({t[0].fingerprint for t in titles}) > 1 and len(named) != 1:
                 raise ReadError("file.not_ours", "同时符合多个表式：" + "、".join(t[0].id for t in titles))
@@ -1168,6 +1423,12 @@ def _title(book: Book, form: Form, match: _FormMatch) -> _Title:
             year = m.groupdict().get("year")
             out.year = int(year) if year else None
             break
+    if book.title and (out.year is None or not out.agency):  # a document: its own title
+        who, year = report_title(book.title)
+        out.agency, out.year = out.agency or _clean_agency(who), out.year if out.year is not None else year
+    if out.year is None or not out.agency:  # a retyped report's own title
+        who, year = report_title(text)
+        out.agency, out.year = out.agency or _clean_agency(who), out.year if out.year is not None else year
     if out.year is None:
         m = re.search(r"((?:19|20)\d\d)年", text)
         out.year = int(m.group(1)) if m else None

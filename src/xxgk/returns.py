@@ -51,3 +51,4 @@ class Return:
     findings: list[Finding] = field(default_factory=list)  # found while reading (structure, identity)
     sha256: str = ""
     mtime: float = 0.0
+    kind: str = ""  # what the file was: xlsx, xls, ods (workbooks), docx, html (the report itself)

@@ -5,8 +5,9 @@ already in memory, the zip central directory is read once, and of each XML
 part only its prolog (normally a few dozen bytes) is decompressed.  What is
 refused here never reaches python-calamine:
 
-* not a spreadsheet at all (PDF, Word, image, text…)          → ``file.not_spreadsheet``
-* a web page or Excel 2003 XML saved with an .xls name         → ``file.unreadable``
+* not a spreadsheet nor a report at all (PDF, image, text…)   → ``file.not_spreadsheet``
+* an old Word document (.doc)                                 → ``file.old_word``
+* Excel 2003 XML saved with an .xls name                      → ``file.unreadable``
 * a truncated or corrupt archive / compound file               → ``file.unreadable``
 * a password-encrypted workbook (OOXML inside OLE2, ODS)       → ``file.encrypted``
 * a zip bomb: too many parts, too much declared content,
@@ -49,11 +50,13 @@ UNPARSED = frozenset({"[Content_Types].xml", "_rels/.rels", "docProps/app.xml", 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+WEB_PAGE = "网页（HTML）"  # what the text sniff calls a web page: read as a published report
 
 
 @dataclass
 class Preflight:
-    """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods`` or ``xls``;
+    """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods``, ``xls``, or the
+    annual report as ``docx`` (every XML part vetted) or ``html`` (vetted by `html_book`);
     with ``check(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
@@ -111,7 +114,10 @@ def check(data: bytes, *, lazy: bool = False) -> Preflight:
         return _check_zip(data, lazy)
     if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
         raise ReadError("file.unreadable", "文件不完整（只有文件头）")
-    raise _not_spreadsheet(data)
+    error = _not_spreadsheet(data)
+    if error.detail == WEB_PAGE:
+        return Preflight("html")
+    raise error
 
 
 # ---------------------------------------------------------------- not a spreadsheet
@@ -141,7 +147,7 @@ def _not_spreadsheet(data: bytes) -> ReadError:
         if "urn:schemas-microsoft-com:office:spreadsheet" in low:
             return ReadError("file.unreadable", "该文件是Excel 2003 XML表格格式，本工具不支持")
         if low.startswith(("<html", "<!doctype html", "<table", "<meta", "<head")) or "<html" in low[:512]:
-            return ReadError("file.unreadable", "该文件实际是网页（HTML）格式，只是扩展名为表格")
+            return ReadError("file.not_spreadsheet", WEB_PAGE)
         if low.startswith("<?xml"):
             return ReadError("file.not_spreadsheet", "XML文本文件")
         return ReadError("file.not_spreadsheet", "文本文件")
@@ -156,12 +162,9 @@ def _sniff_text(chunk: bytes) -> str | None:
     if b"\x00" in chunk:
         return None
     for enc in ("utf-8", "gb18030"):
-        try:
-            return chunk.decode(enc)
-        except UnicodeDecodeError:
-            # the chunk may end in the middle of a character
+        for cut in range(4):  # the chunk may end in the middle of a character
             try:
-                return chunk[:-3].decode(enc)
+                return chunk[: len(chunk) - cut].decode(enc)
             except UnicodeDecodeError:
                 continue
     return None
@@ -281,7 +284,7 @@ def _check_zip(data: bytes, lazy: bool) -> Preflight:
                 pending[name] = info
             else:
                 _check_worksheet(zf, info)
-        elif folded.endswith((".xml", ".rels", ".vml")) and not (lazy and name in UNPARSED):
+        elif folded.endswith((".xml", ".rels", ".vml")) and not (lazy and name in UNPARSED and kind != "docx"):
             _check_prolog(zf, info)
     if kind == "ods":
         _check_ods_encryption(zf, names)
@@ -411,7 +414,7 @@ def _zip_kind(zf: Zip, names: set[str]) -> str:
             raise ReadError("file.not_spreadsheet", "文字处理文档（ODT）")
         raise ReadError("file.not_spreadsheet", f"OpenDocument文件（{mime.decode('ascii', 'replace')}）")
     if "word/document.xml" in names:
-        raise ReadError("file.not_spreadsheet", "Word文档（.docx）")
+        return "docx"
     if "ppt/presentation.xml" in names:
         raise ReadError("file.not_spreadsheet", "演示文稿（.pptx）")
     if "content.xml" in names:
@@ -795,7 +798,7 @@ def _check_ole(data: bytes) -> tuple[str, bytes]:
             _check_biff_extent(stream)
             return "xls", stream
     if "worddocument" in lower:
-        raise ReadError("file.not_spreadsheet", "Word文档（.doc）")
+        raise ReadError("file.old_word", "Word文档（.doc）")
     if "powerpoint document" in lower:
         raise ReadError("file.not_spreadsheet", "演示文稿（.ppt）")
     raise ReadError("file.not_spreadsheet", "复合文档中没有工作簿")

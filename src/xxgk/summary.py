@@ -46,10 +46,10 @@ from .layout import a1, layout_of, official_sheet_name
 from .livecheck import LiveChecks
 from .sheetstyle import Styles
 from .xlref import quote
+from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 if TYPE_CHECKING:
     from .previous import Previous
-from .xlsxform import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 
 __all__ = ["DETAIL_SHEET", "LastYear", "last_year", "write_csv", "write_summary"]
 
@@ -230,7 +230,7 @@ def _register_sheet(ws: Worksheet, fx: _Formats, summary: Summary) -> None:
             (line.code, fx.text),
             (line.name, fx.text),
             (line.label, fx.status[line.status]),
-            ("\n".join(Path(e.file).name for e in entries), fx.text),
+            ("\n".join(e.shown_file for e in entries), fx.text),
             (sig.get("填报人", ""), fx.text),
             (sig.get("联系电话", ""), fx.text),
             (sig.get("填报日期", ""), fx.text),
@@ -517,6 +517,7 @@ def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str,
         "data_labels": {"value": True},
         "fill": {"color": color},
     })
+    chart.set_x_axis({"interval_unit": 1, "num_font": {"size": 8}})  # every category named, none skipped
     chart.set_title({"name": heading, "name_font": {"size": 12}})
     chart.set_legend({"none": True})
     chart.set_size({"width": 680, "height": height})

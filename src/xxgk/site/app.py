@@ -8,6 +8,7 @@ token; every response carries nosniff, a ``'self'`` Content-Security-Policy and 
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 import uuid
@@ -17,7 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import quote
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -425,17 +426,18 @@ def counts(lines: list[Line]) -> dict[str, int]:
 
 def register_rows(lines: list[Line]) -> Markup:
     """The register's table rows: written here rather than in the template, since the page
-    must stay fast with thousands of units (3,000 rows: Jinja took 300 ms, this 15 ms)."""
+    must stay fast with thousands of units (3,000 rows: Jinja took 300 ms)."""
+    esc = html.escape
     out = []
     for i, x in enumerate(lines, 1):
         u, up = x.unit, x.upload
         at, errors, warnings, name = (up.at, str(up.errors), str(up.warnings), up.name) if up else ("", "", "", "")
         out.append(
-            f'<tr data-id="{u.id}" data-state="{x.state}" data-search="{escape(u.code)} {escape(u.name)}">'
-            f'<td class="muted">{i}</td><td class="mono">{escape(u.code)}</td>'
-            f'<td><a href="/office/unit/{u.id}">{escape(u.name)}</a></td>'
+            f'<tr data-id="{u.id}" data-state="{x.state}">'
+            f'<td class="muted">{i}</td><td class="mono">{esc(u.code)}</td>'
+            f'<td><a href="/office/unit/{u.id}">{esc(u.name)}</a></td>'
             f'<td><span class="badge {x.state}">{x.label}</span></td><td class="at">{at}</td>'
-            f'<td class="errors">{errors}</td><td class="warnings">{warnings}</td><td class="file">{escape(name)}</td></tr>')
+            f'<td class="errors">{errors}</td><td class="warnings">{warnings}</td><td class="file">{esc(name)}</td></tr>')
     return Markup("\n".join(out))
 
 

@@ -33,7 +33,7 @@ from ..layout import layout_of
 from ..previous import Previous
 from ..reader import default_forms
 from ..roster import Unit
-from .store import Store, UnitRow, Upload, now
+from .store import SCRATCH, Store, UnitRow, Upload, now
 
 T = TypeVar("T")
 
@@ -282,7 +282,7 @@ class Cycle:
         """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them."""
         with self._lock:
             result = self.collection.summary()
-        tmp_dir = self.store.data / "tmp"
+        tmp_dir = self.store.data / SCRATCH
         tmp_dir.mkdir(exist_ok=True)
         target = tmp_dir / f"{threading.get_ident()}-summary.{kind}"
         try:

@@ -34,7 +34,7 @@ def tables(form: Form, values: Mapping[str, Decimal | int] | None, findings: Seq
     for f in findings:
         if not f.indicator:
             continue
-        mark = f.severity if f.severity != WARNING else ("explained" if f.explained else WARNING)
+        mark: str = f.severity if f.severity != WARNING else ("explained" if f.explained else WARNING)
         old = marks.get(f.indicator)
         if old is None or _rank(mark) > _rank(old[0]):
             marks[f.indicator] = (mark, f.message)
@@ -52,8 +52,8 @@ def tables(form: Form, values: Mapping[str, Decimal | int] | None, findings: Seq
                     shown.append(None)
                     continue
                 value = values.get(cell.key) if values is not None else None
-                mark, note = marks.get(cell.key, ("", ""))
-                shown.append(Shown(_number(value), mark, note, cell.kind == "formula"))
+                shown_mark, note = marks.get(cell.key, ("", ""))
+                shown.append(Shown(_number(value), shown_mark, note, cell.kind == "formula"))
             rows.append((row.code, row.label, len(row.groups), shown))
         out.append(TableView(table.title, table.stub, headers, rows))
     return out

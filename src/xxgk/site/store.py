@@ -23,6 +23,7 @@ from ..files import publish, temp_beside
 
 DB_NAME = "xxgk.sqlite3"
 FILES = "files"
+SCRATCH = "tmp"  # summaries being written for a download
 SESSION_SECONDS = 12 * 3600
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
 
@@ -219,11 +220,13 @@ class Store:
         return problems
 
     def sweep(self) -> int:
-        """Remove temporary files a crash left behind (never a file under a final name)."""
+        """Remove what a crash left behind: temporary files (never a file under a final name:
+        uploads, templates, annotated copies) and the scratch folder where downloads are made."""
         gone = 0
-        for tmp in (self.data / FILES).glob("*/.~*.tmp"):
-            tmp.unlink()
-            gone += 1
+        for tmp in [*self.data.rglob(".~*.tmp"), *(self.data / SCRATCH).glob("*")]:
+            if tmp.is_file():
+                tmp.unlink()
+                gone += 1
         return gone
 
     # ------------------------------------------------------------ office sessions

@@ -63,7 +63,7 @@
     function apply() {
       table.querySelectorAll("tbody tr").forEach(function (row) {
         var okState = !filter || row.getAttribute("data-state") === filter;
-        var okText = !query || row.getAttribute("data-search").indexOf(query) >= 0;
+        var okText = !query || row.cells[1].textContent.indexOf(query) >= 0 || row.cells[2].textContent.indexOf(query) >= 0;
         row.hidden = !(okState && okText);
       });
     }
