@@ -96,6 +96,8 @@ def shown_by_libreoffice(paths: list[Path], form: Form, workdir: Path, profile: 
             grids = lo.Book(saved).grids
         except Exception:  # noqa: BLE001 - what LibreOffice wrote and calamine cannot read shows nothing usable
             continue
+        if any(sl.name not in grids for sl in lay.sheets):
+            continue  # a sheet's name damaged: where its figures are is not known here
         figures = {}
         for c in form.inputs:
             p = lay.places[c.key]
