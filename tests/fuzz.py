@@ -25,6 +25,7 @@ import io
 import random
 import re
 import subprocess
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ def parts(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
 
 def rezip(items: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", method) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # a duplicated part is a mutation here
         for name, payload in items:
             info = zipfile.ZipInfo(name)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else method

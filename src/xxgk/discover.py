@@ -71,16 +71,18 @@ def find(paths: Iterable[Path | str], *, exclude: Iterable[Path | str] = (), mus
             else:
                 read.add(p)
             continue
-        for child in p.rglob("*"):
-            if not child.is_file():
-                continue
-            why = _reason(child, p)
-            if why is None and outputs and _inside(child.resolve(), outputs):
-                why = OUTPUT
-            if why is None:
-                read.add(child)
-            else:
-                skipped[child] = why
+        for root, dirs, names in os.walk(p):  # os.walk: a batch folder holds thousands of files
+            dirs.sort()
+            hidden = root != str(p) and any(part.startswith(".") for part in Path(root).relative_to(p).parts)
+            for name in names:
+                child = Path(root, name)
+                why = HIDDEN if hidden and not name.startswith(("~$", ".~lock")) else _reason(name)
+                if why is None and outputs and _inside(child.resolve(), outputs):
+                    why = OUTPUT
+                if why is None:
+                    read.add(child)
+                else:
+                    skipped[child] = why
     out.files = sorted(read, key=lambda p: p.parts)  # Path order, compared in C
     out.skipped = sorted(((f, why) for f, why in skipped.items() if f not in read), key=lambda s: s[0].parts)
     return out
@@ -90,14 +92,13 @@ def _inside(path: Path, outputs: list[Path]) -> bool:
     return any(path == o or o in path.parents for o in outputs)
 
 
-def _reason(child: Path, top: Path) -> str | None:
+def _reason(name: str) -> str | None:
     """Why a file found in a directory is not read (None: it is read)."""
-    name = child.name
     if name.startswith(("~$", ".~lock")):
         return LOCK
-    if name.startswith(".") or any(part.startswith(".") for part in child.relative_to(top).parts[:-1]):
+    if name.startswith("."):
         return HIDDEN
-    suffix = child.suffix.lower()
+    suffix = os.path.splitext(name)[1].lower()
     if suffix in READ:
         return None
     return SKIPPED.get(suffix, f"{OTHER}（{suffix or '无扩展名'}）")
