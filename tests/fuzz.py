@@ -25,6 +25,7 @@ import io
 import random
 import re
 import subprocess
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -95,6 +96,8 @@ def shown_by_libreoffice(paths: list[Path], form: Form, workdir: Path, profile: 
             grids = lo.Book(saved).grids
         except Exception:  # noqa: BLE001 - what LibreOffice wrote and calamine cannot read shows nothing usable
             continue
+        if any(sl.name not in grids for sl in lay.sheets):
+            continue  # a sheet's name damaged: where its figures are is not known here
         figures = {}
         for c in form.inputs:
             p = lay.places[c.key]
@@ -119,7 +122,8 @@ def parts(data: bytes) -> list[tuple[zipfile.ZipInfo, bytes]]:
 
 def rezip(items: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", method) as zf:
+    with warnings.catch_warnings(), zipfile.ZipFile(out, "w", method) as zf:
+        warnings.simplefilter("ignore", UserWarning)  # a duplicated part is a mutation here
         for name, payload in items:
             info = zipfile.ZipInfo(name)
             info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else method
