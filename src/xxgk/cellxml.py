@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from . import biff, formula, safety, xmlscan
+from .layout import a1
 from .returns import RawCell
 from .values import Formula
 
@@ -91,15 +92,6 @@ def _position(address: str) -> tuple[int, int]:
     m = re.fullmatch(r"([A-Z]+)([0-9]+)", address)
     assert m is not None, address
     return int(m.group(2)) - 1, _column(m.group(1).encode())
-
-
-def _address(row: int, col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
 
 
 def _column(letters: bytes) -> int:
@@ -229,7 +221,7 @@ def _xlsx(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int], form
     # the quick marks cannot tell markup from a comment or CDATA: where the sheet has any,
     # the cells found are placed again by the full walk
     if spans is None or (spans and b"<!" in xml):
-        spans = {a: span for pos, span in _walk(xml) if (a := _address(*pos)) in wanted}
+        spans = {a: span for pos, span in _walk(xml) if (a := a1(*pos)) in wanted}
     shared = _shared_masters(xml) if spans and b'"shared"' in xml else {}
     out: dict[str, Any] = {}
     for address, (start, close) in spans.items():
