@@ -51,7 +51,7 @@ def header_spans(table: Table) -> list[Span]:
     columns, depth = table.columns, header_depth(table)
     out = [
         Span(text, level, j, level, end)
-        for level, (j, end, text) in _runs([c.groups for c in columns])
+        for level, (j, end, text) in group_runs([c.groups for c in columns])
     ]
     out += [Span(col.label, len(col.groups), j, depth - 1, j) for j, col in enumerate(columns)]
     return sorted(out, key=lambda s: (s.first_row, s.first_col))
@@ -59,7 +59,7 @@ def header_spans(table: Table) -> list[Span]:
 
 def group_spans(table: Table) -> list[Span]:
     """The row-group labels of ``table`` (三、本年度办理结果 …), each merged down over its rows."""
-    return [Span(text, i, level, end, level) for level, (i, end, text) in _runs([r.groups for r in table.rows])]
+    return [Span(text, i, level, end, level) for level, (i, end, text) in group_runs([r.groups for r in table.rows])]
 
 
 def header_depth(table: Table) -> int:
@@ -67,8 +67,9 @@ def header_depth(table: Table) -> int:
     return 1 + max((len(c.groups) for c in table.columns), default=0)
 
 
-def _runs(groups: list[tuple[str, ...]]) -> list[tuple[int, tuple[int, int, str]]]:
-    """(level, (first, last, label)) for every maximal run of items sharing a group prefix."""
+def group_runs(groups: list[tuple[str, ...]]) -> list[tuple[int, tuple[int, int, str]]]:
+    """(level, (first, last, label)) for every maximal run of items sharing a group prefix:
+    one merged cell each, in a workbook (`header_spans`) or a Word table (`printed`)."""
     out = []
     for i, item in enumerate(groups):
         for level, text in enumerate(item):

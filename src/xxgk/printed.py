@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .forms import Form, Table
+from .layout import group_runs
 
 
 @dataclass(frozen=True)
@@ -120,15 +121,15 @@ def _table(t: Table, keys: Keys, show: Callable[[str], str]) -> Printed:
     if label_cols:
         cells.append(PCell(t.stub, 0, 0, rowspan=head_depth, colspan=label_cols))
     # column headers: a group cell over the run of columns sharing its path, a leaf spanning down
-    for c, level, group, run in _runs([col.groups for col in t.columns]):
-        cells.append(PCell(group, level, label_cols + c, colspan=run))
+    for level, (c, last, group) in group_runs([col.groups for col in t.columns]):
+        cells.append(PCell(group, level, label_cols + c, colspan=last - c + 1))
     for c, col in enumerate(t.columns):
         depth = len(col.groups)
         cells.append(PCell(col.label, depth, label_cols + c, rowspan=head_depth - depth))
     # rows: group label cells over runs of rows sharing the group path, the leaf spanning right
     r0 = head_depth
-    for i, level, group, run in _runs([row.groups for row in t.rows]):
-        cells.append(PCell(group, r0 + i, level, rowspan=run))
+    for level, (i, last, group) in group_runs([row.groups for row in t.rows]):
+        cells.append(PCell(group, r0 + i, level, rowspan=last - i + 1))
     for i, row in enumerate(t.rows):
         if label_cols:
             depth = len(row.groups)
@@ -136,18 +137,3 @@ def _table(t: Table, keys: Keys, show: Callable[[str], str]) -> Printed:
         for k, key in enumerate(keys[(t.id, row.id)]):
             cells.append(PCell(show(key), r0 + i, label_cols + k, kind="value", key=key))
     return Printed(t.title, head_depth + len(t.rows), label_cols + len(t.columns), tuple(cells))
-
-
-def _runs(paths: list[tuple[str, ...]]) -> list[tuple[int, int, str, int]]:
-    """(first index, level, group, length) of every run of neighbours sharing a group path
-    down to that level: one merged cell each."""
-    out = []
-    for i, path in enumerate(paths):
-        for level, group in enumerate(path):
-            if i > 0 and paths[i - 1][: level + 1] == path[: level + 1]:
-                continue
-            run = 1
-            while i + run < len(paths) and paths[i + run][: level + 1] == path[: level + 1]:
-                run += 1
-            out.append((i, level, group, run))
-    return out
