@@ -50,10 +50,10 @@ sys.path.insert(0, str(ROOT / "tests"))  # LibreOffice helpers and valid figures
 
 from lo import fill, make_profile, soffice  # noqa: E402
 from merge_books import number, valid_inputs  # noqa: E402
-from xxgk.forms import Form, builtin  # noqa: E402
-from xxgk.layout import layout_of  # noqa: E402
-from xxgk.sheetstyle import BODY_FONT, TITLE_FONT  # noqa: E402
-from xxgk.template import write_template  # noqa: E402
+from xxgk.forms.layout import layout_of  # noqa: E402
+from xxgk.forms.model import Form, builtin  # noqa: E402
+from xxgk.write.styles import BODY_FONT, TITLE_FONT  # noqa: E402
+from xxgk.write.template import write_template  # noqa: E402
 
 YEAR = 2018
 SOFFICE_BATCH = 200
@@ -179,8 +179,8 @@ def floor(files: list[Path]) -> float:
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
-from xxgk.batch import merge
-from xxgk.summary import write_summary
+from xxgk.cycle.batch import merge
+from xxgk.report.summary import write_summary
 args = json.loads(sys.stdin.read())
 files = [Path(f) for f in args["files"]]
 t0 = time.perf_counter()

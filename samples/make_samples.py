@@ -30,13 +30,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from books import seed_values  # noqa: E402
 from lo import convert, fill, make_profile  # noqa: E402
 from merge_books import number, valid_inputs  # noqa: E402
-from xxgk.batch import merge  # noqa: E402
-from xxgk.forms import Form, builtin  # noqa: E402
-from xxgk.layout import layout_of  # noqa: E402
-from xxgk.names import file_name  # noqa: E402
-from xxgk.roster import Unit, read_roster  # noqa: E402
-from xxgk.summary import write_summary  # noqa: E402
-from xxgk.template import write_template  # noqa: E402
+from xxgk.cycle.batch import merge  # noqa: E402
+from xxgk.cycle.roster import Unit, read_roster  # noqa: E402
+from xxgk.forms.layout import layout_of  # noqa: E402
+from xxgk.forms.model import Form, builtin  # noqa: E402
+from xxgk.report.summary import write_summary  # noqa: E402
+from xxgk.write.names import file_name  # noqa: E402
+from xxgk.write.template import write_template  # noqa: E402
 
 SAMPLES = ROOT / "samples"
 SEED_UNIT = "640502001"  # 沙坡头区机关事务局, whose published 2018 return is the seed

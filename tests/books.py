@@ -18,10 +18,10 @@ from typing import Any
 import xlsxwriter
 
 import lo
-from xxgk import identity as ids
-from xxgk.forms import HEADER_MARK, Form, builtin
-from xxgk.layout import SIGNATURE, layout_of
-from xxgk.returns import row_key
+from xxgk.forms import identity as ids
+from xxgk.forms.layout import SIGNATURE, layout_of
+from xxgk.forms.model import HEADER_MARK, Form, builtin
+from xxgk.read.returns import row_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed_2018.tsv"
@@ -212,8 +212,8 @@ def fill_template(
 ) -> Path:
     """Our real template (`write_template`), filled in the way a clerk would: inputs typed,
     formulas left alone (their results stored as a spreadsheet program would)."""
-    from xxgk.annotate import restore_cached
-    from xxgk.template import write_template
+    from xxgk.report.annotate import restore_cached
+    from xxgk.write.template import write_template
 
     form = form or builtin("gk2018")
     values = dict(sample_values(form) if values is None else values)

@@ -36,11 +36,11 @@ from typing import Any
 import openpyxl
 
 import lo
-from xxgk import safety
-from xxgk.annotate import restore_cached
-from xxgk.forms import Form
-from xxgk.layout import layout_of
-from xxgk.xlsxform import cell_number
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form
+from xxgk.read.safety import preflight as safety
+from xxgk.report.annotate import restore_cached
+from xxgk.write.formsheet import cell_number
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ from typing import Any
 import openpyxl
 from python_calamine import CalamineWorkbook
 
-from xxgk.forms import Form
-from xxgk.layout import layout_of
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form
 
 FILTERS = {
     "xlsx": "xlsx:Calc MS Excel 2007 XML",

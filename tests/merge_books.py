@@ -17,9 +17,9 @@ from typing import Any
 import openpyxl
 
 from books import filled_return
-from xxgk.forms import Form
-from xxgk.layout import layout_of
-from xxgk.xlsxform import cell_number as number
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form
+from xxgk.write.formsheet import cell_number as number
 
 
 def valid_inputs(form: Form, seed: int, max_step: int = 40) -> dict[str, Decimal]:

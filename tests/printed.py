@@ -10,8 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from lo import convert, fill
-from xxgk import forms
-from xxgk.cli import main
+from xxgk.cli.main import main
+from xxgk.forms import model as forms
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

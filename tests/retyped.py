@@ -13,9 +13,9 @@ from typing import Any
 
 import xlsxwriter
 
-from xxgk.forms import Form
-from xxgk.printed import PCell, Printed, printed_tables, value_text
-from xxgk.report import word_document
+from xxgk.forms.model import Form
+from xxgk.report.printed import PCell, Printed, printed_tables, value_text
+from xxgk.report.word import word_document
 
 UNIT = "平潭综合实验区公安局"
 Edit = Callable[[list[Printed]], list[Printed]]

@@ -13,11 +13,11 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from merge_books import valid_inputs, write_return
-from xxgk.forms import Form, for_year
-from xxgk.roster import Unit
+from xxgk.cycle.roster import Unit
+from xxgk.forms.model import Form, for_year
 from xxgk.site.app import Settings, create_app
-from xxgk.site.cycle import Cycle, Readers
 from xxgk.site.datadir import Opened, open_data, write_links
+from xxgk.site.service import Cycle, Readers
 
 YEAR = 2025
 REGION = "沙坡头区"

@@ -13,14 +13,14 @@ from openpyxl.comments import Comment
 
 import lo
 from books import fill_template, sample_values, signature_values
-from xxgk import annotate as A
-from xxgk import identity as ids
-from xxgk.findings import Finding, make
-from xxgk.forms import builtin
-from xxgk.layout import layout_of
-from xxgk.reader import read
-from xxgk.returns import Return
-from xxgk.sheetstyle import INPUT_FILL
+from xxgk.forms import identity as ids
+from xxgk.forms.findings import Finding, make
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import builtin
+from xxgk.read.reader import read
+from xxgk.read.returns import Return
+from xxgk.report import annotate as A
+from xxgk.write.styles import INPUT_FILL
 
 GK2018 = builtin("gk2018")
 

@@ -18,12 +18,12 @@ import pytest
 
 import lo
 from books import fill_template, rezip
-from xxgk import cellxml
-from xxgk.check import check_file
-from xxgk.forms import builtin
-from xxgk.layout import layout_of
-from xxgk.reader import read_bytes
-from xxgk.returns import RawCell
+from xxgk.check.checking import check_file
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import builtin
+from xxgk.read import cellxml
+from xxgk.read.reader import read_bytes
+from xxgk.read.returns import RawCell
 
 GK2018 = builtin("gk2018")
 LAY = layout_of(GK2018)

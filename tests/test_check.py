@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from books import seed_values
-from xxgk import check, forms
-from xxgk.check import CheckResult, check_return, figures_return
-from xxgk.findings import Finding, make
-from xxgk.layout import layout_of
-from xxgk.returns import ReadError, Return
+from xxgk.check import checking as check
+from xxgk.check.checking import CheckResult, check_return, figures_return
+from xxgk.forms import model as forms
+from xxgk.forms.findings import Finding, make
+from xxgk.forms.layout import layout_of
+from xxgk.read.returns import ReadError, Return
 
 D = Decimal
 
@@ -436,9 +437,9 @@ def fake_reader(monkeypatch: pytest.MonkeyPatch, form: forms.Form) -> dict[str, 
         assert isinstance(outcome, Return)
         return outcome
 
-    module = types.ModuleType("xxgk.reader")
+    module = types.ModuleType("xxgk.read.reader")
     module.read = read  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "xxgk.reader", module)
+    monkeypatch.setitem(sys.modules, "xxgk.read.reader", module)
     return table
 
 

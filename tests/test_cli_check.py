@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from books import seed_values
-from xxgk import forms
-from xxgk.cli import main
-from xxgk.layout import layout_of
-from xxgk.template import write_template
+from xxgk.cli.main import main
+from xxgk.forms import model as forms
+from xxgk.forms.layout import layout_of
+from xxgk.write.template import write_template
 
 AGENCY, CODE = "沙坡头区机关事务局", "640502"
 

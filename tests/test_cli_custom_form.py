@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from merge_books import number, valid_inputs
-from xxgk.cli import main
-from xxgk.forms import builtin_dir, load
-from xxgk.layout import layout_of
+from xxgk.cli.main import main
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import builtin_dir, load
 
 
 def custom_form(tmp_path: Path) -> Path:

@@ -9,11 +9,11 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from merge_books import district, valid_inputs, write_return
-from xxgk.batch import merge
-from xxgk.cli import main
-from xxgk.forms import builtin
-from xxgk.names import file_name
-from xxgk.summary import write_summary
+from xxgk.cli.main import main
+from xxgk.cycle.batch import merge
+from xxgk.forms.model import builtin
+from xxgk.report.summary import write_summary
+from xxgk.write.names import file_name
 
 FORM = builtin("gk2018")
 UNITS = [(f"64050200{i}", f"测试单位{i}") for i in range(1, 5)]

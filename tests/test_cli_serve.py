@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from xxgk.cli import main
+from xxgk.cli.main import main
 from xxgk.site import security
 from xxgk.site.store import Store
 
@@ -109,7 +109,7 @@ def test_bad_roster_is_a_usage_error(tmp_path: Path, served: list[dict[str, Any]
 
 def test_previous_is_validated_kept_and_used(tmp_path: Path, served: list[dict[str, Any]],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from xxgk.site import cycle
+    from xxgk.site import service as cycle
 
     made: list[Any] = []
     real = cycle.Cycle.__init__

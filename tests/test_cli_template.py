@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from xxgk import identity as ids
-from xxgk.cli import main
+from xxgk.cli.main import main
+from xxgk.forms import identity as ids
 
 
 def _meta(path: Path) -> dict[str, str]:

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from merge_books import district
-from xxgk.cli import main
-from xxgk.forms import builtin
-from xxgk.usage import translate
+from xxgk.cli.main import main
+from xxgk.cli.usage import translate
+from xxgk.forms.model import builtin
 
 
 def run(*args: object) -> Result:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from merge_books import add, district, valid_inputs, write_return
-from xxgk.batch import merge
-from xxgk.collection import Collection, Entry, UnitStatus
-from xxgk.forms import builtin
-from xxgk.pool import read_entries
-from xxgk.roster import Unit
-from xxgk.summary import write_csv, write_summary
+from xxgk.cycle.batch import merge
+from xxgk.cycle.collection import Collection, Entry, UnitStatus
+from xxgk.cycle.pool import read_entries
+from xxgk.cycle.roster import Unit
+from xxgk.forms.model import builtin
+from xxgk.report.summary import write_csv, write_summary
 
 FORM = builtin("gk2018")
 UNITS = [(f"6405{i:05d}", f"第{i}单位") for i in range(1, 30)]  # 29 units
@@ -119,7 +119,7 @@ def test_writes_what_merge_writes(tmp_path: Path) -> None:
     for path in sorted((tmp_path / "in").iterdir()):
         c.add(path)
     batch = merge([tmp_path / "in"], roster=roster(UNITS[:4]), region="区", jobs=1)
-    from xxgk.summary import csv_rows
+    from xxgk.report.summary import csv_rows
 
     assert csv_rows(c.summary()) == csv_rows(batch)
     write_csv(c.summary(), tmp_path / "a.csv")
@@ -128,7 +128,7 @@ def test_writes_what_merge_writes(tmp_path: Path) -> None:
 
 
 def test_previous_is_validated_and_applied_per_unit(tmp_path: Path) -> None:
-    from xxgk.previous import Previous, PreviousError
+    from xxgk.cycle.previous import Previous, PreviousError
 
     g21 = builtin("gk2021")
     district(tmp_path / "2021", g21, UNITS[:2], year=2021, seed=5)
@@ -162,7 +162,7 @@ def test_a_summary_is_an_input_one_level_up(tmp_path: Path) -> None:
 
 
 def test_every_file_found_is_read_or_skipped_with_a_reason(tmp_path: Path) -> None:
-    from xxgk.discover import SKIPPED, find
+    from xxgk.cycle.discover import SKIPPED, find
 
     for name in ("a.xlsx", "b.et", "c.zip", "d.docx", "d.doc", "e.pdf", "~$a.xlsx", ".f.xlsx", ".git/g.xlsx",
                  "h.txt", "out/s.xlsx"):

@@ -11,11 +11,11 @@ import pytest
 
 from books import rezip
 from retyped import sound_values, tables, title, to_docx, to_html
-from xxgk import html_book
-from xxgk.check import check_return
-from xxgk.forms import builtin
-from xxgk.reader import read
-from xxgk.returns import ReadError
+from xxgk.check.checking import check_return
+from xxgk.forms.model import builtin
+from xxgk.read import html as html_book
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError
 
 GK2021 = builtin("gk2021")
 

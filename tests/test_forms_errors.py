@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from xxgk import forms
-from xxgk.forms import FormError
+from xxgk.forms import model as forms
+from xxgk.forms.model import FormError
 
 BASE: dict[str, Any] = {
     "id": "demo",

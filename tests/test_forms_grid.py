@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 
-from xxgk import forms
-from xxgk.forms import Form
-from xxgk.layout import layout_of
+from xxgk.forms import model as forms
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form
 
 SHEET2 = "二、主动公开政府信息情况"
 SHEET3 = "三、收到和处理政府信息公开申请情况"

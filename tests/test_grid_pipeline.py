@@ -10,11 +10,11 @@ import pytest
 
 from books import fill_template
 from merge_books import district, valid_inputs
-from xxgk.annotate import annotate
-from xxgk.batch import merge
-from xxgk.check import check_file
-from xxgk.forms import Form, builtin
-from xxgk.summary import write_csv, write_summary
+from xxgk.check.checking import check_file
+from xxgk.cycle.batch import merge
+from xxgk.forms.model import Form, builtin
+from xxgk.report.annotate import annotate
+from xxgk.report.summary import write_csv, write_summary
 
 GRIDS = [builtin("gk2021"), builtin("gk2019")]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from xxgk import forms
-from xxgk.layout import group_spans, header_depth, header_spans
+from xxgk.forms import model as forms
+from xxgk.forms.layout import group_spans, header_depth, header_spans
 
 GK2021 = forms.builtin("gk2021")
 

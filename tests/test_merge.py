@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from merge_books import add, district, read_inputs, valid_inputs, write_return
-from xxgk.batch import merge
-from xxgk.collection import CollectionError as MergeError
-from xxgk.collection import parse_date
-from xxgk.forms import builtin
-from xxgk.roster import Unit
-from xxgk.summary import write_summary
+from xxgk.cycle.batch import merge
+from xxgk.cycle.collection import CollectionError as MergeError
+from xxgk.cycle.collection import parse_date
+from xxgk.cycle.roster import Unit
+from xxgk.forms.model import builtin
+from xxgk.report.summary import write_summary
 
 FORM = builtin("gk2018")
 UNITS = [(f"64050200{i}", f"测试单位{i}") for i in range(1, 7)]

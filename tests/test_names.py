@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xxgk import forms
-from xxgk.names import MAX_BYTES, file_name, unique
+from xxgk.forms import model as forms
+from xxgk.write.names import MAX_BYTES, file_name, unique
 
 FORM = forms.builtin("gk2018")
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}

@@ -10,8 +10,8 @@ import pytest
 
 from lo import convert, make_profile, pdf_pages, soffice
 from printed import build
-from xxgk import forms
-from xxgk.layout import SIGNATURE
+from xxgk.forms import model as forms
+from xxgk.forms.layout import SIGNATURE
 
 pytestmark = [
     pytest.mark.libreoffice,

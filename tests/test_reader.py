@@ -20,12 +20,12 @@ from books import (
     seed_values,
     signature_values,
 )
-from xxgk import identity as ids
-from xxgk.forms import Form, builtin
-from xxgk.layout import layout_of
-from xxgk.reader import norm, read
-from xxgk.returns import ReadError, Return
-from xxgk.template import write_template
+from xxgk.forms import identity as ids
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form, builtin
+from xxgk.read.reader import norm, read
+from xxgk.read.returns import ReadError, Return
+from xxgk.write.template import write_template
 
 GK2018 = builtin("gk2018")
 
@@ -419,7 +419,8 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
 ) -> None:
     import os
 
-    from xxgk import reader, safety
+    from xxgk.read import reader
+    from xxgk.read.safety import preflight as safety
 
     path = tmp_path / "growing.xlsx"
     path.write_bytes(b"x" * 200_000)
@@ -442,8 +443,8 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
 def test_cells_beyond_the_grid_calamine_returned_read_as_blank() -> None:
     from types import SimpleNamespace
 
-    from xxgk import reader
-    from xxgk.layout import layout_of
+    from xxgk.forms.layout import layout_of
+    from xxgk.read import reader
 
     form = builtin("gk2018")
     lay = layout_of(form)

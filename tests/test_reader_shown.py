@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from books import filled_return, sample_values
-from xxgk.forms import Form, builtin
-from xxgk.layout import layout_of
-from xxgk.reader import read
-from xxgk.returns import ReadError
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form, builtin
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError
 
 
 def _values(ret: Any) -> dict[str, Any]:

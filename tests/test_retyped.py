@@ -23,11 +23,11 @@ from retyped import (
     tables,
     title,
 )
-from xxgk.check import check_return
-from xxgk.findings import Finding
-from xxgk.forms import builtin
-from xxgk.reader import read
-from xxgk.returns import ReadError, Return
+from xxgk.check.checking import check_return
+from xxgk.forms.findings import Finding
+from xxgk.forms.model import builtin
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError, Return
 
 GK2019, GK2021 = builtin("gk2019"), builtin("gk2021")
 KINDS = list(WRITERS)
@@ -229,7 +229,7 @@ def test_a_2019_report_is_still_read_as_the_2019_form(tmp_path: Path) -> None:
 
 def test_a_document_without_a_recognisable_table_says_so(tmp_path: Path) -> None:
     from retyped import to_docx
-    from xxgk.printed import PCell, Printed
+    from xxgk.report.printed import PCell, Printed
 
     other = Printed("一、总体情况", 1, 2, (PCell("办公用品", 0, 0), PCell("3", 0, 1)))
     with pytest.raises(ReadError) as info:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from xxgk.roster import RosterError, Unit, duplicate_names, read_roster
+from xxgk.cycle.roster import RosterError, Unit, duplicate_names, read_roster
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
 UNITS = [Unit("640502001", "沙坡头区机关事务局"), Unit("640502101", "滨河镇"), Unit("640502111", "香山乡")]

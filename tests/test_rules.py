@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xxgk import rules
-from xxgk.rules import RuleSyntaxError
+from xxgk.forms import rules
+from xxgk.forms.rules import RuleSyntaxError
 
 NAMES = ("a", "b", "c", "d")
 REFS = {"a": "B2", "b": "C3", "c": "D4", "d": "AA10", "last.a": "'上年'!B2"}

@@ -15,10 +15,11 @@ import pytest
 
 import lo
 from books import fill_template, rezip
-from xxgk import reader, safety
-from xxgk.findings import CATALOGUE, make
-from xxgk.reader import read
-from xxgk.returns import ReadError
+from xxgk.forms.findings import CATALOGUE, make
+from xxgk.read import reader
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError
+from xxgk.read.safety import preflight as safety
 
 
 @pytest.fixture(scope="module")
@@ -301,8 +302,8 @@ def test_doctype_only_mentioned_in_a_comment_is_fine(tmp_path: Path, good: bytes
 
 FAR_CORNER = """
 import sys, xlsxwriter
-from xxgk.reader import read
-from xxgk.returns import ReadError
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError
 wb = xlsxwriter.Workbook(sys.argv[1])
 ws = wb.add_worksheet("统计表")
 ws.write(0, 0, "一、主动公开情况")
@@ -425,11 +426,11 @@ def test_xls_sheets_are_measured(tmp_path: Path) -> None:
 
 FAR_IN_UNREAD_SHEET = """
 import sys, xlsxwriter
-from xxgk import safety
-from xxgk.reader import read
-from xxgk.returns import ReadError
-from xxgk.forms import builtin
-from xxgk.template import write_template
+from xxgk.read.safety import preflight as safety
+from xxgk.read.reader import read
+from xxgk.read.returns import ReadError
+from xxgk.forms.model import builtin
+from xxgk.write.template import write_template
 path = sys.argv[1]
 write_template(builtin("gk2018"), path, year=2018, agency="甲单位", code="1")
 import openpyxl

@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from books import rezip
-from xxgk import safety
-from xxgk.check import check_file
-from xxgk.cli import main
-from xxgk.forms import Form, builtin
-from xxgk.layout import layout_of
-from xxgk.returns import ReadError
+from xxgk.check.checking import check_file
+from xxgk.cli.main import main
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form, builtin
+from xxgk.read.returns import ReadError
+from xxgk.read.safety import preflight as safety
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 ROSTER = SAMPLES / "roster.csv"
@@ -150,7 +150,7 @@ def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> Non
 
 def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> None:
     # a summary whose 分单位明细 claims the whole sheet: python-calamine would allocate it all
-    from xxgk.detail import DETAIL_SHEET, unit_figures
+    from xxgk.report.detail import DETAIL_SHEET, unit_figures
 
     data = PREVIOUS.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -171,7 +171,7 @@ def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> Non
 
 
 def test_unit_figures_of_a_summary() -> None:
-    from xxgk.detail import unit_figures
+    from xxgk.report.detail import unit_figures
 
     form = builtin("gk2021")
     units = unit_figures(PREVIOUS, form)

@@ -56,7 +56,7 @@ def test_template_download_is_the_units_own(site: Site, tmp_path: Path) -> None:
     assert "filename*=UTF-8''" in reply.headers["content-disposition"]
     path = tmp_path / "t.xlsx"
     path.write_bytes(reply.content)
-    from xxgk.reader import read
+    from xxgk.read.reader import read
 
     ident = read(path).identity
     assert (ident.agency_code, ident.agency_name, ident.year) == (ROSTER[1].code, ROSTER[1].name, 2025)
@@ -376,7 +376,7 @@ def test_a_reader_that_dies_costs_only_its_file(tmp_path: Path, files: dict[str,
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from xxgk.site.cycle import Readers
+    from xxgk.site.service import Readers
 
     readers = Readers(processes=1)
     try:

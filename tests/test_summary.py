@@ -12,15 +12,15 @@ import pytest
 
 from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
-from xxgk import identity as ids
-from xxgk.batch import merge
-from xxgk.check import check_file, compare_years
-from xxgk.collection import Summary
-from xxgk.detail import DetailLayout, unit_figures
-from xxgk.forms import Form, builtin
-from xxgk.layout import INFO_ROW, layout_of
-from xxgk.roster import Unit
-from xxgk.summary import (
+from xxgk.check.checking import check_file, compare_years
+from xxgk.cycle.batch import merge
+from xxgk.cycle.collection import Summary
+from xxgk.cycle.roster import Unit
+from xxgk.forms import identity as ids
+from xxgk.forms.layout import INFO_ROW, layout_of
+from xxgk.forms.model import Form, builtin
+from xxgk.report.detail import DetailLayout, unit_figures
+from xxgk.report.summary import (
     CHART_SHEET,
     DETAIL_SHEET,
     ISSUES_SHEET,

@@ -9,14 +9,15 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
-from xxgk import __version__, forms
-from xxgk import identity as ids
-from xxgk.guide import SHEET as GUIDE_SHEET
-from xxgk.layout import SIGNATURE, layout_of
-from xxgk.livecheck import status_text
-from xxgk.sheetstyle import BODY_FONT, TITLE_FONT
-from xxgk.template import write_template
-from xxgk.xlref import ranges
+from xxgk import __version__
+from xxgk.forms import identity as ids
+from xxgk.forms import model as forms
+from xxgk.forms.layout import SIGNATURE, layout_of
+from xxgk.forms.xlref import ranges
+from xxgk.write.guide import SHEET as GUIDE_SHEET
+from xxgk.write.livecheck import status_text
+from xxgk.write.styles import BODY_FONT, TITLE_FONT
+from xxgk.write.template import write_template
 
 # The 65 indicators of gk2018, verbatim from the seed's table (domain reference), in order.
 GK2018_LABELS = [
@@ -405,7 +406,7 @@ def test_every_builtin_form_renders(tmp_path: Path) -> None:
 
 
 def test_ranges_compress_runs_and_blocks() -> None:
-    from xxgk.layout import Place
+    from xxgk.forms.layout import Place
 
     here = "S"
     cells = [Place("S", r, 3) for r in (3, 4, 5, 9)] + [Place("S", r, c) for r in (20, 21) for c in (1, 2)]

@@ -13,13 +13,13 @@ import pytest
 import xlsxwriter
 
 from lo import Book, fill, make_profile, recalc, soffice
-from xxgk import forms
-from xxgk import identity as ids
-from xxgk.findings import EXPLAINED_MARK, SEVERITY_MARK
-from xxgk.forms import Form
-from xxgk.layout import layout_of
-from xxgk.livecheck import HINT, VIOLATED, status_text
-from xxgk.template import write_template
+from xxgk.forms import identity as ids
+from xxgk.forms import model as forms
+from xxgk.forms.findings import EXPLAINED_MARK, SEVERITY_MARK
+from xxgk.forms.layout import layout_of
+from xxgk.forms.model import Form
+from xxgk.write.livecheck import HINT, VIOLATED, status_text
+from xxgk.write.template import write_template
 
 pytestmark = [
     pytest.mark.libreoffice,

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xxgk import forms, values
-from xxgk.values import Parsed, parse
+from xxgk.check import values
+from xxgk.check.values import Parsed, parse
+from xxgk.forms import model as forms
 
 D = Decimal
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xxgk import formula
-from xxgk.forms import builtin
-from xxgk.values import MAX_MAGNITUDE, parse
+from xxgk.check.values import MAX_MAGNITUDE, parse
+from xxgk.forms.model import builtin
+from xxgk.read import formula
 
 # a cell's unit as its definition gives it: one word, or alternatives (项|个|笔)
 UNITS = sorted({c.unit for f in ("gk2018", "gk2019", "gk2021") for c in builtin(f).value_cells if c.unit})

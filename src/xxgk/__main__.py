@@ -1,5 +1,5 @@
 """`python -m xxgk` runs the CLI."""
 
-from .cli import main
+from xxgk.cli.main import main
 
 main()

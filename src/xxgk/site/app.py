@@ -29,11 +29,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..findings import SEVERITY_MARK
-from ..render import closing, finding_line
-from . import datadir, figures, security
-from .cycle import STATES, Cycle, Line
-from .store import SESSION_SECONDS, UnitRow, Upload
+from xxgk.forms.findings import SEVERITY_MARK
+from xxgk.report.text import closing, finding_line
+from xxgk.site import datadir, figures, security
+from xxgk.site.service import STATES, Cycle, Line
+from xxgk.site.store import SESSION_SECONDS, UnitRow, Upload
 
 log = logging.getLogger("xxgk.site")
 HERE = Path(__file__).parent

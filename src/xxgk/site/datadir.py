@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import forms
-from ..files import write_atomically
-from ..forms import Form
-from ..previous import Previous, PreviousError
-from ..roster import Unit
-from . import security
-from .store import Store, UnitRow
+from xxgk.cycle.previous import Previous, PreviousError
+from xxgk.cycle.roster import Unit
+from xxgk.files import write_atomically
+from xxgk.forms import model as forms
+from xxgk.forms.model import Form
+from xxgk.site import security
+from xxgk.site.store import Store, UnitRow
 
 LINKS = "单位链接.csv"
 LINK_HEADERS = ["代码", "名称", "链接"]

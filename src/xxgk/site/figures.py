@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..findings import ERROR, INFO, WARNING, Finding
-from ..forms import Form
+from xxgk.forms.findings import ERROR, INFO, WARNING, Finding
+from xxgk.forms.model import Form
 
 
 @dataclass(frozen=True)

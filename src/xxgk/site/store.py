@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..files import publish, temp_beside
+from xxgk.files import publish, temp_beside
 
 DB_NAME = "xxgk.sqlite3"
 FILES = "files"

@@ -1,0 +1,1 @@
+"""One return checked: cell values parsed, formulas recomputed, rules applied."""

@@ -1,0 +1,73 @@
+"""A return that is not a workbook — the annual report as a Word document or a web page —
+as the reader sees a workbook: named grids of cells, one per table of the document.
+
+`docx_book` and `html_book` build a `Tables`; the reader matches the form in it exactly as
+in a workbook's sheets.  A merged cell's text is repeated down every row it spans (each
+row carries its group label) and given once across the columns it spans, in the first, as
+a workbook's merged cell (a value cell spanning three columns is one value, not three).
+A document carries no metadata: who and which year come from its title
+(``平潭综合实验区公安局2021年政府信息公开工作年度报告``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from xxgk.read.returns import ReadError
+
+KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页"}
+DOCUMENT_KINDS = ("docx", "html")  # the annual report itself, not a workbook
+MAX_TABLE_CELLS = 200_000  # grid positions of one document table (rows × columns)
+MAX_TABLES = 500
+
+# the annual report's own title: 某单位2021年(度)政府信息公开工作年度报告
+_REPORT_TITLE = re.compile(r"(?P<who>[^\s，,。；;：:]{2,60}?)(?P<year>(?:19|20)\d\d)年度?政府信息公开(?:工作)?年度报告")
+
+
+@dataclass
+class Tables:
+    """A document's tables: ``grids`` by name (表1, 表2 …, in document order) and the text
+    before the first table (``title``), where the report names its unit and year."""
+
+    kind: str  # docx | html
+    grids: dict[str, list[list[str | int | float]]]
+    title: str
+
+    def add(self, rows: list[list[str]]) -> None:
+        """Append one table, its rows padded to one width; refused past `MAX_TABLE_CELLS`."""
+        width = max((len(r) for r in rows), default=0)
+        if len(rows) * width > MAX_TABLE_CELLS or len(self.grids) >= MAX_TABLES:
+            raise ReadError("file.too_large", f"文档中的表格过大或过多（第{len(self.grids) + 1}个表格{len(rows)}行×{width}列）")
+        if rows and width:
+            self.grids[f"表{len(self.grids) + 1}"] = [[*map(_value, r), *[""] * (width - len(r))] for r in rows]
+
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+
+
+def _value(text: str) -> str | int | float:
+    """A cell as a spreadsheet holds it: a plain number printed in a document is a number (not
+    text a workbook's totals would skip); anything else stays text for the checks to judge."""
+    if _INTEGER.fullmatch(text):
+        return int(text)
+    if _DECIMAL.fullmatch(text):
+        return float(text)
+    return text
+
+
+def cell_text(text: str) -> str:
+    """A document cell's text as the reader compares it: NFKC, lines and runs of spaces
+    (incl. &nbsp;) made one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def report_title(text: str) -> tuple[str, int | None]:
+    """The unit and year the report's title names ("", None when it names none)."""
+    flat = "".join(unicodedata.normalize("NFKC", text).split())
+    m = _REPORT_TITLE.search(flat)
+    if m is None:
+        return "", None
+    return m.group("who"), int(m.group("year"))
