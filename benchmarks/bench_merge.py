@@ -180,7 +180,7 @@ CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 from xxgk.cycle.batch import merge
-from xxgk.report.summary import write_summary
+from xxgk.report.summary.workbook import write_summary
 args = json.loads(sys.stdin.read())
 files = [Path(f) for f in args["files"]]
 t0 = time.perf_counter()

@@ -34,7 +34,7 @@ from xxgk.cycle.batch import merge  # noqa: E402
 from xxgk.cycle.roster import Unit, read_roster  # noqa: E402
 from xxgk.forms.layout import layout_of  # noqa: E402
 from xxgk.forms.model import Form, builtin  # noqa: E402
-from xxgk.report.summary import write_summary  # noqa: E402
+from xxgk.report.summary.workbook import write_summary  # noqa: E402
 from xxgk.write.names import file_name  # noqa: E402
 from xxgk.write.template import write_template  # noqa: E402
 

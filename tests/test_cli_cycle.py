@@ -12,7 +12,7 @@ from merge_books import district, valid_inputs, write_return
 from xxgk.cli.main import main
 from xxgk.cycle.batch import merge
 from xxgk.forms.model import builtin
-from xxgk.report.summary import write_summary
+from xxgk.report.summary.workbook import write_summary
 from xxgk.write.names import file_name
 
 FORM = builtin("gk2018")

@@ -16,7 +16,7 @@ from xxgk.cycle.collection import CollectionError as MergeError
 from xxgk.cycle.collection import parse_date
 from xxgk.cycle.roster import Unit
 from xxgk.forms.model import builtin
-from xxgk.report.summary import write_summary
+from xxgk.report.summary.workbook import write_summary
 
 FORM = builtin("gk2018")
 UNITS = [(f"64050200{i}", f"测试单位{i}") for i in range(1, 7)]

@@ -20,7 +20,7 @@ from xxgk.forms import identity as ids
 from xxgk.forms.layout import INFO_ROW, layout_of
 from xxgk.forms.model import Form, builtin
 from xxgk.report.detail import DetailLayout, unit_figures
-from xxgk.report.summary import (
+from xxgk.report.summary.workbook import (
     CHART_SHEET,
     DETAIL_SHEET,
     ISSUES_SHEET,

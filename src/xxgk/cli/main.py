@@ -254,7 +254,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     from xxgk.cycle.collection import CollectionError
     from xxgk.cycle.previous import PreviousError
     from xxgk.cycle.roster import RosterError
-    from xxgk.report import summary
+    from xxgk.report.summary import workbook as summary
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):

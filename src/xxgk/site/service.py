@@ -33,7 +33,8 @@ from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
 from xxgk.read import reader
 from xxgk.read.reader import default_forms
-from xxgk.report import annotate, summary
+from xxgk.report import annotate
+from xxgk.report.summary import workbook as summary
 from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
 from xxgk.write import template
 
