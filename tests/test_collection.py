@@ -14,7 +14,8 @@ from xxgk.cycle.collection import Collection, Entry, UnitStatus
 from xxgk.cycle.pool import read_entries
 from xxgk.cycle.roster import Unit
 from xxgk.forms.model import builtin
-from xxgk.report.summary.workbook import write_csv, write_summary
+from xxgk.report.summary.csvout import write_csv
+from xxgk.report.summary.workbook import write_summary
 
 FORM = builtin("gk2018")
 UNITS = [(f"6405{i:05d}", f"第{i}单位") for i in range(1, 30)]  # 29 units
@@ -119,7 +120,7 @@ def test_writes_what_merge_writes(tmp_path: Path) -> None:
     for path in sorted((tmp_path / "in").iterdir()):
         c.add(path)
     batch = merge([tmp_path / "in"], roster=roster(UNITS[:4]), region="区", jobs=1)
-    from xxgk.report.summary.workbook import csv_rows
+    from xxgk.report.summary.csvout import csv_rows
 
     assert csv_rows(c.summary()) == csv_rows(batch)
     write_csv(c.summary(), tmp_path / "a.csv")

@@ -14,7 +14,8 @@ from xxgk.check.checking import check_file
 from xxgk.cycle.batch import merge
 from xxgk.forms.model import Form, builtin
 from xxgk.report.annotate import annotate
-from xxgk.report.summary.workbook import write_csv, write_summary
+from xxgk.report.summary.csvout import write_csv
+from xxgk.report.summary.workbook import write_summary
 
 GRIDS = [builtin("gk2021"), builtin("gk2019")]
 

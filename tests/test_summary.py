@@ -19,18 +19,13 @@ from xxgk.cycle.roster import Unit
 from xxgk.forms import identity as ids
 from xxgk.forms.layout import INFO_ROW, layout_of
 from xxgk.forms.model import Form, builtin
-from xxgk.report.detail import DetailLayout, unit_figures
-from xxgk.report.summary.workbook import (
-    CHART_SHEET,
-    DETAIL_SHEET,
-    ISSUES_SHEET,
-    REGISTER_SHEET,
-    YEARS_SHEET,
-    YEARS_UNIT_SHEET,
-    last_year,
-    write_csv,
-    write_summary,
-)
+from xxgk.report.detail import DETAIL_SHEET, DetailLayout, unit_figures
+from xxgk.report.summary.charts import CHART_SHEET
+from xxgk.report.summary.csvout import write_csv
+from xxgk.report.summary.issues import ISSUES_SHEET
+from xxgk.report.summary.register import REGISTER_SHEET
+from xxgk.report.summary.workbook import write_summary
+from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, last_year
 
 GK2018 = builtin("gk2018")
 GK2021 = builtin("gk2021")

@@ -254,7 +254,10 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     from xxgk.cycle.collection import CollectionError
     from xxgk.cycle.previous import PreviousError
     from xxgk.cycle.roster import RosterError
-    from xxgk.report.summary import workbook as summary
+    from xxgk.report.summary.csvout import write_csv
+    from xxgk.report.summary.texts import summary_text
+    from xxgk.report.summary.workbook import write_summary
+    from xxgk.report.summary.years import last_year
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):
@@ -276,10 +279,10 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        last = summary.last_year(result.previous, result.form) if result.previous is not None else None
-        summary.write_summary(result, output, overwrite=force, last=last)
+        last = last_year(result.previous, result.form) if result.previous is not None else None
+        write_summary(result, output, overwrite=force, last=last)
         if csv_path is not None:
-            summary.write_csv(result, csv_path, overwrite=force)
+            write_csv(result, csv_path, overwrite=force)
     except CollectionError as exc:
         fail(str(exc))
     except PreviousError as exc:
@@ -291,7 +294,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     if fmt == "json":
         click.echo(json.dumps(result.to_json(output), ensure_ascii=False, indent=2))
     else:
-        click.echo(summary.summary_text(result, output), nl=False)
+        click.echo(summary_text(result, output), nl=False)
         if csv_path is not None:
             click.echo(f"明细CSV已生成：{csv_path}")
     sys.exit(0 if result.complete else 1)

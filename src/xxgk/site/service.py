@@ -34,7 +34,8 @@ from xxgk.forms.model import Form
 from xxgk.read import reader
 from xxgk.read.reader import default_forms
 from xxgk.report import annotate
-from xxgk.report.summary import workbook as summary
+from xxgk.report.summary.csvout import write_csv
+from xxgk.report.summary.workbook import write_summary
 from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
 from xxgk.write import template
 
@@ -290,9 +291,9 @@ class Cycle:
         target = tmp_dir / f"{threading.get_ident()}-summary.{kind}"
         try:
             if kind == "csv":
-                summary.write_csv(result, target, overwrite=True)
+                write_csv(result, target, overwrite=True)
             else:
-                summary.write_summary(result, target, overwrite=True)
+                write_summary(result, target, overwrite=True)
             return target.read_bytes()
         finally:
             target.unlink(missing_ok=True)
