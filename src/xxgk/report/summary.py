@@ -35,14 +35,15 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xxgk.check.checking import previous_values
-from xxgk.cycle.collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
+from xxgk.cycle.summary import STATUS_LABELS, UNKNOWN_UNIT, Status, Summary, UnitBlock
 from xxgk.files import write_atomically
 from xxgk.forms import identity as ids
+from xxgk.forms.detail_layout import DETAIL_SHEET, DetailLayout, short_label
 from xxgk.forms.findings import ERROR
 from xxgk.forms.layout import a1, layout_of, official_sheet_name
 from xxgk.forms.model import Cell, Form
 from xxgk.forms.xlref import quote
-from xxgk.report.detail import DETAIL_SHEET, DetailLayout, short_label, write_detail
+from xxgk.report.detail import write_detail
 from xxgk.write.formsheet import Fields, FormSheet, cell_number, metadata, new_workbook, write_identity
 from xxgk.write.guide import lines_needed
 from xxgk.write.livecheck import LiveChecks
@@ -394,7 +395,7 @@ def _years_by_unit_sheet(ws: Worksheet, fx: _Formats, summary: Summary, last: La
     _print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
 
 
-def _unit_changes(block: Block) -> str:
+def _unit_changes(block: UnitBlock) -> str:
     """What the year-over-year checks found in one unit's return (`xxgk merge` compares each
     unit with its own row of last year's 分单位明细)."""
     return "\n".join(f.message + (f"（情况说明：{f.explanation}）" if f.explanation else "")
@@ -608,7 +609,7 @@ def csv_rows(summary: Summary) -> list[tuple[str, ...]]:
     return [_csv_row(summary, form, b, c) for b in summary.blocks for c in cells]
 
 
-def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[str, ...]:
+def _csv_row(summary: Summary, form: Form, block: UnitBlock, cell: Cell) -> tuple[str, ...]:
     value = block.values.get(cell.key, 0)
     text = format(value, "f") if isinstance(value, Decimal) else str(value)
     label = "".join(f"{g}/" for g in cell.row.groups) + cell.row.label
