@@ -10,9 +10,12 @@ import pytest
 
 from merge_books import add, district, valid_inputs, write_return
 from xxgk.cycle.batch import merge
-from xxgk.cycle.collection import Collection, Entry, UnitStatus
+from xxgk.cycle.collection import Collection
+from xxgk.cycle.entries import Entry
 from xxgk.cycle.pool import read_entries
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.summary import UnitStatus
+from xxgk.cycle.totals import aggregate_checks
 from xxgk.forms.model import builtin
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
@@ -113,6 +116,28 @@ def test_wrong_year_is_decided_once_for_the_cycle(tmp_path: Path, year: int) -> 
     assert not entry.valid and [f.code for f in entry.report.findings] == ["file.wrong_year"]
     assert c.summary().blocks == [] and all(v == 0 for v in c.summary().totals.values())
 
+
+def test_another_form_is_refused_for_the_cycle(tmp_path: Path) -> None:
+    g21 = builtin("gk2021")
+    write_return(tmp_path / "x.xlsx", g21, valid_inputs(g21, 1), code="A", name="甲", year=2018)
+    c = Collection(FORM, 2018)
+    entry = c.add(tmp_path / "x.xlsx")
+    (wrong,) = entry.report.findings
+    assert wrong.code == "file.wrong_form" and wrong.severity == "error" and entry.values is None
+    assert "gk2021" in wrong.message and f"{FORM.name}（gk2018）" in wrong.message
+    assert c.summary().blocks == [] and all(v == 0 for v in c.summary().totals.values())
+    assert [(u.name, u.status) for u in c.register()] == [("甲", "invalid")]
+
+
+def test_totals_that_break_an_error_rule_are_a_finding() -> None:
+    bad = dict(valid_inputs(FORM, 1))
+    bad["15"] = bad["14"] + 2  # more pending than received: an error rule
+    totals = FORM.compute(bad)
+    notes, findings = aggregate_checks(FORM, totals, [])
+    (f,) = findings
+    assert notes == {} and (f.code, f.severity, f.rule, f.indicator) == ("rule.error", "error", "E_r15_le_r14", "15")
+    assert f.message.endswith("（汇总数据）") and f.found == format(totals["15"], "f")
+    assert aggregate_checks(FORM, FORM.compute(dict(valid_inputs(FORM, 1))), []) == ({}, [])
 
 def test_writes_what_merge_writes(tmp_path: Path) -> None:
     district(tmp_path / "in", FORM, UNITS[:3])

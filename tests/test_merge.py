@@ -13,7 +13,7 @@ import pytest
 from merge_books import add, district, read_inputs, valid_inputs, write_return
 from xxgk.cycle.batch import merge
 from xxgk.cycle.collection import CollectionError as MergeError
-from xxgk.cycle.collection import parse_date
+from xxgk.cycle.entries import parse_date
 from xxgk.cycle.roster import Unit
 from xxgk.forms.model import builtin
 from xxgk.report.summary.workbook import write_summary

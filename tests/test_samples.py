@@ -150,7 +150,8 @@ def test_a_2025_return_is_compared_with_its_own_row_of_the_2024_summary() -> Non
 
 def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> None:
     # a summary whose 分单位明细 claims the whole sheet: python-calamine would allocate it all
-    from xxgk.report.detail import DETAIL_SHEET, unit_figures
+    from xxgk.forms.detail_layout import DETAIL_SHEET
+    from xxgk.read.summary_figures import unit_figures
 
     data = PREVIOUS.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -171,7 +172,7 @@ def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> Non
 
 
 def test_unit_figures_of_a_summary() -> None:
-    from xxgk.report.detail import unit_figures
+    from xxgk.read.summary_figures import unit_figures
 
     form = builtin("gk2021")
     units = unit_figures(PREVIOUS, form)

@@ -14,12 +14,13 @@ from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
 from xxgk.check.checking import check_file, compare_years
 from xxgk.cycle.batch import merge
-from xxgk.cycle.collection import Summary
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.summary import Summary
 from xxgk.forms import identity as ids
+from xxgk.forms.detail_layout import DETAIL_SHEET, DetailLayout
 from xxgk.forms.layout import INFO_ROW, layout_of
 from xxgk.forms.model import Form, builtin
-from xxgk.report.detail import DETAIL_SHEET, DetailLayout, unit_figures
+from xxgk.read.summary_figures import unit_figures
 from xxgk.report.summary.charts import CHART_SHEET
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.issues import ISSUES_SHEET

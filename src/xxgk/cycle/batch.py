@@ -16,11 +16,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xxgk.check.checking import CheckResult, check_files
-from xxgk.cycle.collection import Collection, CollectionError, Entry, Prefer, Summary, cycle_of, entry_of
+from xxgk.cycle.collection import Collection, CollectionError, cycle_of
 from xxgk.cycle.discover import Found, find
+from xxgk.cycle.entries import Entry, entry_of
 from xxgk.cycle.pool import read_entries
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.summary import Prefer, Summary
 from xxgk.forms.model import Form
 
 __all__ = ["Checked", "check", "collect", "merge"]

@@ -20,7 +20,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from xxgk.check.checking import check_file
-from xxgk.cycle.collection import Entry, entry_of, failed_entry
+from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
 from xxgk.read.reader import default_forms

@@ -20,11 +20,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from xxgk.check.checking import check_file, compare_years
-from xxgk.cycle.collection import Entry, Summary
+from xxgk.cycle.entries import Entry
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
 from xxgk.read.returns import ReadError
+from xxgk.read.summary_figures import unit_figures
 
 __all__ = ["Previous", "PreviousError"]
 
@@ -81,8 +82,6 @@ class Previous:
             raise PreviousError(f"上年数据{path.name}是{ident.region}的汇总表，而本次汇总的是{region}；{expected}（{region}）")
         by_unit: dict[str, dict[str, Decimal]] = {}
         if kind == "summary":
-            from xxgk.report.detail import unit_figures
-
             try:
                 by_unit = unit_figures(path, ret.form)
             except ReadError as exc:
@@ -113,16 +112,17 @@ class Previous:
         values = {k: Decimal(v) for k, v in entry.values.items()}
         return compare_years(form, values, self.form, figures, notes=entry.notes), ""
 
-    def compare_summary(self, summary: Summary) -> list[Finding]:
-        """The totals against last year's, only when every unit is in (else why not)."""
-        form = summary.form
+    def compare_summary(self, form: Form, totals: Mapping[str, Decimal], notes: Mapping[str, str], *,
+                        failing: int) -> list[Finding]:
+        """A summary's totals against last year's, only when every unit is in (``failing``: the
+        register lines keeping it incomplete; else why not)."""
         if not form.previous_checks:
             return [make("previous.skipped", detail=self.unused_reason(form))]
-        if not summary.complete:
-            n = len(summary.failing)
+        if failing:
+            n = failing
             return [make("previous.skipped", detail=f"本次汇总不完整（{n}个单位未报送或未通过校验），"
                                                   "汇总数待全部单位通过后再与上年比对；各单位已分别与上年比对")]
-        found = compare_years(form, summary.totals, self.form, self.values, notes=summary.notes)
+        found = compare_years(form, totals, self.form, self.values, notes=notes)
         places = layout_of(form, summary=True).places
         return [
             replace(f, sheet=places[f.indicator].sheet, cell=places[f.indicator].a1) if f.indicator in places else f

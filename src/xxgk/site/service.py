@@ -25,7 +25,8 @@ from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 from xxgk.check.checking import check_file
-from xxgk.cycle.collection import Collection, Entry, entry_of, failed_entry
+from xxgk.cycle.collection import Collection
+from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.forms.findings import Finding, Report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.cycle.collection import Summary
+from xxgk.cycle.summary import Summary
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup
 from xxgk.report.summary.texts import completeness_text
 from xxgk.report.summary.years import LastYear

@@ -8,11 +8,11 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.cycle.collection import Summary
+from xxgk.cycle.summary import Summary
+from xxgk.forms.detail_layout import short_label
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Cell, Form
 from xxgk.forms.xlref import quote
-from xxgk.report.detail import short_label
 from xxgk.report.summary.formats import Formats, fit_rows
 from xxgk.report.summary.headlines import cell_name, headlines
 from xxgk.write.formsheet import cell_number

@@ -6,7 +6,7 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
-from xxgk.cycle.collection import Block, Summary
+from xxgk.cycle.summary import Summary, UnitBlock
 from xxgk.files import write_atomically
 from xxgk.forms.model import Cell, Form
 
@@ -31,7 +31,7 @@ def csv_rows(summary: Summary) -> list[tuple[str, ...]]:
     return [_csv_row(summary, form, b, c) for b in summary.blocks for c in cells]
 
 
-def _csv_row(summary: Summary, form: Form, block: Block, cell: Cell) -> tuple[str, ...]:
+def _csv_row(summary: Summary, form: Form, block: UnitBlock, cell: Cell) -> tuple[str, ...]:
     value = block.values.get(cell.key, 0)
     text = format(value, "f") if isinstance(value, Decimal) else str(value)
     label = "".join(f"{g}/" for g in cell.row.groups) + cell.row.label

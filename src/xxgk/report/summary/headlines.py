@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from xxgk.forms.detail_layout import short_label
 from xxgk.forms.model import Cell, Form
-from xxgk.report.detail import short_label
 
 
 def cell_name(cell: Cell) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.cycle.collection import UNKNOWN_UNIT, Summary
+from xxgk.cycle.summary import UNKNOWN_UNIT, Summary
 from xxgk.forms.findings import ERROR
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.cycle.collection import Summary
+from xxgk.cycle.summary import Summary
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
 
 REGISTER_SHEET = "报送情况"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xxgk.cycle.collection import STATUS_LABELS, UNKNOWN_UNIT, Status, Summary
+from xxgk.cycle.summary import STATUS_LABELS, UNKNOWN_UNIT, Status, Summary
 from xxgk.report.text import finding_line
 
 

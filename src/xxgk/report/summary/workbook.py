@@ -6,7 +6,7 @@ Sheets, in order:
   form's layout without fills or working columns; 汇总地区, 单位数 and completeness in
   its header, a 制表 signature block.  Each figure refers to the working copy;
 * 分单位明细: every unit's figures, table by table in the official orientation
-  (`detail.DetailLayout`), a 合计 row per band;
+  (`forms.detail_layout.DetailLayout`), a 合计 row per band;
 * 汇总表（含校验）…: the working copy, drawn by the template's renderer
   (`xlsxform.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
   summary exactly like a return one level up: live checks, 情况说明.  Input cells are
@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from xxgk.cycle.collection import Summary
+from xxgk.cycle.summary import Summary
 from xxgk.files import write_atomically
 from xxgk.forms import identity as ids
+from xxgk.forms.detail_layout import DETAIL_SHEET, DetailLayout
 from xxgk.forms.layout import layout_of, official_sheet_name
 from xxgk.forms.xlref import quote
-from xxgk.report.detail import DETAIL_SHEET, DetailLayout, write_detail
+from xxgk.report.detail import write_detail
 from xxgk.report.summary.about import ABOUT_SHEET, about_sheet
 from xxgk.report.summary.charts import CHART_SHEET, chart_sheet
 from xxgk.report.summary.formats import Formats

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from xlsxwriter.worksheet import Worksheet
 
 from xxgk.check.checking import previous_values
-from xxgk.cycle.collection import Block, Summary
+from xxgk.cycle.summary import Summary, UnitBlock
 from xxgk.forms.layout import a1
 from xxgk.forms.model import Form
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
@@ -114,7 +114,7 @@ def years_by_unit_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: Last
     print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
 
 
-def _unit_changes(block: Block) -> str:
+def _unit_changes(block: UnitBlock) -> str:
     """What the year-over-year checks found in one unit's return (`xxgk merge` compares each
     unit with its own row of last year's 分单位明细)."""
     return "\n".join(f.message + (f"（情况说明：{f.explanation}）" if f.explanation else "")
