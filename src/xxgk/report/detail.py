@@ -23,7 +23,7 @@ from xlsxwriter.worksheet import Worksheet
 from xxgk.forms.layout import a1, header_depth, header_spans
 from xxgk.forms.model import Cell, Form, Row, Table
 from xxgk.forms.xlref import quote
-from xxgk.read.reader import open_file
+from xxgk.read.open import open_file
 from xxgk.write.guide import lines_needed
 
 DETAIL_SHEET = "分单位明细"
@@ -295,7 +295,7 @@ def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
     values for units' returns checked against a district summary): the banded sheet this
     module writes, or the one-row-per-unit sheet of earlier versions; empty when the sheet is
     not there or not laid out for ``form``.  The file is vetted as a return is
-    (`reader.open_file`); raises `ReadError` when it cannot be read."""
+    (`open.open_file`); raises `ReadError` when it cannot be read."""
     book = open_file(path)
     try:
         if DETAIL_SHEET not in book.names:
