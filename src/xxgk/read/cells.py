@@ -31,6 +31,7 @@ from xxgk.read.tablematch import search
 
 
 def read_book(book: Book, forms: list[Form], digest: str, path: Path | None, props: dict[str, Any]) -> Return:
+    """The return in ``book``; a refusal still says whose file it is when the metadata does."""
     meta = metadata(book, props)
     try:
         return _read_matched(book, forms, digest, path, meta)
