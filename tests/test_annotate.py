@@ -17,7 +17,7 @@ from xxgk.forms import identity as ids
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import builtin
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import Return
 from xxgk.report import annotate as A
 from xxgk.write.styles import INPUT_FILL

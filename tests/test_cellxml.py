@@ -22,7 +22,7 @@ from xxgk.check.checking import check_file
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import builtin
 from xxgk.read import cellxml
-from xxgk.read.reader import read_bytes
+from xxgk.read.open import read_bytes
 from xxgk.read.returns import RawCell
 
 GK2018 = builtin("gk2018")

@@ -427,7 +427,7 @@ def test_readable_rule_text() -> None:
 
 @pytest.fixture
 def fake_reader(monkeypatch: pytest.MonkeyPatch, form: forms.Form) -> dict[str, Any]:
-    """Stand in for xxgk.reader: file name → Return, or an exception to raise."""
+    """Stand in for xxgk.read.open: file name → Return, or an exception to raise."""
     table: dict[str, Any] = {}
 
     def read(path: Path, forms_: Any = None) -> Return:
@@ -437,9 +437,9 @@ def fake_reader(monkeypatch: pytest.MonkeyPatch, form: forms.Form) -> dict[str, 
         assert isinstance(outcome, Return)
         return outcome
 
-    module = types.ModuleType("xxgk.read.reader")
+    module = types.ModuleType("xxgk.read.open")
     module.read = read  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "xxgk.read.reader", module)
+    monkeypatch.setitem(sys.modules, "xxgk.read.open", module)
     return table
 
 

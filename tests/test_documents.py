@@ -14,7 +14,7 @@ from retyped import sound_values, tables, title, to_docx, to_html
 from xxgk.check.checking import check_return
 from xxgk.forms.model import builtin
 from xxgk.read import html as html_book
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 
 GK2021 = builtin("gk2021")

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from xxgk.forms.labels import MIN_NEAR, QUOTES, align_near, close, distance, nearest
 from xxgk.forms.model import builtin
-from xxgk.read.reader import norm
+from xxgk.read.grid import norm
 
 CJK = st.text(alphabet="行政规范性文件本年制发废止现行有效件数其他处理受理", min_size=0, max_size=12)
 LABELS = [norm(r.label) for f in ("gk2019", "gk2021") for t in builtin(f).tables for r in t.rows] + [

@@ -23,7 +23,8 @@ from books import (
 from xxgk.forms import identity as ids
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form, builtin
-from xxgk.read.reader import norm, read
+from xxgk.read.grid import norm
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError, Return
 from xxgk.write.template import write_template
 
@@ -419,7 +420,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
 ) -> None:
     import os
 
-    from xxgk.read import reader
+    from xxgk.read.open import read_all
     from xxgk.read.safety import preflight as safety
 
     path = tmp_path / "growing.xlsx"
@@ -428,14 +429,14 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
     fd = os.open(path, os.O_RDONLY)
     try:
         with pytest.raises(ReadError) as info:
-            reader._read_all(fd, 10)  # fstat said 10 bytes; 200,000 arrive
+            read_all(fd, 10)  # fstat said 10 bytes; 200,000 arrive
     finally:
         os.close(fd)
     assert info.value.code == "file.too_large"
     fd = os.open(path, os.O_RDONLY)
     try:
         monkeypatch.setattr(safety, "MAX_FILE", 1_000_000)
-        assert reader._read_all(fd, 10) == b"x" * 200_000
+        assert read_all(fd, 10) == b"x" * 200_000
     finally:
         os.close(fd)
 
@@ -444,19 +445,21 @@ def test_cells_beyond_the_grid_calamine_returned_read_as_blank() -> None:
     from types import SimpleNamespace
 
     from xxgk.forms.layout import layout_of
-    from xxgk.read import reader
+    from xxgk.read.cells import read_cells
+    from xxgk.read.grid import Grid
+    from xxgk.read.matches import FormMatch, TableMatch, table_plans
 
     form = builtin("gk2018")
     lay = layout_of(form)
-    plans = reader._plan(lay)
+    plans = table_plans(lay)
     tables = {
-        t.id: reader._TableMatch(t, plans[t.id].sheet, dict(lay.tables[t.id].row_of), dict(plans[t.id].cols),
-                                 lay.sheet_of(t).note_col, lay.tables[t.id].last_row)
+        t.id: TableMatch(t, plans[t.id].sheet, dict(lay.tables[t.id].row_of), dict(plans[t.id].cols),
+                      lay.sheet_of(t).note_col, lay.tables[t.id].last_row)
         for t in form.tables
     }
     rows = [["x"] * 6 for _ in range(12)] + [["x"] * 2 for _ in range(3)]  # short, and narrow at the end
-    book = SimpleNamespace(grid=lambda name: reader._Grid(name, rows))
-    cells, notes = reader._read_cells(book, form, reader._FormMatch(tables, plan=plans))  # type: ignore[arg-type]
+    book = SimpleNamespace(grid=lambda name: Grid(name, rows))
+    cells, notes = read_cells(book, form, FormMatch(tables, plan=plans))  # type: ignore[arg-type]
     assert set(cells) == set(form.cells)
     inside = {k for k, c in cells.items() if lay.places[k].row < 12}
     assert inside and all(cells[k].value == "x" for k in inside)

@@ -13,7 +13,7 @@ import pytest
 from books import filled_return, sample_values
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form, builtin
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 
 

@@ -15,7 +15,7 @@ from retyped import sound_values
 from xxgk.check.checking import check_return
 from xxgk.cli.main import main
 from xxgk.forms.model import builtin
-from xxgk.read.reader import read
+from xxgk.read.open import read
 
 FORMS = {"gk2018": 2018, "gk2019": 2020, "gk2021": 2023}
 

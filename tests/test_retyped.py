@@ -26,7 +26,7 @@ from retyped import (
 from xxgk.check.checking import check_return
 from xxgk.forms.findings import Finding
 from xxgk.forms.model import builtin
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError, Return
 
 GK2019, GK2021 = builtin("gk2019"), builtin("gk2021")

@@ -16,8 +16,8 @@ import pytest
 import lo
 from books import fill_template, rezip
 from xxgk.forms.findings import CATALOGUE, make
-from xxgk.read import reader
-from xxgk.read.reader import read
+from xxgk.read import identify
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 from xxgk.read.safety import preflight as safety
 
@@ -302,7 +302,7 @@ def test_doctype_only_mentioned_in_a_comment_is_fine(tmp_path: Path, good: bytes
 
 FAR_CORNER = """
 import sys, xlsxwriter
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 wb = xlsxwriter.Workbook(sys.argv[1])
 ws = wb.add_worksheet("统计表")
@@ -427,7 +427,7 @@ def test_xls_sheets_are_measured(tmp_path: Path) -> None:
 FAR_IN_UNREAD_SHEET = """
 import sys, xlsxwriter
 from xxgk.read.safety import preflight as safety
-from xxgk.read.reader import read
+from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 from xxgk.forms.model import builtin
 from xxgk.write.template import write_template
@@ -686,8 +686,8 @@ DAMAGED_SCANS = {
     "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
     "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
     "relationships": (lambda d: safety._sheet_targets(d, d), b"<Relationships>", b"<Relationship Id='", b""),
-    "properties": (lambda d: reader._properties(_Part(d)), b"<Properties>", b"<property ", b""),
-    "property values": (lambda d: reader._properties(_Part(d)), b"<Properties>", b"<property name='a'><vt:i4>", b""),
+    "properties": (lambda d: identify.properties(_Part(d)), b"<Properties>", b"<property ", b""),
+    "property values": (lambda d: identify.properties(_Part(d)), b"<Properties>", b"<property name='a'><vt:i4>", b""),
 }
 
 

@@ -56,7 +56,7 @@ def test_template_download_is_the_units_own(site: Site, tmp_path: Path) -> None:
     assert "filename*=UTF-8''" in reply.headers["content-disposition"]
     path = tmp_path / "t.xlsx"
     path.write_bytes(reply.content)
-    from xxgk.read.reader import read
+    from xxgk.read.open import read
 
     ident = read(path).identity
     assert (ident.agency_code, ident.agency_name, ident.year) == (ROSTER[1].code, ROSTER[1].name, 2025)

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 import site_server
 from site_books import REGION, ROSTER, YEAR, return_bytes
 from xxgk.cli.main import main
-from xxgk.read.reader import read
+from xxgk.read.open import read
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -512,7 +512,7 @@ def compare_with(result: CheckResult, previous: CheckResult,
 
 def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckResult:
     """Read and check one file; a file that cannot be read gives a report, never an exception."""
-    from xxgk.read.reader import read
+    from xxgk.read.open import read
 
     path = Path(path)
     try:

@@ -23,7 +23,7 @@ from xxgk.check.checking import check_file
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read.reader import default_forms
+from xxgk.read.open import default_forms
 
 __all__ = ["read_entries"]
 

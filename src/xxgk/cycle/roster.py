@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from xxgk.read.reader import open_file
+from xxgk.read.open import open_file
 from xxgk.read.returns import ReadError
 
 CODE_HEADERS = ("代码", "code", "单位代码")
@@ -74,7 +74,7 @@ def _csv_rows(path: Path) -> list[tuple[int, list[str]]]:
 
 
 def _sheet_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """The first sheet's rows, the file vetted as a return is (`reader.open_file`)."""
+    """The first sheet's rows, the file vetted as a return is (`open.open_file`)."""
     try:
         book = open_file(path)
         try:

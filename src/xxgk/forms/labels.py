@@ -2,7 +2,7 @@
 kind of near match.
 
 Published reports print the official labels with other quotes (“” ‘’ "" 「」), other
-widths and stray spaces — those are folded away (`QUOTES`, with `reader.norm`'s NFKC and
+widths and stray spaces — those are folded away (`QUOTES`, with `grid.norm`'s NFKC and
 whitespace removal).  They also print typos: 先行有效件数 for 现行有效件数, 本年废止件 for
 本年废止件数, 规范性文件 for 行政规范性文件.  Such a label is read as a standard one only
 when it is `close` to it and to no other standard label of its table equally or more

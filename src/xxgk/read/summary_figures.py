@@ -15,7 +15,7 @@ from xxgk.forms.detail_layout import (
     column_header,
 )
 from xxgk.forms.model import Form
-from xxgk.read.reader import open_file
+from xxgk.read.open import open_file
 
 
 def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
@@ -23,7 +23,7 @@ def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
     values for units' returns checked against a district summary): the banded sheet `report.detail`
     writes, or the one-row-per-unit sheet of earlier versions; empty when the sheet is
     not there or not laid out for ``form``.  The file is vetted as a return is
-    (`reader.open_file`); raises `ReadError` when it cannot be read."""
+    (`open.open_file`); raises `ReadError` when it cannot be read."""
     book = open_file(path)
     try:
         if DETAIL_SHEET not in book.names:

@@ -51,7 +51,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xxgk.files import display_name, exists_error, publish, temp_beside
 from xxgk.forms.findings import ERROR, EXPLAINED_MARK, INFO, SEVERITY_MARK, WARNING, Finding
 from xxgk.forms.layout import layout_of
-from xxgk.read.reader import RESULT_SHEET, open_book
+from xxgk.read.grid import RESULT_SHEET
+from xxgk.read.open import open_book
 from xxgk.read.returns import Return, row_key
 from xxgk.read.safety import preflight as safety
 from xxgk.write.formsheet import metadata, render_return

@@ -32,8 +32,7 @@ from xxgk.cycle.roster import Unit
 from xxgk.forms.findings import Finding, Report
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read import reader
-from xxgk.read.reader import default_forms
+from xxgk.read.open import default_forms, read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
@@ -278,7 +277,7 @@ class Cycle:
             return done[0]
         report = self.report(upload)
         try:
-            ret = reader.read(self.store.path(upload))
+            ret = read(self.store.path(upload))
         except Exception:  # noqa: BLE001 - an unreadable file has no copy to mark
             return None
         return annotate.annotate(ret, report.findings, out, overwrite=True)
