@@ -4,7 +4,7 @@
     python benchmarks/bench_serve.py --units 30 --returns 5 --register-units 3000
 
 Writes ``--units`` × ``--returns`` 2025 returns (typed at the template's positions with
-xlsxwriter, as `tests/merge_books.py` does; every unit's last return valid, the earlier
+xlsxwriter, as `tests/support/merge_books.py` does; every unit's last return valid, the earlier
 ones with one faulty figure, so each upload is read and checked in full), then:
 
 (a) the yardstick: ``xxgk check`` of all of them (one process, as an office runs it),
@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # valid figures and the server helpers shared with the tests
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # valid figures and the server helpers shared with the tests
 
 import site_server  # noqa: E402
 from merge_books import valid_inputs, write_return  # noqa: E402

@@ -1,5 +1,5 @@
 """Regenerate the pictures of every printed page under docs/pictures/ and their index
-docs/pictures.md: each workbook xxgk writes (tests/printed.py builds them from the samples)
+docs/pictures.md: each workbook xxgk writes (tests/support/printed.py builds them from the samples)
 printed to PDF by LibreOffice, then every page to a small PNG (pdftoppm).
 
     python docs/make_pictures.py [--dpi 40]
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the LibreOffice helpers and the outputs the print tests look at
+sys.path.insert(0, str(ROOT / "tests" / "support"))  # the LibreOffice helpers and the outputs the print tests look at
 
 from lo import convert, make_profile, pdf_pages  # noqa: E402
 from printed import build  # noqa: E402

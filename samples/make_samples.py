@@ -25,16 +25,17 @@ from pathlib import Path
 import openpyxl
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from books import seed_values  # noqa: E402
 from lo import convert, fill, make_profile  # noqa: E402
-from merge_books import number, valid_inputs  # noqa: E402
+from merge_books import valid_inputs  # noqa: E402
 from xxgk.cycle.batch import merge  # noqa: E402
 from xxgk.cycle.roster import Unit, read_roster  # noqa: E402
 from xxgk.forms.layout import layout_of  # noqa: E402
 from xxgk.forms.model import Form, builtin  # noqa: E402
 from xxgk.report.summary.workbook import write_summary  # noqa: E402
+from xxgk.write.formsheet import cell_number as number  # noqa: E402
 from xxgk.write.names import file_name  # noqa: E402
 from xxgk.write.template import write_template  # noqa: E402
 

@@ -15,7 +15,7 @@ from xxgk.cli.main import main
 from xxgk.site import security
 from xxgk.site.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROSTER = ROOT / "samples" / "roster.csv"
 
 

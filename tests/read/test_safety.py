@@ -9,7 +9,7 @@ import struct
 import time
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -686,8 +686,8 @@ DAMAGED_SCANS = {
     "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
     "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
     "relationships": (lambda d: safety._sheet_targets(d, d), b"<Relationships>", b"<Relationship Id='", b""),
-    "properties": (lambda d: identify.properties(_Part(d)), b"<Properties>", b"<property ", b""),
-    "property values": (lambda d: identify.properties(_Part(d)), b"<Properties>", b"<property name='a'><vt:i4>", b""),
+    "properties": (lambda d: identify.properties(cast(safety.Preflight, _Part(d))), b"<Properties>", b"<property ", b""),
+    "property values": (lambda d: identify.properties(cast(safety.Preflight, _Part(d))), b"<Properties>", b"<property name='a'><vt:i4>", b""),
 }
 
 

@@ -248,9 +248,9 @@ def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) 
     path = write_summary(now, tmp_path / "2022.xlsx", last=last_year(now.previous, GK2021))
     book = Book(path)
     rows = book.grids[YEARS_SHEET]
-    line = next(r for r in rows if r[0] == GK2021.cells["t3.2.7"].place)
-    this, before = now.totals["t3.2.7"], merge([tmp_path / "2021"], jobs=1).totals["t3.2.7"]
-    assert [number(x) for x in line[2:5]] == [this, before, this - before]
+    shown = next(r for r in rows if r[0] == GK2021.cells["t3.2.7"].place)
+    this, last_total = now.totals["t3.2.7"], merge([tmp_path / "2021"], jobs=1).totals["t3.2.7"]
+    assert [number(x) for x in shown[2:5]] == [this, last_total, this - last_total]
     assert any("上年" in str(r[6]) for r in rows if r[0] == GK2021.cells["t3.2.1"].place) == (
         "1" in differ)
     by_unit = [r for r in book.grids[YEARS_UNIT_SHEET] if r[0] in {c for c, _ in UNITS[2:4]}]

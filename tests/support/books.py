@@ -23,7 +23,7 @@ from xxgk.forms.layout import SIGNATURE, layout_of
 from xxgk.forms.model import HEADER_MARK, Form, builtin
 from xxgk.read.returns import row_key
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "samples" / "seed_2018.tsv"
 AGENCY = "沙坡头区机关事务局"
 
@@ -43,7 +43,7 @@ def seed_values() -> dict[str, Any]:
 
 def sample_values(form: Form, seed: int = 1) -> dict[str, Any]:
     """Distinct input values for every input cell of ``form``; formulas computed."""
-    inputs = {c.key: (i * 7 + seed) % 23 for i, c in enumerate(form.inputs)}
+    inputs: dict[str, float] = {c.key: (i * 7 + seed) % 23 for i, c in enumerate(form.inputs)}
     for c in form.inputs:
         if c.value == "amount":
             inputs[c.key] = inputs[c.key] + 0.25

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -69,7 +70,7 @@ def test_merge_writes_the_summary_and_annotate_its_copy(batch: Path, tmp_path: P
     listed = [str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value]
     assert any(display_name(os.fsdecode(GBK_NAME)) in v for v in listed)
     # a warning, so that there is something to annotate
-    bad = write_return(tmp_path / "bad" / "x.xlsx", FORM, {**valid_inputs(FORM, 3), "3": 5, "4": 0},
+    bad = write_return(tmp_path / "bad" / "x.xlsx", FORM, {**valid_inputs(FORM, 3), "3": Decimal(5), "4": Decimal(0)},
                        code="640502003", name="丙单位")
     os.rename(bad.path, os.path.join(os.fsencode(bad.path.parent), GBK_NAME))
     code, _, err = strict("check", bad.path.parent, "--annotate", tmp_path / "ann")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.oxml.ns import qn
+from docx.text.run import Run
 
 import lo
 from books import fill_template
@@ -20,13 +23,21 @@ from xxgk.read.open import read
 FORMS = {"gk2018": 2018, "gk2019": 2020, "gk2021": 2023}
 
 
-def a_return(tmp_path: Path, form_id: str, **changes: int) -> tuple[Path, dict]:
+def a_return(tmp_path: Path, form_id: str, **changes: Decimal) -> tuple[Path, dict[str, Decimal]]:
     form = builtin(form_id)
     values = sound_values(form)
     for key, v in changes.items():
         values[key.replace("_", ".", 2) if "." not in key else key] = v
     path = fill_template(tmp_path / f"{form_id}.xlsx", form, values, year=FORMS[form_id], agency="平潭综合实验区公安局")
     return path, values
+
+
+def east_asian_font(run: Run) -> str | None:
+    """The run's East Asian font (w:eastAsia), as Word shows it for Chinese text."""
+    rpr = run._element.rPr
+    assert rpr is not None and rpr.rFonts is not None
+    font: str | None = rpr.rFonts.get(qn("w:eastAsia"))
+    return font
 
 
 def report(*args: str) -> tuple[int, str]:
@@ -52,6 +63,8 @@ def test_report_layout_merged_headers_fonts_and_a4(tmp_path: Path) -> None:
     report(str(path), "-o", str(tmp_path / "r.docx"))
     doc = docx.Document(str(tmp_path / "r.docx"))
     section = doc.sections[0]
+    assert section.page_width is not None and section.page_height is not None
+    assert section.left_margin is not None and section.right_margin is not None
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     usable = section.page_width - section.left_margin - section.right_margin
     assert [len(t.columns) for t in doc.tables] == [4, 10, 15]
@@ -60,9 +73,9 @@ def test_report_layout_merged_headers_fonts_and_a4(tmp_path: Path) -> None:
     t3 = doc.tables[1]
     assert t3.cell(0, 3).text == "申请人情况" and t3.cell(0, 9).text == "申请人情况"  # merged across
     assert t3.cell(1, 9)._tc is t3.cell(2, 9)._tc  # 总计 spans two header rows
-    fonts = {r._element.rPr.rFonts.get(docx.oxml.ns.qn("w:eastAsia")) for p in doc.paragraphs for r in p.runs}
+    fonts = {east_asian_font(r) for p in doc.paragraphs for r in p.runs}
     assert fonts == {"黑体"}
-    cell_fonts = {r._element.rPr.rFonts.get(docx.oxml.ns.qn("w:eastAsia"))
+    cell_fonts = {east_asian_font(r)
                   for t in doc.tables for row in t.rows for c in row.cells for p in c.paragraphs for r in p.runs}
     assert cell_fonts == {"宋体"}
 
@@ -87,7 +100,8 @@ def test_an_existing_output_needs_force_and_the_output_must_be_docx(tmp_path: Pa
 
 def test_report_from_a_summary(tmp_path: Path) -> None:
     form = builtin("gk2021")
-    a, va = a_return(tmp_path / "a", "gk2021") if (tmp_path / "a").mkdir() is None else (None, None)
+    (tmp_path / "a").mkdir()
+    a, va = a_return(tmp_path / "a", "gk2021")
     values_b = sound_values(form, seed=6)
     (tmp_path / "b").mkdir()
     fill_template(tmp_path / "b" / "b.xlsx", form, values_b, year=2023, agency="乙单位", code="B")

@@ -16,7 +16,7 @@ import pytest
 import site_server
 from xxgk.site.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ROSTER = ROOT / "samples" / "roster.csv"
 RETURNS = ROOT / "samples" / "returns"
 

@@ -33,7 +33,7 @@ def test_a_count_with_its_own_unit_is_the_number_with_a_notice(n: int, unit: str
     words = unit.split("|")
     text = (f"{n:,}" if grouped else str(n)) + gap + words[pick % len(words)]
     got = parse(text, "count", unit)
-    assert (got.value, got.code, got.found) == (n, "value.with_unit", text.strip())
+    assert (got.value, got.code, got.found) == (Decimal(n), "value.with_unit", text.strip())
 
 
 @given(n=COUNTS, unit=st.sampled_from(UNITS), other=st.sampled_from(WORDS + ["笔", "元", "个", "项", "%", "万"]))

@@ -209,7 +209,7 @@ def test_workbook_openpyxl_cannot_load_gets_a_content_copy(tmp_path: Path, fille
     def broken(*args: object, **kwargs: object) -> None:
         raise KeyError("There is no item named 'xl/pivotCache/pivotCacheDefinition1.xml' in the archive")
 
-    monkeypatch.setattr(A.openpyxl, "load_workbook", broken)
+    monkeypatch.setattr(openpyxl, "load_workbook", broken)
     out = A.annotate(ret, findings(), tmp_path / "out")
     monkeypatch.undo()
     wb = openpyxl.load_workbook(out)

@@ -22,7 +22,7 @@ from site_books import REGION, ROSTER, YEAR, return_bytes
 from xxgk.cli.main import main
 from xxgk.read.open import read
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]

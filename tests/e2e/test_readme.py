@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from xxgk.cli.main import main
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("command", ["forms", "template", "check", "merge", "report", "serve"])

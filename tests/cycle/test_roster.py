@@ -9,7 +9,7 @@ import xlsxwriter
 
 from xxgk.cycle.roster import RosterError, Unit, duplicate_names, read_roster
 
-SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "roster.csv"
 UNITS = [Unit("640502001", "沙坡头区机关事务局"), Unit("640502101", "滨河镇"), Unit("640502111", "香山乡")]
 CSV_TEXT = "代码,名称\r\n640502001,沙坡头区机关事务局\r\n640502101,滨河镇\r\n640502111,香山乡\r\n"
 

@@ -13,7 +13,7 @@ from lo import convert, fill
 from xxgk.cli.main import main
 from xxgk.forms import model as forms
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 AGENCY = ("640502001", "沙坡头区机关事务局")
 PREVIOUS = SAMPLES / "previous" / "沙坡头区2024年汇总.xlsx"

@@ -64,7 +64,7 @@ def test_roster_of_200_units(tmp_path: Path) -> None:
 
 
 def test_sample_roster_and_force(tmp_path: Path) -> None:
-    sample = Path(__file__).resolve().parents[1] / "samples" / "roster.csv"
+    sample = Path(__file__).resolve().parents[2] / "samples" / "roster.csv"
     args = ["template", "--year", "2018", "--roster", str(sample), "--out-dir", str(tmp_path)]
     result = CliRunner().invoke(main, [*args, "--jobs", "1"])
     assert result.exit_code == 0, result.output

@@ -115,7 +115,7 @@ class Book:
         self.path = path
         wb = CalamineWorkbook.from_path(str(path))
         self.visible = {s.name: str(s.visible) for s in wb.sheets_metadata}
-        self.grids = {
+        self.grids: dict[str, list[list[Any]]] = {
             name: wb.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in wb.sheet_names
         }
 

@@ -11,6 +11,7 @@ import json
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +25,7 @@ from xxgk.forms.model import Form, builtin
 from xxgk.read.returns import ReadError
 from xxgk.read.safety import preflight as safety
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ROSTER = SAMPLES / "roster.csv"
 PREVIOUS = SAMPLES / "previous" / "沙坡头区2024年汇总.xlsx"
 
@@ -46,14 +47,14 @@ def raw_inputs(path: Path, form: Form, *, summary: bool = False) -> dict[str, De
     return out
 
 
-def merged(tmp_path: Path, year: int, *extra: str) -> tuple[int, dict, Path]:
+def merged(tmp_path: Path, year: int, *extra: str) -> tuple[int, dict[str, Any], Path]:
     out = tmp_path / f"{year}.xlsx"
     result = CliRunner().invoke(main, ["merge", str(SAMPLES / "returns" / str(year)), "--roster", str(ROSTER),
                                        "--region", "沙坡头区", "-o", str(out), "--format", "json", *extra])
     return result.exit_code, json.loads(result.stdout), out
 
 
-def statuses(doc: dict) -> dict[str, set[str]]:
+def statuses(doc: dict[str, Any]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for unit in doc["units"]:
         out.setdefault(unit["status"], set()).add(unit["name"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def test_spans_past_the_table_are_clamped(tmp_path: Path) -> None:
 
 
 def test_nbsp_cells_are_blank(tmp_path: Path) -> None:
-    values = sound_values(GK2021)
+    values: dict[str, Decimal | None] = dict(sound_values(GK2021))
     values["t2_8.1.1"] = None  # 行政事业性收费 left blank on the page (&nbsp;)
     ret = read(to_html(tables(GK2021, values), title(2021), tmp_path / "r.html"))
     assert ret.cells["t2_8.1.1"].value in (None, "")

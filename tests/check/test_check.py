@@ -231,7 +231,7 @@ def test_a_number_with_its_own_unit_is_read_with_a_notice(form: forms.Form) -> N
     assert codes(result) == [("value.with_unit", "24"), ("value.with_unit", "54"), ("value.with_unit", "56")]
     assert result.valid  # notices do not fail a return
     assert {f.severity for f in result.report.findings} == {"info"}
-    assert (result.values["24"], result.values["54"], result.values["56"], result.values["22"]) == (3, D("152.2"), 5, 3)
+    assert (result.values["24"], result.values["54"], result.values["56"], result.values["22"]) == (D(3), D("152.2"), D(5), D(3))
     f = result.report.findings[1]
     assert f.message == f"第54行“七、依申请公开信息收取的费用”（{a1(form, '54')}）填写为“152.2万元”，已按152.2读取。本栏以万元为单位，只需填写数字。"
 
@@ -267,7 +267,7 @@ def test_yuan_in_a_wan_yuan_cell_gives_the_figure_to_type(form: forms.Form) -> N
 
 def test_units_of_the_2021_tables_come_from_the_definition() -> None:
     gk2021 = forms.builtin("gk2021")
-    figures = {c.key: 0 for c in gk2021.inputs}
+    figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({"t3.1.1": "2件", "t2_8.1.1": "1.5万元", "t4.1.1": "3个"})
     result = check_return(figures_return(gk2021, figures, year=2021))
     got = {f.indicator: f.code for f in result.report.findings}
@@ -324,7 +324,7 @@ def test_nested_formulas_are_recomputed_in_order(form: forms.Form) -> None:
     figures = {**zeros(form), "35": 1, "40": 2, "32": 4, "23": 7, "28": 7}
     result = run(form, {**figures, "34": 3, "30": 7, "22": 7, "27": 7})
     assert codes(result) == [] and result.valid
-    assert (result.values["34"], result.values["30"]) == (3, 7)
+    assert (result.values["34"], result.values["30"]) == (D(3), D(7))
     wrong = run(form, {**figures, "34": 3, "30": 4})
     assert codes(wrong) == [("formula.mismatch", "30")]  # rules see the recomputed 7, not the typed 4
     assert "第34行 3" in wrong.report.findings[0].message

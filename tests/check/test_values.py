@@ -166,6 +166,7 @@ def test_blank(raw: object) -> None:
 
 
 def test_header_marks_and_describe() -> None:
+    raw: object
     for raw in (None, "", "——", "—", " —— ", "-", "/"):
         assert values.is_header_mark(raw), raw
     for raw in (0, 83, "0", "无", "x", 0.0, False):

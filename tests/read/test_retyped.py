@@ -188,7 +188,7 @@ def test_the_one_row_other_handling_of_2019_is_read_into_3_other(tmp_path: Path,
     values = sound_values(GK2021)
     old = {f"t3.{r}.{c}": values[f"t3.{r}.{c}"] for r in range(1, 21) for c in range(1, 8)}
     for c in range(1, 8):
-        old[f"t3.21.{c}"] = sum(values[f"t3.{r}.{c}"] for r in (21, 22, 23))
+        old[f"t3.21.{c}"] = sum((values[f"t3.{r}.{c}"] for r in (21, 22, 23)), Decimal(0))
         old[f"t3.22.{c}"], old[f"t3.23.{c}"] = values[f"t3.24.{c}"], values[f"t3.25.{c}"]
     t3_2019 = tables(GK2019, old)[1]
     ret = read(write(tmp_path, kind, 2021, (swap(1, [t3_2019, t3_2019]),), values))

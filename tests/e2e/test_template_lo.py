@@ -16,7 +16,7 @@ from lo import Book, fill, make_profile, recalc, soffice
 from xxgk.forms import identity as ids
 from xxgk.forms import model as forms
 from xxgk.forms.findings import EXPLAINED_MARK, SEVERITY_MARK
-from xxgk.forms.layout import layout_of
+from xxgk.forms.layout import Place, layout_of
 from xxgk.forms.model import Form
 from xxgk.write.livecheck import HINT, VIOLATED, status_text
 from xxgk.write.template import write_template
@@ -26,7 +26,7 @@ pytestmark = [
     pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed"),
 ]
 
-SEED = Path(__file__).resolve().parents[1] / "samples" / "seed_2018.tsv"
+SEED = Path(__file__).resolve().parents[2] / "samples" / "seed_2018.tsv"
 FORMATS = ("xlsx", "ods", "xls")
 GK2018 = forms.builtin("gk2018")
 GK2021 = forms.builtin("gk2021")
@@ -75,7 +75,9 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
     decimals = {k: Decimal(str(v)) if v is not None else Decimal(0) for k, v in values.items()}
     computed = form.compute(decimals)
     explained_rows = {(form.cells[k].table.id, form.cells[k].row.id) for k, t in notes.items() if t.strip()}
-    violated, problems, hints = {}, 0, {}
+    violated: dict[str, bool] = {}
+    problems = 0
+    hints: dict[Place, list[str]] = {}
     layout = layout_of(form)
     for check in form.checks:
         bad = not check.evaluate(computed)

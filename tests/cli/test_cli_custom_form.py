@@ -7,10 +7,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from merge_books import number, valid_inputs
+from merge_books import valid_inputs
 from xxgk.cli.main import main
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import builtin_dir, load
+from xxgk.write.formsheet import cell_number as number
 
 
 def custom_form(tmp_path: Path) -> Path:

@@ -89,7 +89,7 @@ def test_summary_sheets_show_their_wrapped_text_whole(pages: dict[str, list[str]
     first = next(i for i, p in enumerate(summary) if "报送情况（" in p)
     end = next(i for i, p in enumerate(summary) if "校验问题（" in p)
     register = squash("".join(summary[first:end]))
-    files = list((Path(__file__).resolve().parents[1] / "samples" / "returns" / "2025").iterdir())
+    files = list((Path(__file__).resolve().parents[2] / "samples" / "returns" / "2025").iterdir())
     assert register.count("格式.xlsx") == len(files) == 29  # each wrapped file name's last line shows
     assert "本年与上年（2025年与2024年）" in printed
     assert "二、上年结转政府信息公开申请数量”应等于上年" in printed  # the year-over-year finding beside

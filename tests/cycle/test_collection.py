@@ -99,7 +99,7 @@ def test_a_neighbours_template_is_flagged_and_never_replaces_the_units_own(tmp_p
     write_return(tmp_path / f"{b_name}.xlsx", FORM, valid_inputs(FORM, 2), code=a_code, name=a_name,
                  date="2019-01-20")
     for prefer in ("strict", "latest"):
-        summary = merge([tmp_path], roster=roster(UNITS[:2]), prefer=prefer, jobs=1)  # type: ignore[arg-type]
+        summary = merge([tmp_path], roster=roster(UNITS[:2]), prefer=prefer, jobs=1)
         got = [(u.name, u.status, [Path(f).name for f in u.files]) for u in summary.register]
         assert got == [(a_name, "valid", [own.path.name]), (a_name, "invalid", [f"{b_name}.xlsx"]),
                        (b_name, "missing", [])]
