@@ -268,7 +268,7 @@ def open_file(path: str | Path) -> Book:
     """Any workbook file opened for reading its sheets, vetted as `read` vets a return: for
     files that are not returns (last year's summary's 分单位明细).  Raises `ReadError`."""
     data, _ = _file_bytes(Path(path))
-    return open_book(data, safety.check(data, lazy=True))
+    return open_book(data, safety.preflight(data, lazy=True))
 
 
 def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
@@ -305,7 +305,7 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     # the bytes are hashed and vetted while they are still in the CPU's cache: after the
     # spreadsheet is parsed, hashing them took several times as long (measured)
     digest = hashlib.sha256(data).hexdigest()
-    pre = safety.check(data, lazy=True)
+    pre = safety.preflight(data, lazy=True)
     known = list(forms) if forms is not None else default_forms()
     if pre.kind in DOCUMENT_KINDS:
         tables = read_docx(data) if pre.kind == "docx" else read_html(data)
