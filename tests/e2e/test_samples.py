@@ -23,7 +23,7 @@ from xxgk.cli.main import main
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form, builtin
 from xxgk.read.returns import ReadError
-from xxgk.read.safety import preflight as safety
+from xxgk.read.safety import zipcheck
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 ROSTER = SAMPLES / "roster.csv"
@@ -156,7 +156,7 @@ def test_last_years_unit_figures_are_vetted_like_a_return(tmp_path: Path) -> Non
 
     data = PREVIOUS.read_bytes()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        part = safety.sheet_parts(zf)[DETAIL_SHEET]
+        part = zipcheck.sheet_parts(zf)[DETAIL_SHEET]
     far = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
            b'<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
            b"</sheetData></worksheet>")

@@ -19,6 +19,7 @@ from xxgk.forms.findings import CATALOGUE, make
 from xxgk.read import identify
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError
+from xxgk.read.safety import archive, extent, ole, xmlcheck, zipcheck
 from xxgk.read.safety import preflight as safety
 
 
@@ -98,10 +99,10 @@ def test_lying_part_size(tmp_path: Path, good: bytes, part: str) -> None:
     data = bytearray(good)
     struct.pack_into("<I", data, _central(good, part) + 24, 1)  # uncompressed size: 1 byte
     with pytest.raises(ReadError) as info:
-        safety.check(bytes(data))
+        safety.preflight(bytes(data))
     assert info.value.code == "file.unreadable"
-    if part in safety.UNPARSED:
-        safety.check(bytes(data), lazy=True)
+    if part in zipcheck.UNPARSED:
+        safety.preflight(bytes(data), lazy=True)
     else:
         refused(tmp_path, bytes(data), "file.unreadable")
 
@@ -188,7 +189,7 @@ def cfb(streams: list[str]) -> bytes:
 
 def test_encrypted_ooxml(tmp_path: Path) -> None:
     data = cfb(["EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"])
-    assert "EncryptedPackage" in safety.ole_stream_names(data)
+    assert "EncryptedPackage" in ole.Compound(data).entries
     err = refused(tmp_path, data, "file.encrypted")
     assert "密码" in make(err.code).message  # tells the department to remove the password
 
@@ -239,7 +240,7 @@ def test_declared_huge_size(tmp_path: Path, good: bytes) -> None:
 
 
 def test_too_many_parts(tmp_path: Path, good: bytes) -> None:
-    extra = {f"xl/junk/{i}.bin": b"" for i in range(safety.MAX_ENTRIES + 1)}
+    extra = {f"xl/junk/{i}.bin": b"" for i in range(zipcheck.MAX_ENTRIES + 1)}
     refused(tmp_path, rezip(good, {}, extra), "file.too_large")
 
 
@@ -247,7 +248,7 @@ def test_too_large_file(tmp_path: Path, good: bytes, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(safety, "MAX_FILE", len(good) - 1)
     refused(tmp_path, good, "file.too_large")
     with pytest.raises(ReadError) as info:
-        safety.check(good)
+        safety.preflight(good)
     assert info.value.code == "file.too_large"
 
 
@@ -342,7 +343,7 @@ def test_far_apart_cells_are_refused_not_allocated(tmp_path: Path, row: int, col
 def test_far_cells_are_found_however_they_are_written(cells: str) -> None:
     xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'.encode()
     with pytest.raises(ReadError) as info:
-        safety._check_sheet_extent("sheet1.xml", xml)
+        extent.check_sheet_extent("sheet1.xml", xml)
     assert info.value.code == "file.too_large"
 
 
@@ -357,7 +358,7 @@ def test_far_cells_are_found_however_they_are_written(cells: str) -> None:
 )
 def test_small_sheets_pass_however_they_are_written(cells: str) -> None:
     xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'.encode()
-    safety._check_sheet_extent("sheet1.xml", xml)
+    extent.check_sheet_extent("sheet1.xml", xml)
 
 
 def test_wide_but_small_sheet_is_fine(tmp_path: Path) -> None:
@@ -368,7 +369,7 @@ def test_wide_but_small_sheet_is_fine(tmp_path: Path) -> None:
     ws.write(0, 0, "x")
     ws.write(40000, 40, 1)  # column AO, row 40001: 1.6 million cells in all, within the limit
     wb.close()
-    safety.check((tmp_path / "w.xlsx").read_bytes())
+    safety.preflight((tmp_path / "w.xlsx").read_bytes())
 
 
 def test_ods_with_a_value_repeated_across_the_sheet(tmp_path: Path) -> None:
@@ -394,9 +395,9 @@ def test_biff_cells_far_apart_are_refused() -> None:
     near = bof + record(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)) + record(0x000A, b"")
     far = near + bof + record(0x0203, struct.pack("<HHHd", 0, 0, 15, 1.0)) + \
         record(0x027E, struct.pack("<HHHI", 65535, 255, 15, 2)) + record(0x000A, b"")
-    safety._check_biff_extent(near)
+    extent.check_biff_extent(near)
     with pytest.raises(ReadError) as info:
-        safety._check_biff_extent(far)
+        extent.check_biff_extent(far)
     assert info.value.code == "file.too_large" and "65536行×256列" in info.value.detail
 
 
@@ -417,10 +418,10 @@ def test_xls_sheets_are_measured(tmp_path: Path) -> None:
     far_xls, tiny_xls = lo.convert([tmp_path / "far.xlsx", tmp_path / "tiny.xlsx"], "xls", tmp_path / "xls",
                                    lo.make_profile(tmp_path / "profile"))
     assert "65536行×256列" in refused(tmp_path, far_xls.read_bytes(), "file.too_large", "far.xls").detail
-    cfb = safety._Compound(tiny_xls.read_bytes())
+    cfb = ole.Compound(tiny_xls.read_bytes())
     assert cfb.entries["Workbook"][2] < cfb.cutoff  # in the mini stream
     assert cfb.stream("Workbook")[:2] == b"\x09\x08"  # a BIFF BOF record
-    assert safety.check(tiny_xls.read_bytes()).kind == "xls"
+    assert safety.preflight(tiny_xls.read_bytes()).kind == "xls"
     refused(tmp_path, tiny_xls.read_bytes(), "file.not_ours", "tiny.xls")
 
 
@@ -442,13 +443,13 @@ wb.save(path)
 ret = read(path)  # the form sheet is vetted and parsed; 附表 is never parsed, so never vetted
 print("read", ret.identity.agency_name)
 data = open(path, "rb").read()
-pre = safety.check(data, lazy=True)
+pre = safety.preflight(data, lazy=True)
 try:
     pre.vet_sheet("附表")
 except ReadError as err:
     print("lazy", err.code)
 try:
-    safety.check(data)
+    safety.preflight(data)
 except ReadError as err:
     print("full", err.code)
 """
@@ -468,7 +469,7 @@ def test_lazy_vetting_covers_exactly_the_sheets_parsed(tmp_path: Path, position:
 
 
 def test_a_sheet_whose_part_is_unknown_is_vetted_with_every_pending_part(good: bytes) -> None:
-    pre = safety.check(good, lazy=True)
+    pre = safety.preflight(good, lazy=True)
     assert pre.pending
     pre.vet_sheet("no such sheet")
     assert pre.pending == {}
@@ -480,22 +481,22 @@ def test_a_sheet_whose_part_is_unknown_is_vetted_with_every_pending_part(good: b
 def test_parts_shared_by_returns_are_vetted_once_and_a_changed_part_again(
     good: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(safety, "_VETTED", {})
-    safety.check(good, lazy=True).vet_sheet("统计表")
-    remembered = len(safety._VETTED)
+    monkeypatch.setattr(archive, "VETTED", {})
+    safety.preflight(good, lazy=True).vet_sheet("统计表")
+    remembered = len(archive.VETTED)
     assert remembered >= 3  # e.g. styles, relationships, workbook.xml, and the sheet map
-    safety.check(good, lazy=True).vet_sheet("统计表")
-    assert len(safety._VETTED) == remembered  # nothing new: every shared part was known
+    safety.preflight(good, lazy=True).vet_sheet("统计表")
+    assert len(archive.VETTED) == remembered  # nothing new: every shared part was known
     with pytest.raises(ReadError) as info:  # the same file with a DTD in workbook.xml
-        safety.check(_with_prolog(good, "xl/workbook.xml", LAUGHS), lazy=True)
+        safety.preflight(_with_prolog(good, "xl/workbook.xml", LAUGHS), lazy=True)
     assert info.value.code == "file.unsafe_xml"
 
 
 def test_the_cache_of_vetted_parts_is_bounded(good: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(safety, "_VETTED", {})
-    monkeypatch.setattr(safety, "VET_CACHE_SIZE", 2)
-    safety.check(good)
-    assert 0 < len(safety._VETTED) <= 2
+    monkeypatch.setattr(archive, "VETTED", {})
+    monkeypatch.setattr(archive, "VET_CACHE_SIZE", 2)
+    safety.preflight(good)
+    assert 0 < len(archive.VETTED) <= 2
 
 
 # ---------------------------------------------------------------- cells written every way calamine reads them
@@ -523,7 +524,7 @@ FAR = "XFD1048576"
 def test_far_cells_are_found_however_the_tag_is_written(cells: str) -> None:
     xml = f'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c>{cells}</row></sheetData></worksheet>'
     with pytest.raises(ReadError) as info:
-        safety._check_sheet_extent("sheet1.xml", xml.encode())
+        extent.check_sheet_extent("sheet1.xml", xml.encode())
     assert info.value.code == "file.too_large"
 
 
@@ -531,12 +532,12 @@ def test_cells_without_references_follow_their_rows_as_calamine_places_them() ->
     far_row = ('<worksheet><sheetData><row r="1"><c r="XFD1"><v>1</v></c></row>'
                '<row r="1048576"><c><v>1</v></c></row></sheetData></worksheet>')
     with pytest.raises(ReadError) as info:
-        safety._check_sheet_extent("sheet1.xml", far_row.encode())
+        extent.check_sheet_extent("sheet1.xml", far_row.encode())
     assert "1048576行×16384列" in info.value.detail
     empty_rows = "<sheetData><row/><row/><row><c/><c/><c><v>1</v></c></row></sheetData>"
-    assert safety._used_area(empty_rows.encode(), 0, 10**6) == (3, 3)  # as calamine places it
+    assert extent.used_area(empty_rows.encode(), 0, 10**6) == (3, 3)  # as calamine places it
     rows = "".join(f"<row>{'<c><v>1</v></c>' * 10}</row>" for _ in range(1000))
-    assert safety._used_area(f"<sheetData>{rows}</sheetData>".encode(), 0, 10**6) == (1000, 10)
+    assert extent.used_area(f"<sheetData>{rows}</sheetData>".encode(), 0, 10**6) == (1000, 10)
 
 
 def _relocated(good: bytes, target: str, part: str, sheet: bytes) -> bytes:
@@ -571,9 +572,9 @@ def test_a_sheet_stored_anywhere_is_measured(good: bytes, target: str, part: str
     data = _relocated(good, target, part, FAR_SHEET)
     with pytest.raises(ReadError) as info:
         if lazy:
-            safety.check(data, lazy=True).vet_sheet("统计表")
+            safety.preflight(data, lazy=True).vet_sheet("统计表")
         else:
-            safety.check(data)
+            safety.preflight(data)
     assert info.value.code == "file.too_large" and part in info.value.detail
 
 
@@ -592,7 +593,7 @@ def test_the_sheet_map_reads_workbook_xml_as_calamine_does() -> None:
             '<Relationship Id="rId2" Target="worksheets/b.xml"/><Relationship Id="rId3" Target="/xl/c.xml"/>'
             '<Relationship Id="rId9" Target="worksheets/z.xml"/></Relationships>'))
     with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as zf:
-        parts = safety.sheet_parts(zf)
+        parts = zipcheck.sheet_parts(zf)
     assert parts == {"甲": "xl/worksheets/a.xml", "\x80&": "xl/c.xml"}
 
 
@@ -625,33 +626,33 @@ def test_the_directory_read_directly_is_what_zipfile_reads(good: bytes) -> None:
         with pytest.warns(UserWarning):
             zf.writestr(zipfile.ZipInfo("dup.xml"), b"22")  # the later one counts, as in zipfile
     for data in (good, buf.getvalue()):
-        archive = safety._open_zip(data)
-        assert isinstance(archive, safety._Archive)
+        direct = archive.open_zip(data)
+        assert isinstance(direct, archive.Archive)
         reference = zipfile.ZipFile(io.BytesIO(data))
-        assert _fields(archive.infolist()) == _fields(reference.infolist())
-        assert _fields(list(archive.NameToInfo.values())) == _fields(list(reference.NameToInfo.values()))
+        assert _fields(direct.infolist()) == _fields(reference.infolist())
+        assert _fields(list(direct.NameToInfo.values())) == _fields(list(reference.NameToInfo.values()))
 
 
 def test_archives_out_of_the_ordinary_are_left_to_zipfile(good: bytes) -> None:
     with_comment = bytearray(good)
     struct.pack_into("<H", with_comment, len(good) - 2, 4)
     for data in (bytes(with_comment) + b"note", b"junk" + good):
-        assert isinstance(safety._open_zip(data), zipfile.ZipFile)
-    safety.check(bytes(with_comment) + b"note", lazy=True)  # and a comment is read just the same
+        assert isinstance(archive.open_zip(data), zipfile.ZipFile)
+    safety.preflight(bytes(with_comment) + b"note", lazy=True)  # and a comment is read just the same
 
 
 @pytest.mark.parametrize("cut", ["<", "<!", "<!-"])
 def test_a_comment_cut_by_the_end_of_a_read_is_not_taken_for_a_doctype(cut: str) -> None:
-    assert safety._prolog('<?xml version="1.0"?>' + cut) == "more"
-    assert safety._prolog('<?xml version="1.0"?><!DOCTYPE x>') == "dtd"
-    assert safety._prolog('<?xml version="1.0"?><!-- a --><root/>') == "ok"
+    assert xmlcheck.prolog('<?xml version="1.0"?>' + cut) == "more"
+    assert xmlcheck.prolog('<?xml version="1.0"?><!DOCTYPE x>') == "dtd"
+    assert xmlcheck.prolog('<?xml version="1.0"?><!-- a --><root/>') == "ok"
 
 
 def test_a_prolog_of_comments_longer_than_the_first_read_is_fine(tmp_path: Path, good: bytes) -> None:
     for pad in range(140, 175):  # the first read is 160 bytes: a comment starts across it
         prolog = '<?xml version="1.0"?>' + "<!--" + "x" * (pad - 30) + "-->" + "<!-- second -->"
         data = _with_prolog(good, "xl/workbook.xml", prolog).replace(b"&lol9;", b"")
-        safety.check(data, lazy=True)
+        safety.preflight(data, lazy=True)
 
 
 # ---------------------------------------------------------------- linear scans of damaged parts
@@ -680,12 +681,12 @@ class _Part:
 # a start tag opened and never closed, repeated: a regex that looks for the element and
 # fails at the end of the bytes restarts at the next one (minutes for a few tens of KB)
 DAMAGED_SCANS = {
-    "cells": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData>", b"<c ", b"</sheetData>"),
-    "cells in quotes": (lambda d: safety._check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b"</sheetData>"),
-    "ods rows": (safety._check_ods_extent, b"<table:table>", b"<table:table-row ", b""),
-    "ods cells": (safety._check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
-    "sheets": (lambda d: safety._sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
-    "relationships": (lambda d: safety._sheet_targets(d, d), b"<Relationships>", b"<Relationship Id='", b""),
+    "cells": (lambda d: extent.check_sheet_extent("s.xml", d), b"<sheetData>", b"<c ", b"</sheetData>"),
+    "cells in quotes": (lambda d: extent.check_sheet_extent("s.xml", d), b"<sheetData><c r='A1", b'<c r="', b"</sheetData>"),
+    "ods rows": (extent.check_ods_extent, b"<table:table>", b"<table:table-row ", b""),
+    "ods cells": (extent.check_ods_extent, b"<table:table><table:table-row>", b"<table:table-cell ", b""),
+    "sheets": (lambda d: zipcheck.sheet_targets(d, d), b"<workbook><sheets>", b"<sheet ", b""),
+    "relationships": (lambda d: zipcheck.sheet_targets(d, d), b"<Relationships>", b"<Relationship Id='", b""),
     "properties": (lambda d: identify.properties(cast(safety.Preflight, _Part(d))), b"<Properties>", b"<property ", b""),
     "property values": (lambda d: identify.properties(cast(safety.Preflight, _Part(d))), b"<Properties>", b"<property name='a'><vt:i4>", b""),
 }

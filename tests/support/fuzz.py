@@ -38,7 +38,7 @@ import openpyxl
 import lo
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read.safety import preflight as safety
+from xxgk.read.safety import zipcheck
 from xxgk.report.annotate import restore_cached
 from xxgk.write.formsheet import cell_number
 
@@ -137,7 +137,7 @@ def replaced(data: bytes, name: str, payload: bytes) -> bytes:
 
 def sheet_part(data: bytes, sheet: str) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        return safety.sheet_parts(zf)[sheet]
+        return zipcheck.sheet_parts(zf)[sheet]
 
 
 def read_part(data: bytes, name: str) -> bytes:

@@ -1,7 +1,7 @@
 """A Word annual report (.docx) → `book.Tables`: every table of the body (python-docx)
 and the paragraphs before the first table.
 
-The package was vetted by `safety.check` first (archive bombs, DTDs in any part);
+The package was vetted by `safety.preflight` first (archive bombs, DTDs in any part);
 python-docx's XML parser resolves no entities and keeps lxml's depth limit.
 """
 

@@ -146,7 +146,7 @@ class Book:
             return []
 
     def _sheet(self, name: str) -> pc.CalamineSheet:
-        """The sheet, parsed only once its part has been vetted (see `safety.check`)."""
+        """The sheet, parsed only once its part has been vetted (see `safety.preflight`)."""
         if self.preflight is not None:
             self.preflight.vet_sheet(name)
         try:

@@ -1,4 +1,4 @@
-"""Opening a file: its bytes, vetted by `safety.check`, opened by the reader its kind names.
+"""Opening a file: its bytes, vetted by `safety.preflight`, opened by the reader its kind names.
 
 File names mean nothing here: the bytes say what a file is.
 """
@@ -25,11 +25,11 @@ from xxgk.read.returns import ReadError, Return
 from xxgk.read.safety import preflight as safety
 from xxgk.read.tables import DOCUMENT_KINDS, KINDS, Tables
 
-FileKind = Literal["xlsx", "xls", "ods", "docx", "html"]  # every kind `safety.check` names
+FileKind = Literal["xlsx", "xls", "ods", "docx", "html"]  # every kind `safety.preflight` names
 
 
 def open_book(data: bytes, preflight: safety.Preflight | None = None) -> Book:
-    """Open workbook bytes, vetted by `safety.check` (lazily: then pass its ``preflight``,
+    """Open workbook bytes, vetted by `safety.preflight` (lazily: then pass its ``preflight``,
     which vets each sheet before python-calamine parses it)."""
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -88,7 +88,7 @@ def open_file(path: str | Path) -> Book:
     """Any workbook file opened for reading its sheets, vetted as `read` vets a return: for
     files that are not returns (last year's summary's 分单位明细).  Raises `ReadError`."""
     data, _ = _file_bytes(Path(path))
-    return open_book(data, safety.check(data, lazy=True))
+    return open_book(data, safety.preflight(data, lazy=True))
 
 
 def _file_bytes(path: Path) -> tuple[bytes, os.stat_result]:
@@ -125,7 +125,7 @@ def read_bytes(data: bytes, forms: Sequence[Form] | None = None, *, path: Path |
     # the bytes are hashed and vetted while they are still in the CPU's cache: after the
     # spreadsheet is parsed, hashing them took several times as long (measured)
     digest = hashlib.sha256(data).hexdigest()
-    pre = safety.check(data, lazy=True)
+    pre = safety.preflight(data, lazy=True)
     known = list(forms) if forms is not None else default_forms()
     opener = _OPENERS[cast("FileKind", pre.kind)]
     if pre.kind in DOCUMENT_KINDS:  # no metadata: who and which year come from its title

@@ -55,6 +55,7 @@ from xxgk.read.grid import RESULT_SHEET
 from xxgk.read.open import open_book
 from xxgk.read.returns import Return, row_key
 from xxgk.read.safety import preflight as safety
+from xxgk.read.safety import zipcheck
 from xxgk.write.formsheet import metadata, render_return
 from xxgk.write.guide import lines_needed
 from xxgk.write.styles import ERROR_FILL as SHEET_ERROR_FILL
@@ -94,7 +95,7 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
     data = src.read_bytes()
     if ret.sha256 and hashlib.sha256(data).hexdigest() != ret.sha256:
         raise AnnotateError(f"{src}: 文件在校验后已被修改，请重新校验 (file changed since it was read)")
-    kind = safety.check(data).kind
+    kind = safety.preflight(data).kind
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = target_path(ret, out_dir)
@@ -173,7 +174,7 @@ def restore_cached(src: Path, dst: Path, grids: Mapping[str, Sequence[Sequence[A
     viewer that does not recalculate shows nothing.
     """
     with zipfile.ZipFile(io.BytesIO(src.read_bytes())) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        parts = {part: name for name, part in safety.sheet_parts(zin).items()}
+        parts = {part: name for name, part in zipcheck.sheet_parts(zin).items()}
         for info in zin.infolist():
             payload = zin.read(info)
             name = parts.get(info.filename)
