@@ -109,16 +109,16 @@ def test_bad_roster_is_a_usage_error(tmp_path: Path, served: list[dict[str, Any]
 
 def test_previous_is_validated_kept_and_used(tmp_path: Path, served: list[dict[str, Any]],
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from xxgk.site import service as cycle
+    from xxgk.site.service import Service
 
     made: list[Any] = []
-    real = cycle.Cycle.__init__
+    real = Service.__init__
 
-    def spy(self: cycle.Cycle, *args: Any, **kw: Any) -> None:
+    def spy(self: Service, *args: Any, **kw: Any) -> None:
         real(self, *args, **kw)
         made.append(self.collection.previous)
 
-    monkeypatch.setattr(cycle.Cycle, "__init__", spy)
+    monkeypatch.setattr(Service, "__init__", spy)
     data = tmp_path / "site"
     wrong = serve(data, "--previous", str(ROOT / "samples" / "returns" / "2025" / next(
         p.name for p in (ROOT / "samples" / "returns" / "2025").iterdir())))

@@ -17,7 +17,7 @@ from xxgk.cycle.roster import Unit
 from xxgk.forms.model import Form, for_year
 from xxgk.site.app import Settings, create_app
 from xxgk.site.datadir import Opened, open_data, write_links
-from xxgk.site.service import Cycle, Readers
+from xxgk.site.service import Readers, Service
 
 YEAR = 2025
 REGION = "沙坡头区"
@@ -50,7 +50,7 @@ def return_bytes(folder: Path, unit: Unit, *, faulty: bool = False, seed: int = 
 @dataclass
 class Site:
     client: TestClient
-    cycle: Cycle
+    service: Service
     opened: Opened
     links: dict[str, str]  # unit code -> /u/<token>
     data: Path
@@ -83,7 +83,7 @@ class Site:
 
     def close(self) -> None:
         self.client.close()
-        self.cycle.close()
+        self.service.close()
         self.opened.store.close()
 
 
@@ -101,8 +101,8 @@ def readers() -> Readers:
 def open_site(data: Path, **settings: object) -> Site:
     opened = open_data(data, year=YEAR, roster=ROSTER, region=REGION)
     write_links(opened.store, Settings().base_url, opened.tokens)
-    cycle = Cycle(opened.store, opened.form, YEAR, REGION, readers())
-    app = create_app(cycle, Settings(**settings))  # type: ignore[arg-type]
+    service = Service(opened.store, opened.form, YEAR, REGION, readers())
+    app = create_app(service, Settings(**settings))  # type: ignore[arg-type]
     by_id = {u.id: u.code for u in opened.store.units()}
     links = {by_id[i]: f"/u/{t}" for i, t in opened.tokens.items()}
-    return Site(TestClient(app, raise_server_exceptions=False), cycle, opened, links, data)
+    return Site(TestClient(app, raise_server_exceptions=False), service, opened, links, data)

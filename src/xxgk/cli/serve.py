@@ -69,20 +69,21 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
         store.sweep()
         for problem in store.consistency():
             click.echo(f"警告 (warning): {problem}", err=True)
-        from xxgk.site.app import MB, Settings, create_app
-        from xxgk.site.service import Cycle, Readers
+        from xxgk.site.app import Settings, create_app
+        from xxgk.site.http import MB
+        from xxgk.site.service import Readers, Service
 
         readers = Readers()
-        cycle = Cycle(store, opened.form, year, opened.region, readers, previous=opened.previous)
+        service = Service(store, opened.form, year, opened.region, readers, previous=opened.previous)
         try:
-            app = create_app(cycle, Settings(base_url=base, max_upload=max_upload * MB,
+            app = create_app(service, Settings(base_url=base, max_upload=max_upload * MB,
                                              secure_cookies=certfile is not None))
             import uvicorn
 
             uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                         ssl_keyfile=str(keyfile) if keyfile else None, log_level="warning", access_log=False)
         finally:
-            cycle.close()
+            service.close()
             readers.close()
     finally:
         store.close()

@@ -1,11 +1,11 @@
-"""The cycle being served: the store, the live `Collection` and the work done for the pages.
+"""The site's service: the store, the live `Collection` and the work done for the pages.
 
 The site adds no checking of its own: an upload goes to `Collection.add` (the library's
 pre-flight, reader and checks), the register and the summary are the collection's, the
 annotated copy is `annotate`'s and the template `template`'s.  What this module adds is
 bookkeeping: the file kept before its row commits, the history, the audit log, and the
 four statuses a clerk reads.  Its methods block (reading, checking, writing workbooks):
-the app calls them through `Cycle.run`, in a bounded pool of worker threads.
+the app calls them through `Service.run`, in a bounded pool of worker threads.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from xxgk.cycle.collection import Collection
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
+from xxgk.files import display_name
 from xxgk.forms.findings import Finding, Report
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
@@ -74,9 +75,10 @@ class Line:
         }
 
 
-def display_name(name: str) -> str:
-    """The client's file name, reduced to its last part and printable characters: shown, never a path."""
-    last = PurePath(name.replace("\\", "/")).name
+def upload_name(name: str) -> str:
+    """The client's file name as kept and shown: its last part only (never a path), printable,
+    without what a file system refuses; `display_name` first makes undecodable bytes readable."""
+    last = display_name(PurePath(name.replace("\\", "/")).name)
     clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?')
     return clean.strip()[:200] or "未命名文件"
 
@@ -123,10 +125,13 @@ class Readers:
         return procs
 
     def read(self, path: Path, name: str) -> Future[Entry]:
+        """``path`` read and checked in a worker; a pool broken by an earlier file is replaced."""
         with self._lock:
-            if self._procs._broken:  # a worker died: a new pool
+            try:
+                return self._procs.submit(read_upload, str(path), name)
+            except BrokenProcessPool:  # a worker died since the last read: a new pool
                 self._procs = self._new()
-            return self._procs.submit(read_upload, str(path), name)
+                return self._procs.submit(read_upload, str(path), name)
 
     def entry(self, future: Future[Entry], name: str) -> Entry:
         """The entry a worker made, or ``file.unreadable`` when the worker died making it."""
@@ -139,7 +144,7 @@ class Readers:
         self._procs.shutdown(wait=True, cancel_futures=True)
 
 
-class Cycle:
+class Service:
     """One year's collection, served; thread-safe (one lock around the collection).
 
     Uploads are read and checked by ``readers`` (worker processes), then added to the
@@ -184,7 +189,7 @@ class Cycle:
 
     def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str) -> Upload:
         """Keep the file, check it, record it: the unit's new current return."""
-        name = display_name(name)
+        name = upload_name(name)
         digest, rel = self.store.put_file(data, PurePath(name).suffix)
         read = self.readers.entry(self.readers.read(self.store.data / rel, name), name)
         with self._lock:

@@ -1,0 +1,217 @@
+"""What every page of the site shares: headers, forms, CSRF, downloads, errors, templates.
+
+The handlers read the app's parts from ``request.app.state`` (``service``, ``settings``,
+``templates``, ``secret`` and the brakes), which `xxgk.site.app.create_app` sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from pathlib import Path, PurePath
+from typing import Any
+from urllib.parse import quote
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from xxgk.forms.findings import SEVERITY_MARK
+from xxgk.site import security
+from xxgk.site.service import STATES, Service
+from xxgk.site.store import UnitRow, Upload
+
+log = logging.getLogger("xxgk.site")
+HERE = Path(__file__).parent
+MB = 1024 * 1024
+MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+MESSAGES = {
+    400: "请求有误，请返回上一页重试。",
+    403: "请求已失效（页面打开过久或来源不明），请刷新页面后重试。",
+    404: "页面不存在。请核对链接是否完整；如链接已更换，请向区政务公开办索取新链接。",
+    405: "不支持该操作。",
+    429: "尝试次数过多，请稍后再试。",
+}
+
+
+class TooLarge(Exception):
+    pass
+
+
+def too_large_message(limit: int) -> str:
+    return f"文件超过{limit // MB}MB的大小上限，未保存。请检查是否选错了文件（统计表通常不超过1MB）。"
+
+
+def templates() -> Jinja2Templates:
+    """The pages' Jinja2 environment, with the register's states and the findings' marks."""
+    pages = Jinja2Templates(directory=str(HERE / "templates"))
+    pages.env.globals.update(states=STATES, marks=SEVERITY_MARK)
+    return pages
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def address(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    service = service_of(request)
+    base = {"year": service.year, "region": service.region, "form": service.form}
+    pages: Jinja2Templates = request.app.state.templates
+    return pages.TemplateResponse(request, name, {**base, **context}, status_code=status)
+
+
+def wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+def problem(request: Request, status: int, message: str) -> Response:
+    if wants_json(request):
+        return JSONResponse({"ok": False, "error": message}, status_code=status)
+    return page(request, "message.html", {"message": message, "status": status}, status=status)
+
+
+# ---------------------------------------------------------------- forms and CSRF
+
+def csrf_token(request: Request, purpose: str) -> str:
+    return security.csrf_token(request.app.state.secret, purpose)
+
+
+async def posted(request: Request, purpose: str) -> dict[str, Any]:
+    """The form of a POST whose CSRF token is good for ``purpose`` (else 403)."""
+    form = await read_form(request, request.app.state.settings.max_upload)
+    if not security.csrf_ok(request.app.state.secret, purpose, str(form.get("csrf", ""))):
+        raise HTTPException(403)
+    return form
+
+
+async def read_form(request: Request, limit: int) -> dict[str, Any]:
+    """The posted form, the body counted while it streams in: past ``limit`` (plus the fields
+    around the file) reading stops with 413 and nothing is kept."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+        raise HTTPException(413)
+    received = 0
+    upstream = request.receive
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await upstream()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit + MULTIPART_SLACK:
+                raise TooLarge
+        return message
+
+    try:
+        form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
+    except TooLarge:
+        raise HTTPException(413) from None
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
+        raise HTTPException(400) from None
+    return dict(form.items())
+
+
+async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str) -> Upload | Response:
+    """The posted file kept and checked as ``unit``'s return, or the page saying why not."""
+    service = service_of(request)
+    limit = request.app.state.settings.max_upload
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return problem(request, 400, "请选择要上传的文件。")
+    data = await upload.read()
+    await upload.close()
+    if len(data) > limit:
+        return problem(request, 413, too_large_message(limit))
+    if not data:
+        return problem(request, 400, "上传的文件是空的（0字节），请重新选择文件。")
+    return await service.run(lambda: service.accept(unit, data, upload.filename or "", via=via,
+                                                    address=address(request)))
+
+
+# ---------------------------------------------------------------- downloads
+
+def disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the real (Chinese) name per RFC 5987/6266."""
+    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def media_type_of(filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower()
+    return {".xlsx": XLSX, ".xlsm": "application/vnd.ms-excel.sheet.macroEnabled.12", ".xls": "application/vnd.ms-excel",
+            ".ods": "application/vnd.oasis.opendocument.spreadsheet"}.get(suffix, "application/octet-stream")
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition(filename)})
+
+
+def file_response(path: Path, filename: str) -> Response:
+    return download(path.read_bytes(), filename, media_type_of(filename))
+
+
+async def annotated_response(request: Request, up: Upload, who: str) -> Response:
+    """The marked copy of ``up``, logged as downloaded by ``who``."""
+    service = service_of(request)
+    path = await service.run(service.annotated_file, up)
+    if path is None:
+        return problem(request, 404, "该文件无法读取为统计表，没有批注副本。请查看页面上列出的问题。")
+    service.store.log(who, "下载批注副本", up.name, address(request))
+    return file_response(path, f"{PurePath(up.name).stem}_校验结果{path.suffix}")
+
+
+# ---------------------------------------------------------------- errors
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (301, 302, 303):
+        return RedirectResponse((exc.headers or {})["Location"], status_code=exc.status_code)
+    if exc.status_code == 413:
+        message = too_large_message(request.app.state.settings.max_upload)
+    else:
+        message = MESSAGES.get(exc.status_code, "请求无法处理。")
+    return problem(request, exc.status_code, message)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    incident = uuid.uuid4().hex[:10]
+    log.error("error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    message = f"服务器内部错误，请稍后重试；如仍出错，请将错误编号{incident}告知区政务公开办。"
+    return problem(request, 500, message)
+
+
+class SecurityHeaders:
+    """nosniff, the Content-Security-Policy, no framing, no Referer, no caching of pages."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", CSP.encode()),
+                            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+                if not scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,111 @@
+"""The units' pages under ``/u/<token>``: the template, the upload and what to fix, the files sent."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from xxgk.report.text import closing, finding_line
+from xxgk.site import figures, security
+from xxgk.site.http import (
+    MB,
+    accept_upload,
+    address,
+    annotated_response,
+    csrf_token,
+    file_response,
+    page,
+    posted,
+    service_of,
+    wants_json,
+)
+from xxgk.site.store import UnitRow, Upload
+
+
+def unit_of(request: Request) -> UnitRow:
+    """The unit whose token is in the path; a wrong token is a missing page (and counts as a guess)."""
+    brake: security.Brake = request.app.state.token_brake
+    who = address(request)
+    if brake.blocked(who):
+        raise HTTPException(429)
+    token = request.path_params["token"]
+    digest = security.token_hash(token)
+    unit = service_of(request).store.unit_by_token_hash(digest)
+    if unit is None or not security.same(unit.token_hash, digest):
+        brake.fail(who)
+        raise HTTPException(404)
+    return unit
+
+
+def own_upload(unit: UnitRow, request: Request) -> Upload:
+    up = service_of(request).store.upload(int(request.path_params["upload"]))
+    if up is None or up.unit != unit.id:
+        raise HTTPException(404)
+    return up
+
+
+async def home(request: Request) -> Response:
+    return page(request, "home.html", {})
+
+
+async def unit_page(request: Request) -> Response:
+    unit = unit_of(request)
+    service = service_of(request)
+    token = request.path_params["token"]
+    history = service.store.uploads(unit.id)
+    current = history[0] if history else None
+    report = service.report(current) if current else None
+    entry = service.entry(unit.id)
+    line = next((x for x in await service.run(service.register) if x.unit.id == unit.id), None)
+    findings = report.findings if report else []
+    return page(request, "unit.html", {
+        "unit": unit, "token": token, "history": history, "current": current, "report": report,
+        "line": line, "lines": [finding_line(f, service.form) for f in findings], "findings": findings,
+        "closing": closing(report) if report else "",
+        "tables": figures.tables(service.form, entry.values if entry else None, findings) if current else [],
+        "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
+        "max_mb": request.app.state.settings.max_upload // MB,
+    })
+
+
+async def unit_template(request: Request) -> Response:
+    unit = unit_of(request)
+    service = service_of(request)
+    path = await service.run(service.template_file, unit)
+    service.store.log(unit.name, "下载模板", unit.name, address(request))
+    return file_response(path, f"{unit.name}_{service.year}年政府信息公开情况统计表.xlsx")
+
+
+async def unit_upload(request: Request) -> Response:
+    unit = unit_of(request)
+    form = await posted(request, f"unit:{unit.token_hash}")
+    up = await accept_upload(request, unit, form, via="unit")
+    if isinstance(up, Response):
+        return up
+    target = f"/u/{request.path_params['token']}#result"
+    if wants_json(request):
+        return JSONResponse({"ok": True, "valid": up.valid, "redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def unit_file(request: Request) -> Response:
+    unit = unit_of(request)
+    up = own_upload(unit, request)
+    return file_response(service_of(request).store.path(up), up.name)
+
+
+async def unit_annotated(request: Request) -> Response:
+    unit = unit_of(request)
+    return await annotated_response(request, own_upload(unit, request), unit.name)
+
+
+ROUTES = [
+    Route("/", home),
+    Route("/u/{token}", unit_page),
+    Route("/u/{token}/template", unit_template),
+    Route("/u/{token}/upload", unit_upload, methods=["POST"]),
+    Route("/u/{token}/file/{upload:int}", unit_file),
+    Route("/u/{token}/annotated/{upload:int}", unit_annotated),
+]
