@@ -32,8 +32,9 @@ from lo import convert, fill, make_profile  # noqa: E402
 from merge_books import number, valid_inputs  # noqa: E402
 from xxgk.cycle.batch import merge  # noqa: E402
 from xxgk.cycle.roster import Unit, read_roster  # noqa: E402
+from xxgk.forms.builtin import builtin  # noqa: E402
 from xxgk.forms.layout import layout_of  # noqa: E402
-from xxgk.forms.model import Form, builtin  # noqa: E402
+from xxgk.forms.model import Form  # noqa: E402
 from xxgk.report.summary import write_summary  # noqa: E402
 from xxgk.write.names import file_name  # noqa: E402
 from xxgk.write.template import write_template  # noqa: E402

@@ -19,9 +19,9 @@ import xlsxwriter
 
 import lo
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import SIGNATURE, layout_of
-from xxgk.forms.model import HEADER_MARK, Form, builtin
-from xxgk.read.returns import row_key
+from xxgk.forms.model import HEADER_MARK, Form, row_key
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "seed_2018.tsv"
@@ -221,7 +221,7 @@ def fill_template(
     blank = path.with_name(path.stem + ".blank.xlsx")
     write_template(form, blank, year=year, agency=agency, code=code, overwrite=True)
     # notes come by row (``t1.r12``); `lo.fill` takes them by a cell key of that row
-    by_cell = {next(k for k, c in form.cells.items() if row_key(c) == key): text
+    by_cell = {next(k for k, c in form.cells.items() if row_key(c.table, c.row) == key): text
                for key, text in (notes or {}).items()}
     raw = lo.fill(blank, path.with_name(path.stem + ".raw.xlsx"), form,
                   {c.key: values.get(c.key) for c in form.inputs}, notes=by_cell, signature=signature)

@@ -15,6 +15,7 @@ from books import seed_values
 from xxgk.check import checking as check
 from xxgk.check.checking import CheckResult, check_return, figures_return
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
 from xxgk.read.returns import ReadError, Return
@@ -24,7 +25,7 @@ D = Decimal
 
 @pytest.fixture(scope="module")
 def form() -> forms.Form:
-    return forms.builtin("gk2018")
+    return builtin("gk2018")
 
 
 def seed_inputs(form: forms.Form) -> dict[str, Any]:
@@ -184,7 +185,7 @@ def test_isolated_blanks_are_zero_with_one_warning(form: forms.Form) -> None:
 
 def test_blanks_are_one_finding_per_table_as_ranges() -> None:
     """Issue 10 point 5: 表三第5—23行第2—6栏（F12:J30）, one finding for table 三."""
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({f"t3.{r}.{c}": None for r in range(5, 24) for c in range(2, 7)})
     figures.update({"t3.1.1": None, "t2_1.2.1": None, "t2_1.2.2": None})
@@ -266,7 +267,7 @@ def test_yuan_in_a_wan_yuan_cell_gives_the_figure_to_type(form: forms.Form) -> N
 
 
 def test_units_of_the_2021_tables_come_from_the_definition() -> None:
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures = {c.key: 0 for c in gk2021.inputs}
     figures.update({"t3.1.1": "2件", "t2_8.1.1": "1.5万元", "t4.1.1": "3个"})
     result = check_return(figures_return(gk2021, figures, year=2021))
@@ -384,7 +385,7 @@ def test_values_hold_every_input_and_recomputed_formula(form: forms.Form) -> Non
 
 
 def test_multi_column_form() -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     t3 = [c for c in g21.cells.values() if c.table.id == "t3"]
     figures: dict[str, Any] = {c.key: 0 for c in g21.inputs}
     figures["t3.1.1"] = 2  # 一、本年新收 / 自然人
@@ -474,7 +475,7 @@ def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) 
 
 
 def test_compare_years_same_form_and_explanations() -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     now = {c.key: D(0) for c in g21.cells.values() if c.kind != "header"}
     last = dict(now)
     now.update({"t3.2.1": D(3), "t2_1.1.1": D(2), "t2_1.1.3": D(7)})
@@ -490,7 +491,7 @@ def test_compare_years_same_form_and_explanations() -> None:
 
 
 def test_compare_years_across_forms_maps_by_label() -> None:
-    g19, g21 = forms.builtin("gk2019"), forms.builtin("gk2021")
+    g19, g21 = builtin("gk2019"), builtin("gk2021")
     last = {c.key: D(0) for c in g19.cells.values() if c.kind != "header"}
     last_out = next(c for c in g19.cells.values() if c.table.id == "t3" and c.row.label == "四、结转下年度继续办理"
                     and c.column.id == "c1")
@@ -520,7 +521,7 @@ def test_compare_with_skips_other_units(form: forms.Form) -> None:
 
 def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> None:
     """Issue 10 point 5: 第1栏 out of balance makes 第7栏“总计” so too; one finding says both."""
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({"t3.1.1": 5, "t3.1.3": 2, "t3.3.3": 1})
     result = check_return(figures_return(gk2021, figures, year=2021))
@@ -536,7 +537,7 @@ def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> Non
 
 def test_a_unit_may_have_words_a_clerk_uses_for_it() -> None:
     """gk2019's 采购项目数量 counts 项, also written 个 or 笔 (unit: 项|个|笔 in the definition)."""
-    gk2019 = forms.builtin("gk2019")
+    gk2019 = builtin("gk2019")
     figures: dict[str, Any] = {c.key: 0 for c in gk2019.inputs}
     figures.update({"t2_9.1.1": "2笔", "t2_5.1.1": "3个", "t3.1.1": "4笔"})
     result = check_return(figures_return(gk2019, figures, year=2019))

@@ -13,7 +13,7 @@ from xxgk.cycle.batch import merge
 from xxgk.cycle.collection import Collection, Entry, UnitStatus
 from xxgk.cycle.pool import read_entries
 from xxgk.cycle.roster import Unit
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.report.summary import write_csv, write_summary
 
 FORM = builtin("gk2018")

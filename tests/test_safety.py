@@ -429,7 +429,7 @@ import sys, xlsxwriter
 from xxgk.read.safety import preflight as safety
 from xxgk.read.reader import read
 from xxgk.read.returns import ReadError
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.write.template import write_template
 path = sys.argv[1]
 write_template(builtin("gk2018"), path, year=2018, agency="甲单位", code="1")

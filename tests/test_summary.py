@@ -17,8 +17,9 @@ from xxgk.cycle.batch import merge
 from xxgk.cycle.collection import Summary
 from xxgk.cycle.roster import Unit
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import INFO_ROW, layout_of
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.model import Form
 from xxgk.report.detail import DetailLayout, unit_figures
 from xxgk.report.summary import (
     CHART_SHEET,

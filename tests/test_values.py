@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from xxgk.check import values
 from xxgk.check.values import Parsed, parse
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 
 D = Decimal
 
@@ -184,7 +184,7 @@ def test_expected_words() -> None:
 
 
 def test_finding_names_everything() -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     cell = form.cells["3"]
     f = values.finding("value.not_number", cell, "统计表", "D6", "约10")
     assert (f.severity, f.code, f.indicator, f.sheet, f.cell, f.found, f.expected) == (
@@ -274,7 +274,7 @@ def test_every_total_equals_the_sum_of_what_it_lists(figures: list[Decimal]) -> 
     assert all(v is not None for v in accepted)
     total = sum((v for v in accepted if v is not None), Decimal(0))
     assert int(total.scaleb(6)) == sum(int(d.scaleb(6)) for d in figures)  # integer arithmetic: exact
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     inputs = {c.key: accepted[i % len(accepted)] for i, c in enumerate(form.inputs)}
     computed = form.compute(inputs)
     for cell in form.formulas:

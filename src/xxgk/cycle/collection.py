@@ -49,10 +49,9 @@ from xxgk import __version__
 from xxgk.check.checking import CheckResult, check_file
 from xxgk.cycle.roster import Unit
 from xxgk.files import display_name
-from xxgk.forms import model as forms_mod
+from xxgk.forms.builtin import builtin, for_year
 from xxgk.forms.findings import WARNING, Finding, Report, make
-from xxgk.forms.model import Form
-from xxgk.read.returns import row_key
+from xxgk.forms.model import Form, row_key
 from xxgk.read.tables import DOCUMENT_KINDS, KINDS
 
 if TYPE_CHECKING:
@@ -258,7 +257,7 @@ def cycle_of(entries: Sequence[Entry], *, year: int | None = None,
                      if e.form and e.year is not None and (year is None or e.year == year))
     if not counts:
         if year is not None:
-            return forms_mod.for_year(year), year
+            return for_year(year), year
         raise CollectionError("没有可以读取并识别年度的统计表，无法确定表式和年度，无法汇总。")
     ranked = counts.most_common()
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
@@ -273,7 +272,7 @@ def cycle_of(entries: Sequence[Entry], *, year: int | None = None,
 
 def form_by_id(form_id: str, forms: Sequence[Form] | None = None) -> Form:
     known = [f for f in forms or () if f.id == form_id]
-    return known[0] if known else forms_mod.builtin(form_id)
+    return known[0] if known else builtin(form_id)
 
 
 # ---------------------------------------------------------------- the register and the summary
@@ -799,7 +798,7 @@ def _aggregate_checks(
                 for f in b.entry.report.findings
                 if f.rule == check.id and f.explained and f.explanation
             ]
-            row = notes.setdefault(row_key(anchor), [])
+            row = notes.setdefault(row_key(anchor.table, anchor.row), [])
             for t in texts or ["汇总数据，由各单位已通过校验的数据相加得出"]:
                 if t not in row:
                     row.append(t)

@@ -31,11 +31,12 @@ from typing import Any
 import python_calamine as pc
 
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin_forms
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.identity import Identity
 from xxgk.forms.labels import QUOTES, align_near, nearest
 from xxgk.forms.layout import SIGNATURE, Layout, SheetLayout, TableLayout, a1, layout_of
-from xxgk.forms.model import HEADER_MARK, Form, Older, Row, Table, builtin_forms
+from xxgk.forms.model import HEADER_MARK, Form, Older, Row, Table
 from xxgk.read import cellxml, xmlscan
 from xxgk.read.docx import read_docx
 from xxgk.read.html import read_html
