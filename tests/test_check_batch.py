@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from books import plain_sheet
 from merge_books import valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of

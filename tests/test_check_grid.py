@@ -7,7 +7,7 @@ from pathlib import Path
 
 from books import fill_template
 from merge_books import valid_inputs
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.forms.builtin import builtin
 
 

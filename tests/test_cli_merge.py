@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from merge_books import add, district, valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.forms.builtin import builtin
 

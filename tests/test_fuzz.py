@@ -26,7 +26,7 @@ from click.testing import CliRunner
 import fuzz
 import lo
 from merge_books import valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.forms.builtin import builtin
 

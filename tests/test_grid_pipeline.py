@@ -10,7 +10,7 @@ import pytest
 
 from books import fill_template
 from merge_books import district, valid_inputs
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cycle.batch import merge
 from xxgk.forms.builtin import builtin
 from xxgk.forms.model import Form

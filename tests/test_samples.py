@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from books import rezip
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of

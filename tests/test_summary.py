@@ -12,7 +12,8 @@ import pytest
 
 from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
-from xxgk.check.checking import check_file, compare_years
+from xxgk.check.file import check_file
+from xxgk.check.years import compare_years
 from xxgk.cycle.batch import merge
 from xxgk.cycle.collection import Summary
 from xxgk.cycle.roster import Unit

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from xxgk.check.checking import CheckResult, check_files
+from xxgk.check.checking import CheckResult
+from xxgk.check.file import check_files
 from xxgk.cycle.collection import Collection, CollectionError, Entry, Prefer, Summary, cycle_of, entry_of
 from xxgk.cycle.discover import Found, find
 from xxgk.cycle.pool import read_entries

@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from xxgk import __version__
-from xxgk.check.checking import CheckResult, check_file
+from xxgk.check.checking import CheckResult
+from xxgk.check.file import check_file
 from xxgk.cycle.roster import Unit
 from xxgk.files import display_name
 from xxgk.forms.builtin import builtin, for_year

@@ -34,7 +34,7 @@ from xlsxwriter.chart import Chart
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.check.checking import previous_values
+from xxgk.check.years import previous_values
 from xxgk.cycle.collection import STATUS_LABELS, UNKNOWN_UNIT, Block, Status, Summary
 from xxgk.files import write_atomically
 from xxgk.forms import identity as ids
