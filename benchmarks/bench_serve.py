@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # valid figures and the server helpers 
 
 import site_server  # noqa: E402
 from merge_books import valid_inputs, write_return  # noqa: E402
-from xxgk.check.checking import check_files  # noqa: E402
+from xxgk.check.file import check_files  # noqa: E402
 from xxgk.forms.builtin import for_year  # noqa: E402
 
 YEAR = 2025
