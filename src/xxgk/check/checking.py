@@ -68,9 +68,6 @@ class CellValues:
     empty: bool = False
 
 
-# ---------------------------------------------------------------- one return
-
-
 def check_return(ret: Return) -> CheckResult:
     """Check a return that has been read: values, formulas, rules and explanations."""
     form = ret.form
