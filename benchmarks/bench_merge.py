@@ -50,8 +50,9 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))  # LibreOffice helpers and v
 
 from lo import fill, make_profile, soffice  # noqa: E402
 from merge_books import valid_inputs  # noqa: E402
+from xxgk.forms.builtin import builtin  # noqa: E402
 from xxgk.forms.layout import layout_of  # noqa: E402
-from xxgk.forms.model import Form, builtin  # noqa: E402
+from xxgk.forms.model import Form  # noqa: E402
 from xxgk.write.formsheet import cell_number as number  # noqa: E402
 from xxgk.write.styles import BODY_FONT, TITLE_FONT  # noqa: E402
 from xxgk.write.template import write_template  # noqa: E402

@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))  # valid figures and the ser
 
 import site_server  # noqa: E402
 from merge_books import valid_inputs, write_return  # noqa: E402
-from xxgk.check.checking import check_files  # noqa: E402
-from xxgk.forms.model import for_year  # noqa: E402
+from xxgk.check.file import check_files  # noqa: E402
+from xxgk.forms.builtin import for_year  # noqa: E402
 
 YEAR = 2025
 

@@ -32,8 +32,9 @@ from lo import convert, fill, make_profile  # noqa: E402
 from merge_books import valid_inputs  # noqa: E402
 from xxgk.cycle.batch import merge  # noqa: E402
 from xxgk.cycle.roster import Unit, read_roster  # noqa: E402
+from xxgk.forms.builtin import builtin  # noqa: E402
 from xxgk.forms.layout import layout_of  # noqa: E402
-from xxgk.forms.model import Form, builtin  # noqa: E402
+from xxgk.forms.model import Form  # noqa: E402
 from xxgk.report.summary.workbook import write_summary  # noqa: E402
 from xxgk.write.formsheet import cell_number as number  # noqa: E402
 from xxgk.write.names import file_name  # noqa: E402

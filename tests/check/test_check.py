@@ -11,11 +11,16 @@ from typing import Any
 
 import pytest
 
-from books import seed_values
-from xxgk.check import checking as check
-from xxgk.check.checking import CheckResult, check_return, figures_return
+from books import figures_return, seed_values
+from xxgk.check.checking import CheckResult, check_return
+from xxgk.check.file import check_file, check_files
+from xxgk.check.rulecheck import readable
+from xxgk.check.years import compare_years, previous_values
+from xxgk.cycle.entries import Entry
+from xxgk.cycle.previous import Previous
 from xxgk.forms import model as forms
-from xxgk.forms.findings import Finding, make
+from xxgk.forms.builtin import builtin
+from xxgk.forms.findings import Finding, Report, make
 from xxgk.forms.layout import layout_of
 from xxgk.read.returns import ReadError, Return
 
@@ -24,7 +29,7 @@ D = Decimal
 
 @pytest.fixture(scope="module")
 def form() -> forms.Form:
-    return forms.builtin("gk2018")
+    return builtin("gk2018")
 
 
 def seed_inputs(form: forms.Form) -> dict[str, Any]:
@@ -184,7 +189,7 @@ def test_isolated_blanks_are_zero_with_one_warning(form: forms.Form) -> None:
 
 def test_blanks_are_one_finding_per_table_as_ranges() -> None:
     """Issue 10 point 5: 表三第5—23行第2—6栏（F12:J30）, one finding for table 三."""
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({f"t3.{r}.{c}": None for r in range(5, 24) for c in range(2, 7)})
     figures.update({"t3.1.1": None, "t2_1.2.1": None, "t2_1.2.2": None})
@@ -266,7 +271,7 @@ def test_yuan_in_a_wan_yuan_cell_gives_the_figure_to_type(form: forms.Form) -> N
 
 
 def test_units_of_the_2021_tables_come_from_the_definition() -> None:
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({"t3.1.1": "2件", "t2_8.1.1": "1.5万元", "t4.1.1": "3个"})
     result = check_return(figures_return(gk2021, figures, year=2021))
@@ -384,7 +389,7 @@ def test_values_hold_every_input_and_recomputed_formula(form: forms.Form) -> Non
 
 
 def test_multi_column_form() -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     t3 = [c for c in g21.cells.values() if c.table.id == "t3"]
     figures: dict[str, Any] = {c.key: 0 for c in g21.inputs}
     figures["t3.1.1"] = 2  # 一、本年新收 / 自然人
@@ -419,7 +424,7 @@ def test_readable_rule_text() -> None:
         "a == last(a)": "第1行 = 上年第1行",
     }
     for source, want in cases.items():
-        assert check.readable(ast.parse(source, mode="eval").body, names) == want
+        assert readable(ast.parse(source, mode="eval").body, names) == want
 
 
 # ---------------------------------------------------------------- files
@@ -450,23 +455,23 @@ def test_check_file_turns_read_errors_into_findings(fake_reader: dict[str, Any],
     fake_reader["crash.xlsx"] = ValueError("boom")
     fake_reader["ok.xlsx"] = figures_return(form, seed_inputs(form), path="ok.xlsx", year=2018)
 
-    locked = check.check_file("locked.xlsx")
+    locked = check_file("locked.xlsx")
     assert codes(locked) == [("file.encrypted", "")] and locked.ret is None and not locked.valid
     assert locked.report.file == "locked.xlsx" and locked.values == {}
-    wrong = check.check_file(Path("wrong.xlsx"))
+    wrong = check_file(Path("wrong.xlsx"))
     assert wrong.report.findings[0].message.startswith("该文件是2019年度的统计表，而本次收集2018年度")
-    odd = check.check_file("odd.xlsx")
+    odd = check_file("odd.xlsx")
     assert codes(odd) == [("file.unreadable", "")] and "reader.surprise: something new" in odd.report.findings[0].message
-    crash = check.check_file("crash.xlsx")
+    crash = check_file("crash.xlsx")
     assert codes(crash) == [("file.unreadable", "")] and "ValueError: boom" in crash.report.findings[0].message
-    ok = check.check_file("ok.xlsx")
+    ok = check_file("ok.xlsx")
     assert codes(ok) == [("rule.warning", "12")] and ok.ret is not None
 
 
 def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) -> None:
     fake_reader["a.xlsx"] = ReadError("file.encrypted")
     fake_reader["b.xlsx"] = figures_return(form, seed_inputs(form), path="b.xlsx")
-    results = check.check_files([Path("b.xlsx"), Path("a.xlsx")])
+    results = check_files([Path("b.xlsx"), Path("a.xlsx")])
     assert [r.report.file for r in results] == ["b.xlsx", "a.xlsx"]
 
 
@@ -474,33 +479,33 @@ def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) 
 
 
 def test_compare_years_same_form_and_explanations() -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     now = {c.key: D(0) for c in g21.cells.values() if c.kind != "header"}
     last = dict(now)
     now.update({"t3.2.1": D(3), "t2_1.1.1": D(2), "t2_1.1.3": D(7)})
     last.update({"t3.25.1": D(2), "t2_1.1.3": D(5)})
-    found = check.compare_years(g21, now, g21, last)
+    found = compare_years(g21, now, g21, last)
     assert [(f.code, f.rule) for f in found] == [("previous.mismatch", "Y_t3_carried_in.1")]
     f = found[0]
     assert (f.severity, f.indicator, f.found, f.expected) == ("warning", "t3.2.1", "3", "第2行第1栏 = 上年第25行第1栏")
     assert f.cell == layout_of(g21).places["t3.2.1"].a1 and not f.explained
     notes = {"t3.r2": "上年结转数以上年报告更正后为准"}
-    [f] = check.compare_years(g21, now, g21, last, notes=notes)
+    [f] = compare_years(g21, now, g21, last, notes=notes)
     assert f.explained and f.explanation == notes["t3.r2"]
 
 
 def test_compare_years_across_forms_maps_by_label() -> None:
-    g19, g21 = forms.builtin("gk2019"), forms.builtin("gk2021")
+    g19, g21 = builtin("gk2019"), builtin("gk2021")
     last = {c.key: D(0) for c in g19.cells.values() if c.kind != "header"}
     last_out = next(c for c in g19.cells.values() if c.table.id == "t3" and c.row.label == "四、结转下年度继续办理"
                     and c.column.id == "c1")
     last[last_out.key] = D(4)
     last[last_out.key.rsplit(".", 1)[0] + ".7"] = D(4)  # its 总计 column, as recomputed
-    mapped = check.previous_values(g21, g19, last)
+    mapped = previous_values(g21, g19, last)
     assert mapped["t3.25.1"] == 4
     assert "t2_1.1.3" not in mapped  # 现行有效件数 has no counterpart in the 2019 table
     now = {c.key: D(0) for c in g21.cells.values() if c.kind != "header"}
-    found = check.compare_years(g21, now, g19, last)
+    found = compare_years(g21, now, g19, last)
     assert [(f.code, f.rule) for f in found] == [
         ("previous.mismatch", "Y_t3_carried_in.1"),
         ("previous.mismatch", "Y_t3_carried_in.7"),
@@ -510,17 +515,27 @@ def test_compare_years_across_forms_maps_by_label() -> None:
     assert "上年表式（" in found[2].message and "无法比对" in found[2].message
 
 
-def test_compare_with_skips_other_units(form: forms.Form) -> None:
-    a = run(form, seed_inputs(form), agency_code="001")
-    b = run(form, seed_inputs(form), agency_code="002")
-    assert not check.compare_with(a, b)
-    assert check.compare_with(a, run(form, seed_inputs(form), agency_code="001"))
-    assert codes(a) == [("rule.warning", "12")]  # gk2018 has no year-over-year rules
+def test_previous_compare_entry_skips_other_units() -> None:
+    g21 = builtin("gk2021")
+    now: dict[str, Decimal | int] = {c.key: 0 for c in g21.cells.values() if c.kind != "header"}
+    last = {k: D(v) for k, v in now.items()}
+    now["t3.2.1"] = 3  # carried in: 3, carried out last year: 0
+
+    def entry(code: str) -> Entry:
+        return Entry(file=f"{code}.xlsx", report=Report(file=f"{code}.xlsx"), kind="return", code=code, values=now)
+
+    mine = Previous(Path("last.xlsx"), g21, "return", 2020, "001", "甲单位", last)
+    found, why = mine.compare_entry(g21, entry("001"))
+    assert [(f.code, f.rule) for f in found] == [("previous.mismatch", "Y_t3_carried_in.1")] and why == ""
+    assert mine.compare_entry(g21, entry("002")) == ([], "上年数据last.xlsx与002.xlsx不是同一单位，未作上年比对")
+    summary = Previous(Path("sum.xlsx"), g21, "summary", 2020, "", "沙坡头区", last, by_unit={"001": last})
+    assert [f.code for f in summary.compare_entry(g21, entry("001"))[0]] == ["previous.mismatch"]
+    assert summary.compare_entry(g21, entry("002"))[1].startswith("上年汇总表sum.xlsx的分单位明细中没有")
 
 
 def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> None:
     """Issue 10 point 5: 第1栏 out of balance makes 第7栏“总计” so too; one finding says both."""
-    gk2021 = forms.builtin("gk2021")
+    gk2021 = builtin("gk2021")
     figures: dict[str, Any] = {c.key: 0 for c in gk2021.inputs}
     figures.update({"t3.1.1": 5, "t3.1.3": 2, "t3.3.3": 1})
     result = check_return(figures_return(gk2021, figures, year=2021))
@@ -536,7 +551,7 @@ def test_a_balance_error_is_reported_once_not_again_in_the_total_column() -> Non
 
 def test_a_unit_may_have_words_a_clerk_uses_for_it() -> None:
     """gk2019's 采购项目数量 counts 项, also written 个 or 笔 (unit: 项|个|笔 in the definition)."""
-    gk2019 = forms.builtin("gk2019")
+    gk2019 = builtin("gk2019")
     figures: dict[str, Any] = {c.key: 0 for c in gk2019.inputs}
     figures.update({"t2_9.1.1": "2笔", "t2_5.1.1": "3个", "t3.1.1": "4笔"})
     result = check_return(figures_return(gk2019, figures, year=2019))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from books import fill_template
 from merge_books import valid_inputs
-from xxgk.check.checking import check_file
-from xxgk.forms.model import builtin
+from xxgk.check.file import check_file
+from xxgk.forms.builtin import builtin
 
 
 def test_gk2021_column_breaking_the_balance_names_the_column_and_both_sides(tmp_path: Path) -> None:

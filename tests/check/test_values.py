@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from xxgk.check import values
 from xxgk.check.values import Parsed, parse
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
+from xxgk.forms.findings import Code
 
 D = Decimal
 
@@ -153,7 +154,7 @@ def test_not_number_text(text: str) -> None:
         ("1,234.5678901", "amount", "value.precision", "1234.5678901"),
     ],
 )
-def test_bad_number_text(text: str, kind: str, code: str, value: object) -> None:
+def test_bad_number_text(text: str, kind: str, code: Code, value: object) -> None:
     got = parse(text, kind)
     assert got == Parsed(D(str(value)), code, text)
 
@@ -185,7 +186,7 @@ def test_expected_words() -> None:
 
 
 def test_finding_names_everything() -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     cell = form.cells["3"]
     f = values.finding("value.not_number", cell, "统计表", "D6", "约10")
     assert (f.severity, f.code, f.indicator, f.sheet, f.cell, f.found, f.expected) == (
@@ -275,7 +276,7 @@ def test_every_total_equals_the_sum_of_what_it_lists(figures: list[Decimal]) -> 
     assert all(v is not None for v in accepted)
     total = sum((v for v in accepted if v is not None), Decimal(0))
     assert int(total.scaleb(6)) == sum(int(d.scaleb(6)) for d in figures)  # integer arithmetic: exact
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     inputs = {c.key: accepted[i % len(accepted)] for i, c in enumerate(form.inputs)}
     computed = form.compute(inputs)
     for cell in form.formulas:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from xxgk.check.values import MAX_MAGNITUDE, parse
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.read import formula
 
 # a cell's unit as its definition gives it: one word, or alternatives (项|个|笔)

@@ -13,10 +13,10 @@ from openpyxl import load_workbook
 
 from books import plain_sheet
 from merge_books import valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import builtin
 
 
 def test_plain_seed_sheet_reports_its_real_mistakes(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from books import seed_values
 from xxgk.cli.main import main
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
 from xxgk.write.template import write_template
 
@@ -58,7 +59,7 @@ def run(*args: str | Path) -> Result:
 
 @pytest.fixture(scope="module")
 def gk2018() -> forms.Form:
-    return forms.builtin("gk2018")
+    return builtin("gk2018")
 
 
 # ---------------------------------------------------------------- JSON shape (design.md)
@@ -277,7 +278,7 @@ def gk2021_figures(form: forms.Form, carried_in: int, carried_out: int) -> dict[
 
 
 def test_previous_year(tmp_path: Path) -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     last = write_return(tmp_path / "2021.xlsx", g21, gk2021_figures(g21, 0, 2), year=2021)
     same = write_return(tmp_path / "2022.xlsx", g21, gk2021_figures(g21, 2, 1), year=2022)
     off = write_return(tmp_path / "2022b.xlsx", g21, gk2021_figures(g21, 3, 1), year=2022)
@@ -299,7 +300,7 @@ def test_previous_year(tmp_path: Path) -> None:
 
 
 def test_previous_of_another_unit_is_not_compared(tmp_path: Path) -> None:
-    g21 = forms.builtin("gk2021")
+    g21 = builtin("gk2021")
     last = write_return(tmp_path / "2021.xlsx", g21, gk2021_figures(g21, 0, 2), year=2021, code="999")
     off = write_return(tmp_path / "2022.xlsx", g21, gk2021_figures(g21, 3, 1), year=2022)
     result = CliRunner().invoke(main, ["check", str(off), "--previous", str(last)])

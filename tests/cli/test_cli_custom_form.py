@@ -9,8 +9,9 @@ from click.testing import CliRunner
 
 from merge_books import valid_inputs
 from xxgk.cli.main import main
+from xxgk.forms.builtin import builtin_dir
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import builtin_dir, load
+from xxgk.forms.load import load
 from xxgk.write.formsheet import cell_number as number
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from merge_books import district, valid_inputs, write_return
 from xxgk.cli.main import main
 from xxgk.cycle.batch import merge
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.report.summary.workbook import write_summary
 from xxgk.write.names import file_name
 

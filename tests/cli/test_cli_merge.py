@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from merge_books import add, district, valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 
 FORM = builtin("gk2018")
 UNITS = [(f"64050200{i}", f"测试单位{i}") for i in range(1, 5)]

@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 from merge_books import district
 from xxgk.cli.main import main
 from xxgk.cli.usage import translate
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 
 
 def run(*args: object) -> Result:

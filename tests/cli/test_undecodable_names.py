@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from merge_books import valid_inputs, write_return
 from xxgk.cli.main import main
 from xxgk.files import display_name
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="names are bytes only on Linux")
 

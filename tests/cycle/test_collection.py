@@ -16,7 +16,7 @@ from xxgk.cycle.pool import read_entries
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.summary import UnitStatus
 from xxgk.cycle.totals import aggregate_checks
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
 

@@ -15,7 +15,7 @@ from xxgk.cycle.batch import merge
 from xxgk.cycle.collection import CollectionError as MergeError
 from xxgk.cycle.entries import parse_date
 from xxgk.cycle.roster import Unit
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.report.summary.workbook import write_summary
 
 FORM = builtin("gk2018")

@@ -26,9 +26,9 @@ from click.testing import CliRunner
 import fuzz
 import lo
 from merge_books import valid_inputs, write_return
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 
 PER_FAMILY = int(os.environ.get("XXGK_FUZZ_N", "75"))
 RUN = os.environ.get("XXGK_FUZZ_SEED", "")

@@ -10,9 +10,10 @@ import pytest
 
 from books import fill_template
 from merge_books import district, valid_inputs
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cycle.batch import merge
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.builtin import builtin
+from xxgk.forms.model import Form
 from xxgk.report.annotate import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary

@@ -10,7 +10,7 @@ import pytest
 
 from lo import convert, make_profile, pdf_pages, soffice
 from printed import build
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import SIGNATURE
 
 pytestmark = [
@@ -42,7 +42,7 @@ def test_the_2018_template_prints_its_table_on_one_page(pages: dict[str, list[st
 
 @pytest.mark.parametrize(("name", "form"), [("模板2018", "gk2018"), ("模板2020", "gk2019"), ("模板2025", "gk2021")])
 def test_each_form_sheet_on_one_page_and_the_guide_whole(pages: dict[str, list[str]], name: str, form: str) -> None:
-    definition = forms.builtin(form)
+    definition = builtin(form)
     table_pages = [p for p in pages[name] if "统计年度" in p]
     assert len(table_pages) == len(definition.sheets)  # each sheet of the form on one page
     assert all("第 " in p for p in table_pages)

@@ -18,10 +18,11 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from books import rezip
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cli.main import main
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.model import Form
 from xxgk.read.returns import ReadError
 from xxgk.read.safety import zipcheck
 

@@ -14,7 +14,7 @@ import xlsxwriter
 
 from lo import Book, fill, make_profile, recalc, soffice
 from xxgk.forms import identity as ids
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import EXPLAINED_MARK, SEVERITY_MARK
 from xxgk.forms.layout import Place, layout_of
 from xxgk.forms.model import Form
@@ -28,8 +28,8 @@ pytestmark = [
 
 SEED = Path(__file__).resolve().parents[2] / "samples" / "seed_2018.tsv"
 FORMATS = ("xlsx", "ods", "xls")
-GK2018 = forms.builtin("gk2018")
-GK2021 = forms.builtin("gk2021")
+GK2018 = builtin("gk2018")
+GK2021 = builtin("gk2021")
 
 
 def seed_inputs(form: Form) -> dict[str, Any]:

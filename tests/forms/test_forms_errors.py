@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin_dir, resolve
+from xxgk.forms.load import build, load, schema
 from xxgk.forms.model import FormError
 
 BASE: dict[str, Any] = {
@@ -53,12 +54,12 @@ def variant(change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
 
 def refused(data: dict[str, Any]) -> FormError:
     with pytest.raises(FormError) as info:
-        forms.build(data, "bad.yaml")
+        build(data, "bad.yaml")
     return info.value
 
 
 def test_base_definition_is_valid() -> None:
-    form = forms.build(copy.deepcopy(BASE), "bad.yaml")
+    form = build(copy.deepcopy(BASE), "bad.yaml")
     assert [c.key for c in form.formulas] == [
         "t1.1.3",
         "t1.2.3",
@@ -306,7 +307,7 @@ def test_load_names_the_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     with pytest.raises(FormError) as info:
-        forms.load(path)
+        load(path)
     assert str(info.value).startswith("custom.yaml: tables[0].rows[0].value: unknown value 'money'")
 
 
@@ -314,13 +315,13 @@ def test_load_reports_bad_yaml(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("id: demo\ntables: [\n", encoding="utf-8")
     with pytest.raises(FormError) as info:
-        forms.load(path)
+        load(path)
     assert info.value.key == "yaml" and "not valid YAML" in str(info.value)
 
 
 def test_resolve_unknown_builtin_lists_the_known_forms() -> None:
     with pytest.raises(FormError) as info:
-        forms.resolve("gk1999", 2021)
+        resolve("gk1999", 2021)
     assert info.value.key == "form"
     for known in ("gk2018", "gk2019", "gk2021"):
         assert known in str(info.value)
@@ -331,7 +332,7 @@ def test_bad_yaml_is_quoted_where_it_goes_wrong(tmp_path: Path) -> None:
     path = tmp_path / "tabbed.yaml"
     path.write_text("id: demo\ntables:\n\t- id: t1\n", encoding="utf-8")
     with pytest.raises(FormError) as info:
-        forms.load(path)
+        load(path)
     message = str(info.value)
     assert "line 3" in message and "\t- id: t1" in message and "^" in message
 
@@ -339,7 +340,7 @@ def test_bad_yaml_is_quoted_where_it_goes_wrong(tmp_path: Path) -> None:
 def test_messages_name_rows_by_id_instead_of_repeating_labels() -> None:
     data = variant(lambda d: d["rules"][0].update(
         message="第{code}栏：{place:r4}“{label:r4}”不能大于{place:r1}“{label:r1}”（{label:c1}为{place:c1}）。"))
-    check = next(c for c in forms.build(data, "bad.yaml").checks if c.rule.id == data["rules"][0]["id"])
+    check = next(c for c in build(data, "bad.yaml").checks if c.rule.id == data["rules"][0]["id"])
     r4, r1, c1 = (check.rule.table.row("r4"), check.rule.table.row("r1"), check.rule.table.column("c1"))
     assert check.message.startswith(
         f"第{check.column.code}栏：第{r4.code}行“{r4.label}”不能大于第{r1.code}行“{r1.label}”（{c1.label}为第{c1.code}栏）")
@@ -350,8 +351,8 @@ def test_the_built_in_forms_match_the_published_schema(form_id: str) -> None:
     import jsonschema
     import yaml
 
-    data = yaml.safe_load((forms.builtin_dir() / f"{form_id}.yaml").read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator(forms.schema()).validate(data)
+    data = yaml.safe_load((builtin_dir() / f"{form_id}.yaml").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema()).validate(data)
 
 
 def test_what_only_the_schema_refuses_is_refused_by_the_loader_too() -> None:

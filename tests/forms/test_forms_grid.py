@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin, for_year, resolve
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
 
@@ -129,7 +130,7 @@ T4_COLUMNS = [
 
 @pytest.fixture(scope="module", params=["gk2021", "gk2019"])
 def form(request: pytest.FixtureRequest) -> Form:
-    return forms.builtin(request.param)
+    return builtin(request.param)
 
 
 def table(form: Form, table_id: str) -> forms.Table:
@@ -145,7 +146,7 @@ def value_rows(form: Form) -> int:
 
 
 def test_both_forms_load_with_their_years_and_titles() -> None:
-    f21, f19 = forms.builtin("gk2021"), forms.builtin("gk2019")
+    f21, f19 = builtin("gk2021"), builtin("gk2019")
     assert (f21.id, f21.years, f21.name) == ("gk2021", (2021, None), "政府信息公开工作年度报告格式")
     assert (f19.id, f19.years, f19.name) == (
         "gk2019",
@@ -176,12 +177,12 @@ def test_both_forms_load_with_their_years_and_titles() -> None:
     ],
 )
 def test_for_year_picks_the_right_form(year: int, form_id: str) -> None:
-    assert forms.for_year(year).id == form_id
-    assert forms.resolve(None, year).id == form_id
+    assert for_year(year).id == form_id
+    assert resolve(None, year).id == form_id
 
 
 def test_gk2018_is_unchanged() -> None:
-    f = forms.builtin("gk2018")
+    f = builtin("gk2018")
     assert len(f.cells) == 65 and len(f.inputs) == 51 and len(f.formulas) == 7
     assert {c.key for c in f.formulas} == {"22", "27", "30", "34", "45", "49", "58"}
     assert len(f.checks) == len(f.rules) == 14
@@ -222,7 +223,7 @@ def test_table4_labels_verbatim(form: Form) -> None:
 
 @pytest.mark.parametrize("form_id", ["gk2019", "gk2021"])
 def test_quote_characters_are_those_of_the_official_notice(form_id: str) -> None:
-    label = table(forms.builtin(form_id), "t3").rows[6].label
+    label = table(builtin(form_id), "t3").rows[6].label
     assert label == "3.危及“三安全一稳定”"
 
 
@@ -230,14 +231,14 @@ def test_quote_characters_are_those_of_the_official_notice(form_id: str) -> None
 
 
 def test_value_kinds_2021() -> None:
-    f = forms.builtin("gk2021")
+    f = builtin("gk2021")
     kinds = {c.key: c.value for c in f.cells.values()}
     assert kinds.pop("t2_8.1.1") == "amount"
     assert set(kinds.values()) == {"count"}
 
 
 def test_value_kinds_2019_signed_and_amount() -> None:
-    f = forms.builtin("gk2019")
+    f = builtin("gk2019")
     assert "signed" in forms.VALUE_KINDS
     kinds = {c.key: c.value for c in f.cells.values()}
     signed = {k for k, v in kinds.items() if v == "signed"}
@@ -365,7 +366,7 @@ def test_unbalanced_natural_person_column_fails_only_its_check(form: Form) -> No
 
 def test_unbalanced_column_offset_elsewhere_fails_only_that_column() -> None:
     """自然人 breaks the rule while 商业企业 breaks it the other way: 总计 still balances."""
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     inputs = balanced(form)
     inputs["t3.1.1"] += 1
     inputs["t3.1.2"] -= 1
@@ -375,7 +376,7 @@ def test_unbalanced_column_offset_elsewhere_fails_only_that_column() -> None:
 
 
 def test_a_result_row_counts_in_the_balance() -> None:
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     inputs = balanced(form)
     inputs["t3.3.1"] -= 1
     inputs["t3.23.1"] += 1  # moved from （一）予以公开 to （六）3.其他: still balanced
@@ -443,7 +444,7 @@ def test_year_over_year_rules_stay_out_of_the_in_sheet_checks(form: Form) -> Non
 
 
 def test_in_force_count_is_checked_per_row_against_last_year() -> None:
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     checks = [c for c in form.previous_checks if c.rule.id == "Y_t2_1_in_force"]
     assert [(c.id, c.row.label if c.row else None) for c in checks] == [
         ("Y_t2_1_in_force.1", "规章"),

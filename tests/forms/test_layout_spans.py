@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import group_spans, header_depth, header_spans
 
-GK2021 = forms.builtin("gk2021")
+GK2021 = builtin("gk2021")
 
 
 def _table(table_id: str) -> forms.Table:

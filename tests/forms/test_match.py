@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from xxgk.forms.builtin import builtin
 from xxgk.forms.labels import MIN_NEAR, QUOTES, align_near, close, distance, nearest
-from xxgk.forms.model import builtin
 from xxgk.read.grid import norm
 
 CJK = st.text(alphabet="行政规范性文件本年制发废止现行有效件数其他处理受理", min_size=0, max_size=12)

@@ -18,9 +18,9 @@ import pytest
 
 import lo
 from books import fill_template, rezip
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import builtin
 from xxgk.read import cellxml
 from xxgk.read.open import read_bytes
 from xxgk.read.returns import RawCell

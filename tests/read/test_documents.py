@@ -13,7 +13,7 @@ import pytest
 from books import rezip
 from retyped import sound_values, tables, title, to_docx, to_html
 from xxgk.check.checking import check_return
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.read import html as html_book
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError

@@ -21,8 +21,9 @@ from books import (
     signature_values,
 )
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.model import Form
 from xxgk.read.grid import norm
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError, Return

@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 
 from books import filled_return, sample_values
+from xxgk.forms.builtin import builtin
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.model import Form
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError
 

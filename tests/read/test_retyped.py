@@ -24,8 +24,8 @@ from retyped import (
     title,
 )
 from xxgk.check.checking import check_return
+from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import Finding
-from xxgk.forms.model import builtin
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError, Return
 

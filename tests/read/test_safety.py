@@ -15,7 +15,7 @@ import pytest
 
 import lo
 from books import fill_template, rezip
-from xxgk.forms.findings import CATALOGUE, make
+from xxgk.forms.findings import CATALOGUE, is_code, make
 from xxgk.read import identify
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError
@@ -54,7 +54,7 @@ def refused(tmp_path: Path, data: bytes, code: str, name: str = "return.xlsx") -
 )
 def test_not_a_spreadsheet(tmp_path: Path, data: bytes, what: str) -> None:
     err = refused(tmp_path, data, "file.not_spreadsheet")
-    assert what in err.detail
+    assert what in err.detail and is_code(err.code)
     assert what in make(err.code, detail=err.detail).message
 
 
@@ -191,11 +191,13 @@ def test_encrypted_ooxml(tmp_path: Path) -> None:
     data = cfb(["EncryptionInfo", "EncryptedPackage", "\x06DataSpaces"])
     assert "EncryptedPackage" in ole.Compound(data).entries
     err = refused(tmp_path, data, "file.encrypted")
+    assert is_code(err.code)
     assert "密码" in make(err.code).message  # tells the department to remove the password
 
 
 def test_word_97_document_is_asked_to_be_saved_as_docx(tmp_path: Path) -> None:
     err = refused(tmp_path, cfb(["WordDocument", "1Table"]), "file.old_word", "a.doc")
+    assert is_code(err.code)
     assert ".docx" in make(err.code).message
 
 
@@ -430,7 +432,7 @@ import sys, xlsxwriter
 from xxgk.read.safety import preflight as safety
 from xxgk.read.open import read
 from xxgk.read.returns import ReadError
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.write.template import write_template
 path = sys.argv[1]
 write_template(builtin("gk2018"), path, year=2018, agency="甲单位", code="1")

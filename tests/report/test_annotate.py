@@ -14,9 +14,9 @@ from openpyxl.comments import Comment
 import lo
 from books import fill_template, sample_values, signature_values
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import builtin
 from xxgk.read.open import read
 from xxgk.read.returns import Return
 from xxgk.report import annotate as A

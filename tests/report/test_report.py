@@ -17,7 +17,7 @@ from books import fill_template
 from retyped import sound_values
 from xxgk.check.checking import check_return
 from xxgk.cli.main import main
-from xxgk.forms.model import builtin
+from xxgk.forms.builtin import builtin
 from xxgk.read.open import read
 
 FORMS = {"gk2018": 2018, "gk2019": 2020, "gk2021": 2023}

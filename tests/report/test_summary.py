@@ -12,14 +12,16 @@ import pytest
 
 from lo import Book, convert, make_profile, soffice
 from merge_books import add, district, valid_inputs, write_return
-from xxgk.check.checking import check_file, compare_years
+from xxgk.check.file import check_file
+from xxgk.check.years import compare_years
 from xxgk.cycle.batch import merge
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.summary import Summary
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
 from xxgk.forms.detail_layout import DETAIL_SHEET, DetailLayout
 from xxgk.forms.layout import INFO_ROW, layout_of
-from xxgk.forms.model import Form, builtin
+from xxgk.forms.model import Form
 from xxgk.read.summary_figures import unit_figures
 from xxgk.report.summary.charts import CHART_SHEET
 from xxgk.report.summary.csvout import write_csv

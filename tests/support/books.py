@@ -19,9 +19,11 @@ import xlsxwriter
 
 import lo
 from xxgk.forms import identity as ids
+from xxgk.forms.builtin import builtin
+from xxgk.forms.identity import Identity
 from xxgk.forms.layout import SIGNATURE, layout_of
-from xxgk.forms.model import HEADER_MARK, Form, builtin
-from xxgk.read.returns import row_key
+from xxgk.forms.model import HEADER_MARK, Form, row_key
+from xxgk.read.returns import RawCell, Return
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "samples" / "seed_2018.tsv"
@@ -221,7 +223,7 @@ def fill_template(
     blank = path.with_name(path.stem + ".blank.xlsx")
     write_template(form, blank, year=year, agency=agency, code=code, overwrite=True)
     # notes come by row (``t1.r12``); `lo.fill` takes them by a cell key of that row
-    by_cell = {next(k for k, c in form.cells.items() if row_key(c) == key): text
+    by_cell = {next(k for k, c in form.cells.items() if row_key(c.table, c.row) == key): text
                for key, text in (notes or {}).items()}
     raw = lo.fill(blank, path.with_name(path.stem + ".raw.xlsx"), form,
                   {c.key: values.get(c.key) for c in form.inputs}, notes=by_cell, signature=signature)
@@ -250,3 +252,34 @@ def rezip(data: bytes, replace: dict[str, bytes], extra: dict[str, bytes] | None
         for name, payload in (extra or {}).items():
             zout.writestr(name, payload)
     return out.getvalue()
+
+
+def figures_return(
+    form: Form,
+    figures: Mapping[str, Any],
+    *,
+    notes: Mapping[str, str] | None = None,
+    path: Path | str = "<figures>",
+    year: int | None = None,
+    agency_code: str = "",
+    agency_name: str = "",
+) -> Return:
+    """A `Return` from figures keyed by cell key, placed where the template puts them.
+
+    Cells not in ``figures`` are blank.  ``notes`` maps a cell key to the 情况说明 of its
+    row.  Test data checked without a workbook.
+    """
+    unknown = sorted(set(figures) - set(form.cells))
+    if unknown:
+        raise KeyError(f"not cells of form {form.id}: {', '.join(unknown)}")
+    places = layout_of(form).places
+    cells = {
+        key: RawCell(key, places[key].sheet, places[key].a1, figures.get(key))
+        for key in form.cells
+    }
+    identity = Identity(
+        form=form.id, form_version=form.version, fingerprint=form.fingerprint, year=year,
+        agency_code=agency_code, agency_name=agency_name,
+    )
+    row_notes = {row_key(form.cells[k].table, form.cells[k].row): text for k, text in (notes or {}).items()}
+    return Return(path=Path(path), form=form, identity=identity, cells=cells, notes=row_notes)

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from lo import convert, fill
 from xxgk.cli.main import main
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
@@ -38,7 +38,7 @@ def build(out: Path, profile: Path) -> dict[str, Path]:
         path = out / f"模板{year}.xlsx"
         _run("template", "--year", str(year), "--code", AGENCY[0], "--agency", AGENCY[1], "-o", str(path), "--force")
         made[f"模板{year}"] = path
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     (out / "xls").mkdir(exist_ok=True)
     typed = {c.key: XLS_FIGURES.get(c.key, 0) for c in form.inputs}
     filled = fill(made["模板2018"], out / "xls" / "镇罗镇2018.xlsx", form, typed,

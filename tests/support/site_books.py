@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from merge_books import valid_inputs, write_return
 from xxgk.cycle.roster import Unit
-from xxgk.forms.model import Form, for_year
+from xxgk.forms.builtin import for_year
+from xxgk.forms.model import Form
 from xxgk.site.app import Settings, create_app
 from xxgk.site.datadir import Opened, open_data, write_links
 from xxgk.site.service import Readers, Service

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin
 from xxgk.write.names import MAX_BYTES, file_name, unique
 
-FORM = forms.builtin("gk2018")
+FORM = builtin("gk2018")
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
 BAD_CHARS = set('<>:"/\\|?*') | {chr(i) for i in range(32)} | {"\x7f"}
 

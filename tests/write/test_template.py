@@ -11,7 +11,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from xxgk import __version__
 from xxgk.forms import identity as ids
-from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin, builtin_forms
 from xxgk.forms.layout import SIGNATURE, layout_of
 from xxgk.forms.xlref import ranges
 from xxgk.write.guide import SHEET as GUIDE_SHEET
@@ -105,7 +105,7 @@ AGENCY = "沙坡头区机关事务局"
 @pytest.fixture(scope="module")
 def book(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
     path = tmp_path_factory.mktemp("tpl") / "gk2018.xlsx"
-    write_template(forms.builtin("gk2018"), path, year=2018, agency=AGENCY, code="640502001",
+    write_template(builtin("gk2018"), path, year=2018, agency=AGENCY, code="640502001",
                    template_id="0123456789abcdef0123456789abcdef")
     return openpyxl.load_workbook(path)
 
@@ -117,7 +117,7 @@ def sheet(book: openpyxl.Workbook) -> Worksheet:
 
 def _excel_row(code: int) -> int:
     """1-based worksheet row of 行次 ``code`` in the layout (row 1 of the table after its header)."""
-    return layout_of(forms.builtin("gk2018")).tables["t1"].first_row + code
+    return layout_of(builtin("gk2018")).tables["t1"].first_row + code
 
 
 def test_labels_units_and_codes_verbatim_in_order(sheet: Worksheet) -> None:
@@ -199,7 +199,7 @@ def test_labels_and_formulas_are_locked_and_sheet_protected(sheet: Worksheet) ->
 
 
 def test_notes_and_signature_are_open(sheet: Worksheet) -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     layout = layout_of(form)
     for cell in form.cells.values():
         note = layout.note(cell)
@@ -211,7 +211,7 @@ def test_notes_and_signature_are_open(sheet: Worksheet) -> None:
 
 
 def test_status_and_hints_are_formulas_over_the_check_sheet(sheet: Worksheet) -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     layout = layout_of(form)
     status = layout.status(layout.sheets[0])
     formula = sheet.cell(status.row + 1, status.col + 1).value
@@ -230,7 +230,7 @@ def test_highlights_follow_the_rules(sheet: Worksheet) -> None:
 
 
 def test_check_sheet_has_a_row_per_check(book: openpyxl.Workbook) -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     ws = book[ids.CHECK_SHEET]
     assert ws.sheet_state == "veryHidden"
     assert [ws.cell(r, 1).value for r in range(2, len(form.checks) + 2)] == [c.id for c in form.checks]
@@ -244,7 +244,7 @@ def test_metadata_sheet_and_properties(book: openpyxl.Workbook) -> None:
     assert meta[ids.KIND] == "return"
     assert meta[ids.FORM] == "gk2018"
     assert meta[ids.FORM_VERSION] == "1"
-    assert meta[ids.FINGERPRINT] == forms.builtin("gk2018").fingerprint
+    assert meta[ids.FINGERPRINT] == builtin("gk2018").fingerprint
     assert meta[ids.YEAR] == "2018"
     assert meta[ids.AGENCY_CODE] == "640502001"
     assert meta[ids.AGENCY_NAME] == AGENCY
@@ -273,13 +273,13 @@ def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> Non
     joined = "\n".join(texts)
     assert "第58行“（三）从事政府信息公开工作人员数”＝第59+60行" in joined
     assert "第30行“（三）申请答复数”＝第31+32+33+34+41+42+43+44行" in joined
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     for check in form.checks:  # each rule listed in the very words the in-sheet check shows
         assert check.hint in texts
     assert "次年1月31日前报送" in joined
     assert any(t.startswith("校验规则——错误") for t in texts)
     assert any(t.startswith("校验规则——提醒") for t in texts)
-    for heading, _ in forms.builtin("gk2018").guide:
+    for heading, _ in builtin("gk2018").guide:
         assert heading in texts
     assert book[GUIDE_SHEET].protection.sheet
 
@@ -295,14 +295,14 @@ def test_page_setup(sheet: Worksheet) -> None:
 
 def test_cached_status_of_a_blank_template(sheet: Worksheet, tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
-    write_template(forms.builtin("gk2018"), path, year=2018, agency=AGENCY)
+    write_template(builtin("gk2018"), path, year=2018, agency=AGENCY)
     cached = openpyxl.load_workbook(path, data_only=True)["统计表"]
     assert cached["E2"].value == status_text(0, 51) == "尚有51格未填写"
     assert cached.cell(_excel_row(58), 4).value == 0
 
 
 def test_never_overwrites_unless_asked(tmp_path: Path) -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     path = tmp_path / "t.xlsx"
     path.write_bytes(b"mine")
     with pytest.raises(FileExistsError):
@@ -314,7 +314,7 @@ def test_never_overwrites_unless_asked(tmp_path: Path) -> None:
 
 
 def test_generated_template_ids_differ(tmp_path: Path) -> None:
-    form = forms.builtin("gk2018")
+    form = builtin("gk2018")
     ids_seen = set()
     for name in ("a.xlsx", "b.xlsx"):
         write_template(form, tmp_path / name, year=2018, agency=AGENCY)
@@ -327,7 +327,7 @@ def test_generated_template_ids_differ(tmp_path: Path) -> None:
 
 def test_hostile_agency_name_stays_text(tmp_path: Path) -> None:
     name = '=HYPERLINK("http://x","点我")'
-    path = write_template(forms.builtin("gk2018"), tmp_path / "t.xlsx", year=2018, agency=name)
+    path = write_template(builtin("gk2018"), tmp_path / "t.xlsx", year=2018, agency=name)
     ws = openpyxl.load_workbook(path)["统计表"]
     assert ws["A2"].value == f"填报单位：{name}"
     assert ws["A1"].data_type == "s" and ws["A1"].value.startswith("=HYPERLINK")
@@ -339,12 +339,12 @@ def test_hostile_agency_name_stays_text(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def grid(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
     path = tmp_path_factory.mktemp("grid") / "gk2021.xlsx"
-    write_template(forms.builtin("gk2021"), path, year=2021, agency=AGENCY)
+    write_template(builtin("gk2021"), path, year=2021, agency=AGENCY)
     return openpyxl.load_workbook(path)
 
 
 def test_grid_labels_sit_where_the_layout_says(grid: openpyxl.Workbook) -> None:
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     layout = layout_of(form)
     for cell in form.cells.values():
         label = layout.label(cell)
@@ -354,7 +354,7 @@ def test_grid_labels_sit_where_the_layout_says(grid: openpyxl.Workbook) -> None:
 
 
 def test_grid_headers_groups_and_code_row(grid: openpyxl.Workbook) -> None:
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     layout = layout_of(form)
     tl = layout.tables["t3"]
     sl = layout.sheet_of(tl.table)
@@ -380,7 +380,7 @@ def test_grid_headers_groups_and_code_row(grid: openpyxl.Workbook) -> None:
 
 
 def test_grid_total_column_and_total_row_are_sums(grid: openpyxl.Workbook) -> None:
-    form = forms.builtin("gk2021")
+    form = builtin("gk2021")
     layout = layout_of(form)
     for cell in form.formulas:
         place = layout.places[cell.key]
@@ -398,7 +398,7 @@ def test_grid_total_column_and_total_row_are_sums(grid: openpyxl.Workbook) -> No
 
 
 def test_every_builtin_form_renders(tmp_path: Path) -> None:
-    for form in forms.builtin_forms():
+    for form in builtin_forms():
         path = write_template(form, tmp_path / f"{form.id}.xlsx", year=2022, agency=AGENCY)
         wb = openpyxl.load_workbook(path)
         assert [s for s in form.sheets if s not in wb.sheetnames] == []

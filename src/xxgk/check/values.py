@@ -15,7 +15,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from xxgk.forms.findings import Finding, make
+from xxgk.forms.findings import Code, Finding, make
 from xxgk.forms.model import AMOUNT_UNIT, VALUE_KINDS, Cell
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "describe",
     "expected",
     "finding",
+    "fmt",
     "is_blank",
     "is_header_mark",
     "parse",
@@ -86,7 +87,7 @@ class Parsed(NamedTuple):
     """
 
     value: Decimal | None
-    code: str | None
+    code: Code | None
     found: str
 
     @property
@@ -253,7 +254,12 @@ def _classify(value: Decimal, kind: str, found: str) -> Parsed:
     return Parsed(value, None, "")
 
 
-def finding(code: str, cell: Cell, sheet: str, address: str, found: str, **fields: Any) -> Finding:
+def fmt(value: Decimal) -> str:
+    """A figure as a message writes it: plain digits, never an exponent."""
+    return format(value, "f")
+
+
+def finding(code: Code, cell: Cell, sheet: str, address: str, found: str, **fields: Any) -> Finding:
     """A value finding for one form cell, naming sheet, cell, indicator, label, found, expected."""
     return make(
         code,

@@ -15,6 +15,8 @@ from xxgk import __version__
 from xxgk.cli.usage import ChineseGroup, fail, fail_file
 from xxgk.files import display_name, exists_error
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import builtin_forms, for_year, resolve
+from xxgk.forms.load import load
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -32,7 +34,7 @@ def main() -> None:
 @main.command("forms")
 def forms_cmd() -> None:
     """List the built-in forms (表式): id, name, years it applies to."""
-    for form in forms.builtin_forms():
+    for form in builtin_forms():
         lo, hi = form.years
         span = f"{lo or '…'}–{hi or '…'}"
         click.echo(f"{form.id}\t{span}\tv{form.version}\t{form.name}")
@@ -59,7 +61,7 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
     if not paths:
         return None
     try:
-        return [*forms.builtin_forms(), *(forms.load(p) for p in paths)]
+        return [*builtin_forms(), *(load(p) for p in paths)]
     except forms.FormError as exc:
         raise click.BadParameter(str(exc), param_hint="--form") from None
 
@@ -188,11 +190,11 @@ def template_cmd(year: int, form_spec: str | None, agency: str | None, code: str
     if single == (roster is not None or out_dir is not None):
         fail("请二选一：--agency NAME -o FILE，或 --roster FILE --out-dir DIR (choose one mode)")
     try:
-        form = forms.resolve(form_spec, year)
+        form = resolve(form_spec, year)
         if not form.applies_to(year):
             lo, hi = form.years
             click.echo(f"提醒：{form.id}（{form.name}）适用于{lo or '…'}–{hi or '…'}年度，不是{year}年度的表式；"
-                       f"{year}年度应为{forms.for_year(year).id}。 (form {form.id} is not the form of {year})", err=True)
+                       f"{year}年度应为{for_year(year).id}。 (form {form.id} is not the form of {year})", err=True)
         if single:
             if not agency or not agency.strip() or output is None:
                 fail("单个模板需要 --agency 和 -o (--agency NAME and -o FILE are both required)")

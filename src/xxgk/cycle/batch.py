@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from xxgk.check.checking import CheckResult, check_files
+from xxgk.check.checking import CheckResult
+from xxgk.check.file import check_files
 from xxgk.cycle.collection import Collection, CollectionError, cycle_of
 from xxgk.cycle.discover import Found, find
 from xxgk.cycle.entries import Entry, entry_of

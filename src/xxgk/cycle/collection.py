@@ -46,7 +46,7 @@ from xxgk.cycle.roster import Unit
 from xxgk.cycle.rosterindex import RosterIndex
 from xxgk.cycle.summary import FAILING, Prefer, Summary, UnitStatus
 from xxgk.cycle.totals import aggregate_checks, block_totals, flatten
-from xxgk.forms import model as forms_mod
+from xxgk.forms.builtin import builtin, for_year
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.model import Form
 
@@ -71,7 +71,7 @@ def cycle_of(entries: Sequence[Entry], *, year: int | None = None,
                      if e.form and e.year is not None and (year is None or e.year == year))
     if not counts:
         if year is not None:
-            return forms_mod.for_year(year), year
+            return for_year(year), year
         raise CollectionError("没有可以读取并识别年度的统计表，无法确定表式和年度，无法汇总。")
     ranked = counts.most_common()
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
@@ -87,7 +87,7 @@ def cycle_of(entries: Sequence[Entry], *, year: int | None = None,
 def form_by_id(form_id: str, forms: Sequence[Form] | None = None) -> Form:
     """A form given (``--forms``) by its id, else the built-in one."""
     known = [f for f in forms or () if f.id == form_id]
-    return known[0] if known else forms_mod.builtin(form_id)
+    return known[0] if known else builtin(form_id)
 
 
 class Collection:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from xxgk.check.checking import CheckResult, check_file
+from xxgk.check.checking import CheckResult
+from xxgk.check.file import check_file
 from xxgk.files import display_name
 from xxgk.forms.findings import Finding, Report, make
 from xxgk.forms.model import Form

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form

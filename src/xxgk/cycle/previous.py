@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
-from xxgk.check.checking import check_file, compare_years
+from xxgk.check.file import check_file
+from xxgk.check.years import compare_years
 from xxgk.cycle.entries import Entry
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of

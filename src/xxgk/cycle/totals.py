@@ -8,8 +8,7 @@ from operator import itemgetter
 
 from xxgk.cycle.summary import UnitBlock
 from xxgk.forms.findings import WARNING, Finding, make
-from xxgk.forms.model import Form
-from xxgk.read.returns import row_key
+from xxgk.forms.model import Form, row_key
 
 __all__ = ["aggregate_checks", "block_totals", "flatten"]
 
@@ -65,7 +64,7 @@ def aggregate_checks(
                 for f in b.entry.report.findings
                 if f.rule == check.id and f.explained and f.explanation
             ]
-            row = notes.setdefault(row_key(anchor), [])
+            row = notes.setdefault(row_key(anchor.table, anchor.row), [])
             for t in texts or ["汇总数据，由各单位已通过校验的数据相加得出"]:
                 if t not in row:
                     row.append(t)

@@ -15,7 +15,8 @@ from typing import Literal, cast
 
 import python_calamine as pc
 
-from xxgk.forms.model import Form, builtin_forms
+from xxgk.forms.builtin import builtin_forms
+from xxgk.forms.model import Form
 from xxgk.read.cells import read_book
 from xxgk.read.docx import read_docx
 from xxgk.read.grid import Book, Document, short_error

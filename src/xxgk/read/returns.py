@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from xxgk.forms import model as forms
 from xxgk.forms.findings import Finding
 from xxgk.forms.identity import Identity
-from xxgk.forms.model import Cell, Form
+from xxgk.forms.model import Form
 
 
 class ReadError(Exception):
@@ -33,11 +32,6 @@ class RawCell(NamedTuple):
     sheet: str
     cell: str  # A1 address where it was found
     value: Any  # None, str, int, float, bool, date/datetime…
-
-
-def row_key(cell: Cell) -> str:
-    """Key of a form row, for per-row content such as the 情况说明 note."""
-    return forms.row_key(cell.table, cell.row)
 
 
 @dataclass

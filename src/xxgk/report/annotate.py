@@ -51,9 +51,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from xxgk.files import display_name, exists_error, publish, temp_beside
 from xxgk.forms.findings import ERROR, EXPLAINED_MARK, INFO, SEVERITY_MARK, WARNING, Finding
 from xxgk.forms.layout import layout_of
+from xxgk.forms.model import row_key
 from xxgk.read.grid import RESULT_SHEET
 from xxgk.read.open import open_book
-from xxgk.read.returns import Return, row_key
+from xxgk.read.returns import Return
 from xxgk.read.safety import preflight as safety
 from xxgk.read.safety import zipcheck
 from xxgk.write.formsheet import metadata, render_return
@@ -463,4 +464,4 @@ def _where(ret: Return, f: Finding) -> str:
 
 def _note(ret: Return, f: Finding) -> str:
     cell = ret.form.cells.get(f.indicator) if f.indicator else None
-    return ret.notes.get(row_key(cell), "") if cell is not None else ""
+    return ret.notes.get(row_key(cell.table, cell.row), "") if cell is not None else ""

@@ -21,7 +21,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.text.run import Run
 
-from xxgk.check.checking import CheckResult, check_file
+from xxgk.check.checking import CheckResult
+from xxgk.check.file import check_file
 from xxgk.files import write_atomically
 from xxgk.forms.model import Form
 from xxgk.report.printed import Printed, printed_tables, value_text

@@ -20,6 +20,7 @@ from xxgk.cycle.previous import Previous, PreviousError
 from xxgk.cycle.roster import Unit
 from xxgk.files import write_atomically
 from xxgk.forms import model as forms
+from xxgk.forms.builtin import resolve
 from xxgk.forms.model import Form
 from xxgk.site import security
 from xxgk.site.store import Store, UnitRow
@@ -53,7 +54,7 @@ def open_data(data: Path, *, year: int, roster: Sequence[Unit], region: str, cha
     if data.exists() and not data.is_dir():
         raise SetupError(f"{data}不是目录 (not a directory)")
     try:
-        form = forms.resolve(None, year)
+        form = resolve(None, year)
     except forms.FormError as exc:
         raise SetupError(str(exc)) from None
     try:

@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-from xxgk.check.checking import check_file
+from xxgk.check.file import check_file
 from xxgk.cycle.collection import Collection
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous

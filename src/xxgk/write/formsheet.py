@@ -32,9 +32,8 @@ from xxgk.forms.layout import (
     header_spans,
     layout_of,
 )
-from xxgk.forms.model import Cell, Form
+from xxgk.forms.model import Cell, Form, row_key
 from xxgk.forms.xlref import ranges
-from xxgk.read.returns import row_key
 from xxgk.write.guide import display_width, lines_needed, write_guide
 from xxgk.write.livecheck import LiveChecks
 from xxgk.write.styles import Styles
@@ -316,7 +315,7 @@ class FormSheet:
             if row.kind == "header":
                 self.ws.write_blank(note.row, note.col, None, s.blank)
             else:
-                self.ws.write_string(note.row, note.col, self.notes.get(row_key(first), ""), s.note)
+                self.ws.write_string(note.row, note.col, self.notes.get(row_key(first.table, first.row), ""), s.note)
 
     def _hint_height(self, messages: tuple[str, ...]) -> float:
         """Points that show the two longest hints of a row in full (9-point text, 11 a line)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.check.checking import previous_values
+from xxgk.check.years import previous_values
 from xxgk.cycle.summary import Summary, UnitBlock
 from xxgk.forms.layout import a1
 from xxgk.forms.model import Form
