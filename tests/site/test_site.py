@@ -371,33 +371,17 @@ def test_bad_method_and_malformed_body(site: Site) -> None:
 
 
 def test_a_reader_that_dies_costs_only_its_file(tmp_path: Path, files: dict[str, Path]) -> None:
-    import multiprocessing
-    import os
-    import signal
-    import time
-    from concurrent.futures import Future
-    from concurrent.futures.process import BrokenProcessPool
+    from xxgk.cycle.pool import bounded_entry
+    from xxgk.cycle.worker import Limits, Workers
 
-    from xxgk.site.service import Readers
-
-    before = set(multiprocessing.active_children())
-    readers = Readers(processes=1)
+    readers = Workers(1, Limits(seconds=30))
     try:
-        assert readers.entry(readers.read(files["good"], "a.xlsx"), "a.xlsx").valid
-        for proc in set(multiprocessing.active_children()) - before:  # the worker killed, as a hostile file might
-            os.kill(proc.pid or 0, signal.SIGKILL)
-        dead: Future[object] = Future()
-        dead.set_exception(BrokenProcessPool("worker died"))
-        entry = readers.entry(dead, "bomb.xlsx")  # type: ignore[arg-type]
-        assert not entry.valid and entry.report.findings[0].code == "file.unreadable"
-        assert "进程异常终止" in entry.report.findings[0].message
-        deadline = time.monotonic() + 30
-        while True:  # until the pool notices the death, a read still goes to the broken pool
-            again = readers.entry(readers.read(files["good"], "a.xlsx"), "a.xlsx")
-            if again.valid or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        assert again.valid  # a new pool took over
+        assert bounded_entry(readers, files["good"], "a.xlsx").valid
+        (worker,) = readers._idle  # the worker killed, as a hostile file might
+        worker.proc.kill()
+        worker.proc.join()
+        again = bounded_entry(readers, files["good"], "a.xlsx")
+        assert again.valid  # a new worker took over
     finally:
         readers.close()
 

@@ -14,11 +14,12 @@ from starlette.testclient import TestClient
 
 from merge_books import valid_inputs, write_return
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.worker import Workers
 from xxgk.forms.builtin import for_year
 from xxgk.forms.model import Form
 from xxgk.site.app import Settings, create_app
 from xxgk.site.datadir import Opened, open_data, write_links
-from xxgk.site.service import Readers, Service
+from xxgk.site.service import Service, workers
 
 YEAR = 2025
 REGION = "沙坡头区"
@@ -88,13 +89,13 @@ class Site:
         self.opened.store.close()
 
 
-_READERS: list[Readers] = []
+_READERS: list[Workers] = []
 
 
-def readers() -> Readers:
+def readers() -> Workers:
     """One pool of reading processes for the whole test session (spawning one costs a second)."""
     if not _READERS:
-        _READERS.append(Readers(processes=2))
+        _READERS.append(workers())
         atexit.register(_READERS[0].close)
     return _READERS[0]
 

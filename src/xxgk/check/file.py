@@ -27,6 +27,8 @@ def check_file(path: Path | str, forms: Sequence[Form] | None = None) -> CheckRe
             ident = exc.identity
             refused.report.agency_code, refused.report.agency_name = ident.agency_code, ident.agency_name
         return refused
+    except MemoryError:  # past a worker's memory limit: the worker says so (`xxgk.cycle.worker`)
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
         return _unreadable(path, "file.unreadable", f"{type(exc).__name__}: {exc}", {})
     return check_return(ret)

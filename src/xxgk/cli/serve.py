@@ -71,10 +71,12 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
             click.echo(f"警告 (warning): {problem}", err=True)
         from xxgk.site.app import Settings, create_app
         from xxgk.site.http import MB
-        from xxgk.site.service import Readers, Service
+        from xxgk.site.service import Service, workers
 
-        readers = Readers()
+        readers = workers()
         service = Service(store, opened.form, year, opened.region, readers, previous=opened.previous)
+        if service.rejudged:
+            click.echo(f"已按登记的上年数据重新核对{service.rejudged}份报表的结论（使用已保存的读取结果，未重新读取文件）")
         try:
             app = create_app(service, Settings(base_url=base, max_upload=max_upload * MB,
                                              secure_cookies=certfile is not None))

@@ -5,8 +5,9 @@ them, settle the form and year (``year`` given, or inferred from the files in on
 `collection.cycle_of`), validate last year's file (`previous.Previous`) and add every
 entry to one collection, so the decisions about a file that depend on the cycle (wrong
 year or form, a neighbour's template, an incomplete summary, last year's figures) are the
-same in both.  `merge` reads in worker processes (`xxgk.pool`) and returns the summary;
-`check` reads in this process (it keeps each `Return` for --annotate).
+same in both.  Both read in worker processes, each file within the same limits as the site
+(`pool`, `worker`): `merge` returns the summary, `check` each file's result with its `Return`
+(for --annotate).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xxgk.check.checking import CheckResult
-from xxgk.check.file import check_files
 from xxgk.cycle.collection import Collection, CollectionError, cycle_of
 from xxgk.cycle.discover import Found, find
 from xxgk.cycle.entries import Entry, entry_of
-from xxgk.cycle.pool import read_entries
+from xxgk.cycle.pool import check_results, read_entries
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.summary import Prefer, Summary
@@ -105,7 +105,7 @@ def check(
     together are not); when a form's years tie, its files are checked each on its own
     and a notice says so.  Raises `previous.PreviousError` for an unusable ``previous``."""
     found = find(paths, exclude=exclude)
-    results = check_files(found.files, forms)
+    results = check_results(found.files, forms=forms)
     entries = [entry_of(r) for r in results]
     notices: list[str] = []
     groups: dict[str, list[Entry]] = {"": entries} if year is not None else {}

@@ -1,42 +1,79 @@
-"""Read and check many files in worker processes: the batch path into a `Collection`.
+"""Read and check many files in worker processes, each within its limits: the batch path into a
+`Collection`.
 
-A worker sends back only a compact `Entry` (the report, the exact values — ints where
-whole —, identity, signature, SHA-256 and mtime), never a workbook.  The pool forks (forms
-already loaded), freezes the parent's objects out of the garbage collector's sight, and
-hands out work in chunks that shrink towards the end.  A server adding one upload at a
-time uses `Collection.add` instead: no fork.
+A worker (`worker.Workers`: warm processes, each file bounded in time and memory, a worker
+past a limit killed) sends back only a compact `Entry` (the report, the exact values — ints
+where whole —, identity, signature, SHA-256 and mtime), never a workbook.  A file past a limit,
+or that brings its worker down, costs only itself: it gets ``file.unreadable`` saying why, as
+the site says it for the same file.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from multiprocessing import get_context
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import TypeVar
 
+from xxgk.check.checking import CheckResult
 from xxgk.check.file import check_file
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
-from xxgk.forms.layout import layout_of
+from xxgk.cycle.worker import Exceeded, Limits, Workers
+from xxgk.files import display_name
+from xxgk.forms.findings import Report, make
 from xxgk.forms.model import Form
-from xxgk.read.open import default_forms
 
-__all__ = ["read_entries"]
+__all__ = ["bounded_entry", "check_results", "read_entries"]
+
+T = TypeVar("T")
+_FORMS: list[Sequence[Form] | None] = [None]
 
 
-def _entry(path: str, form_list: Sequence[Form] | None) -> Entry:
+def _use_forms(forms: Sequence[Form] | None) -> None:
+    """In a worker, once: the forms its files are read against (None: the built-in ones)."""
+    _FORMS[0] = forms
+
+
+def read_entry(path: str, name: str | None = None) -> Entry:
+    """In a worker: one file read and checked (``name``: the file name to show, default ``path``)."""
     try:
-        return entry_of(check_file(path, form_list))
+        return entry_of(check_file(path, _FORMS[0]), name)
+    except MemoryError:
+        raise
     except Exception as exc:  # noqa: BLE001 - check_file does not raise; a batch never stops
-        return failed_entry(path, f"{type(exc).__name__}: {exc}")
+        return failed_entry(name or path, f"{type(exc).__name__}: {exc}")
 
 
-def _chunk(paths: list[str], form_list: Sequence[Form] | None) -> list[Entry]:
-    return [_entry(p, form_list) for p in paths]
+def bounded_entry(workers: Workers, path: Path | str, name: str | None = None, *, key: str = "") -> Entry:
+    """``path`` read and checked by ``workers`` within their limits; past one (or when the worker
+    died) a ``file.unreadable`` entry saying why."""
+    shown = name if name is not None else str(path)
+    try:
+        return workers.call(read_entry, str(path), name, key=key)
+    except Exceeded as exc:
+        return failed_entry(shown, str(exc))
+    except RuntimeError as exc:
+        return failed_entry(shown, str(exc))
+
+
+def _check(path: str) -> CheckResult:
+    return check_file(path, _FORMS[0])
+
+
+def _bounded_result(workers: Workers, path: str) -> CheckResult:
+    try:
+        return workers.call(_check, path)
+    except (Exceeded, RuntimeError) as exc:
+        shown = display_name(Path(path))
+        return CheckResult(Report(file=shown, findings=[make("file.unreadable", detail=str(exc))]))
+
+
+def check_results(paths: Sequence[Path | str], *, forms: Sequence[Form] | None = None,
+                  jobs: int | None = None, limits: Limits | None = None) -> list[CheckResult]:
+    """Each file read and checked in a worker within ``limits``, with its `Return` (for a
+    marked copy): what `xxgk check` shows; a file past a limit gets ``file.unreadable``."""
+    return _bounded(_bounded_result, [str(p) for p in paths], jobs, forms, limits, None)
 
 
 def read_entries(
@@ -45,94 +82,29 @@ def read_entries(
     jobs: int | None = None,
     forms: Sequence[Form] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    limits: Limits | None = None,
 ) -> list[Entry]:
-    """Read and check every file, in parallel across ``jobs`` processes; results in input order.
-
-    A worker that dies (a file that brings the process down) costs only its own files: the
-    others are retried one by one and the culprit gets a ``file.unreadable`` finding.
-    """
-    files = [str(p) for p in paths]
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    with _frozen(forms):
-        return _read_all(files, jobs, forms, progress)
+    """Read and check every file, in parallel across ``jobs`` worker processes, each file within
+    ``limits`` (default `Limits()`: 20 s, 512 MB); results in input order."""
+    return _bounded(bounded_entry, [str(p) for p in paths], jobs, forms, limits, progress)
 
 
-@contextmanager
-def _frozen(forms: Sequence[Form] | None) -> Iterator[None]:
-    """The forms loaded, then everything alive frozen out of the garbage collector's sight
-    for the batch: its full collections no longer walk them over and over (measured: 7%
-    of reading a return), and forked workers inherit both."""
-    for form in forms if forms is not None else default_forms():
-        layout_of(form)
-    frozen_before = gc.get_freeze_count()
-    gc.freeze()
+def _bounded(one: Callable[[Workers, str], T], files: list[str], jobs: int | None, forms: Sequence[Form] | None,
+             limits: Limits | None, progress: Callable[[int, int], None] | None) -> list[T]:
+    """``one(workers, file)`` for every file, ``jobs`` at a time; results in input order."""
+    if not files:
+        return []
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
+    workers = Workers(jobs, limits, init=_use_forms if forms is not None else None,
+                      init_args=(forms,) if forms is not None else ())
+    out: dict[int, T] = {}
     try:
-        yield
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="xxgk-read") as threads:
+            futures = {threads.submit(one, workers, f): i for i, f in enumerate(files)}
+            for done, fut in enumerate(as_completed(futures), 1):
+                out[futures[fut]] = fut.result()
+                if progress:
+                    progress(done, len(files))
     finally:
-        if not frozen_before:  # leave a caller's own freeze as it was
-            gc.unfreeze()
-
-
-def _read_all(
-    files: list[str], jobs: int, forms: Sequence[Form] | None, progress: Callable[[int, int], None] | None
-) -> list[Entry]:
-    total, done = len(files), 0
-    if jobs == 1 or total < 2:
-        out = []
-        for f in files:
-            out.append(_entry(f, forms))
-            done += 1
-            if progress:
-                progress(done, total)
-        return out
-    chunks = _chunked(files, jobs)
-    results: dict[int, list[Entry]] = {}
-    retry: list[int] = []
-    with _pool(jobs) as pool:
-        futures: list[tuple[int, Future[list[Entry]]]] = [
-            (i, pool.submit(_chunk, c, forms)) for i, c in enumerate(chunks)
-        ]
-        for i, fut in futures:
-            try:
-                results[i] = fut.result()
-            except BrokenProcessPool:
-                retry.append(i)
-                continue
-            done += len(chunks[i])
-            if progress:
-                progress(done, total)
-    for i in retry:
-        results[i] = []
-        for f in chunks[i]:
-            results[i].append(_isolated(f, forms))
-            done += 1
-            if progress:
-                progress(done, total)
-    return [e for i in range(len(chunks)) for e in results[i]]
-
-
-def _chunked(files: list[str], jobs: int) -> list[list[str]]:
-    """Work in chunks that shrink towards the end: few round trips while there is plenty
-    left, and no worker idle long at the end waiting for another's last chunk."""
-    chunks, at = [], 0
-    while at < len(files):
-        size = max(2, min(32, (len(files) - at) // (jobs * 4)))
-        chunks.append(files[at : at + size])
-        at += size
-    return chunks
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    # fork is cheapest (forms already loaded); elsewhere the platform default
-    if sys.platform.startswith("linux"):
-        return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"))
-    return ProcessPoolExecutor(max_workers=jobs)
-
-
-def _isolated(path: str, form_list: Sequence[Form] | None) -> Entry:
-    """One file in a process of its own, so a crash is pinned on it."""
-    try:
-        with _pool(1) as pool:
-            return pool.submit(_entry, path, form_list).result()
-    except BrokenProcessPool:
-        return failed_entry(path, "读取该文件时处理进程异常退出")
+        workers.close()
+    return [out[i] for i in range(len(files))]

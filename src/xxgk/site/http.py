@@ -15,10 +15,11 @@ from urllib.parse import quote
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xxgk.cycle.worker import Exceeded
 from xxgk.forms.findings import SEVERITY_MARK
 from xxgk.site import security
 from xxgk.site.service import STATES, Service
@@ -137,8 +138,7 @@ async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *
         return problem(request, 413, too_large_message(limit))
     if not data:
         return problem(request, 400, "上传的文件是空的（0字节），请重新选择文件。")
-    return await service.run(lambda: service.accept(unit, data, upload.filename or "", via=via,
-                                                    address=address(request)))
+    return await service.accept(unit, data, upload.filename or "", via=via, address=address(request))
 
 
 # ---------------------------------------------------------------- downloads
@@ -159,14 +159,19 @@ def download(data: bytes, filename: str, media_type: str) -> Response:
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition(filename)})
 
 
-def file_response(path: Path, filename: str) -> Response:
-    return download(path.read_bytes(), filename, media_type_of(filename))
+def file_response(path: Path, filename: str, media_type: str | None = None) -> Response:
+    """``path`` streamed to the client in chunks (never read whole into memory)."""
+    return FileResponse(path, media_type=media_type or media_type_of(filename),
+                        headers={"Content-Disposition": disposition(filename)})
 
 
 async def annotated_response(request: Request, up: Upload, who: str) -> Response:
     """The marked copy of ``up``, logged as downloaded by ``who``."""
     service = service_of(request)
-    path = await service.run(service.annotated_file, up)
+    try:
+        path = await service.annotated_file(up)
+    except Exceeded as exc:
+        return problem(request, 503, f"无法生成批注副本：{exc}。请按页面上列出的问题修改。")
     if path is None:
         return problem(request, 404, "该文件无法读取为统计表，没有批注副本。请查看页面上列出的问题。")
     service.store.log(who, "下载批注副本", up.name, address(request))

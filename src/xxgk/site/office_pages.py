@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from xxgk.cycle.worker import Exceeded
 from xxgk.report.text import finding_line
 from xxgk.site import datadir, security
 from xxgk.site.http import (
@@ -207,18 +208,21 @@ async def office_summary(request: Request) -> Response:
     kind = "csv" if request.url.path.endswith(".csv") else "xlsx"
     if not any(x.upload is not None for x in await service.run(service.register)):
         return problem(request, 409, "还没有单位报送，暂无可汇总的数据。")
-    data = await service.run(service.summary_bytes, kind)
+    try:
+        path = await service.summary_file(kind)
+    except Exceeded as exc:
+        return problem(request, 503, f"汇总表未能生成：{exc}")
     service.store.log("办公室", "下载汇总表" if kind == "xlsx" else "下载明细CSV", "", address(request))
     name = f"{service.region}{service.year}年政府信息公开情况统计汇总表.{kind}"
-    return download(data, name, XLSX if kind == "xlsx" else "text/csv; charset=utf-8")
+    return file_response(path, name, XLSX if kind == "xlsx" else "text/csv; charset=utf-8")
 
 
 async def office_zip(request: Request) -> Response:
     office(request)
     service = service_of(request)
-    data = await service.run(service.annotated_zip)
+    path = await service.annotated_zip()
     service.store.log("办公室", "下载全部批注副本", "", address(request))
-    return download(data, f"{service.region}{service.year}年批注副本.zip", "application/zip")
+    return file_response(path, f"{service.region}{service.year}年批注副本.zip", "application/zip")
 
 
 async def office_reminder(request: Request) -> Response:

@@ -1,46 +1,51 @@
 """The site's service: the store, the live `Collection` and the work done for the pages.
 
 The site adds no checking of its own: an upload goes to `Collection.add` (the library's
-pre-flight, reader and checks), the register and the summary are the collection's, the
-annotated copy is `annotate`'s and the template `template`'s.  What this module adds is
-bookkeeping: the file kept before its row commits, the history, the audit log, and the
-four statuses a clerk reads.  Its methods block (reading, checking, writing workbooks):
-the app calls them through `Service.run`, in a bounded pool of worker threads.
+pre-flight, reader and checks, in a bounded worker process), the register and the summary
+are the collection's, the annotated copy is `annotate`'s and the template `template`'s.  What
+this module adds is bookkeeping: the file kept before its row commits, each upload's entry as
+read (stored: a file is read once), the history, the audit log, and the four statuses a clerk
+reads.  Reading and making downloads run in worker processes, awaited; the rest blocks
+briefly and runs through `Service.run`, in a bounded pool of worker threads.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
-import json
-import os
+import hashlib
 import threading
 import zipfile
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
-from multiprocessing import get_context
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-from xxgk.check.file import check_file
 from xxgk.cycle.collection import Collection
-from xxgk.cycle.entries import Entry, entry_of, failed_entry
+from xxgk.cycle.entries import Entry, failed_entry
+from xxgk.cycle.pool import read_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
-from xxgk.files import display_name
-from xxgk.forms.findings import Finding, Report
-from xxgk.forms.layout import layout_of
+from xxgk.cycle.stored import entry_from_json, entry_json, report_from_json, report_json
+from xxgk.cycle.worker import Exceeded, Limits, Workers
+from xxgk.files import display_name, write_atomically
+from xxgk.forms.findings import Report
 from xxgk.forms.model import Form
-from xxgk.read.open import default_forms, read
-from xxgk.report import annotate
-from xxgk.report.summary.csvout import write_csv
-from xxgk.report.summary.workbook import write_summary
-from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
+from xxgk.read.tables import DOCUMENT_KINDS
+from xxgk.site.store import Store, UnitRow, Upload, now
+from xxgk.site.tasks import Made, make_annotated, make_summary
 from xxgk.write import template
 
 T = TypeVar("T")
+ANNOTATED = "annotated"  # marked copies, one folder per what they are made of
+CACHE = "cache"  # the summary and the zip, as last made
+PRELOAD = ("xxgk.site.tasks", "xxgk.report.annotate", "xxgk.report.summary.workbook")
+
+
+def workers(processes: int | None = None, limits: Limits | None = None) -> Workers:
+    """The site's worker processes: reading uploads and making downloads, each bounded; at least
+    four (a unit's costly files take at most half of them)."""
+    return Workers(max(4, processes or 0), limits, preload=PRELOAD)
 
 # the four states of the register, plus 免报; (key, label)
 STATES = {
@@ -83,83 +88,35 @@ def upload_name(name: str) -> str:
     return clean.strip()[:200] or "未命名文件"
 
 
-def report_json(report: Report) -> str:
-    return json.dumps(report.to_json(), ensure_ascii=False)
-
-
-def report_from_json(text: str) -> Report:
-    data = json.loads(text)
-    return Report(file=data["file"], form=data["form"], year=data["year"],
-                  agency_code=data["agency"]["code"], agency_name=data["agency"]["name"],
-                  findings=[Finding(**f) for f in data["issues"]])
-
-
-def read_upload(path: str, name: str) -> Entry:
-    """In a worker process: one upload read and checked as `Collection.add` reads a file
-    (``name``: the client's file name, shown, never opened)."""
-    try:
-        return entry_of(check_file(path), name)
-    except Exception as exc:  # noqa: BLE001 - check_file does not raise; nothing may stop the site
-        return failed_entry(name, f"{type(exc).__name__}: {exc}")
-
-
-def _warm() -> None:
-    """Load the forms in a fresh worker, before the first upload waits for it."""
-    for form in default_forms():
-        layout_of(form)
-
-
-class Readers:
-    """Worker processes that read and check uploads (both cores; a file that brings its worker
-    down costs only itself: the pool is replaced and the file gets ``file.unreadable``)."""
-
-    def __init__(self, processes: int | None = None) -> None:
-        self._processes = processes or os.cpu_count() or 1
-        self._lock = threading.Lock()
-        self._procs = self._new()
-
-    def _new(self) -> ProcessPoolExecutor:
-        procs = ProcessPoolExecutor(max_workers=self._processes, mp_context=get_context("spawn"))
-        for _ in range(self._processes):
-            procs.submit(_warm)
-        return procs
-
-    def read(self, path: Path, name: str) -> Future[Entry]:
-        """``path`` read and checked in a worker; a pool broken by an earlier file is replaced."""
-        with self._lock:
-            try:
-                return self._procs.submit(read_upload, str(path), name)
-            except BrokenProcessPool:  # a worker died since the last read: a new pool
-                self._procs = self._new()
-                return self._procs.submit(read_upload, str(path), name)
-
-    def entry(self, future: Future[Entry], name: str) -> Entry:
-        """The entry a worker made, or ``file.unreadable`` when the worker died making it."""
-        try:
-            return future.result()
-        except BrokenProcessPool:  # the next read makes a new pool
-            return failed_entry(name, "读取该文件时处理进程异常终止，文件可能已损坏或含有恶意内容")
-
-    def close(self) -> None:
-        self._procs.shutdown(wait=True, cancel_futures=True)
+def renamed(entry: Entry, name: str) -> Entry:
+    """An entry read from the same bytes under another client file name."""
+    return replace(entry, file=name, report=replace(entry.report, file=name))
 
 
 class Service:
-    """One year's collection, served; thread-safe (one lock around the collection).
+    """One year's collection, served; thread-safe (one lock around the collection, held only
+    for bookkeeping: never while a file is read or a download made).
 
-    Uploads are read and checked by ``readers`` (worker processes), then added to the
-    collection here with `Collection.add_entry`; the other blocking work runs in ``threads``
-    worker threads.  The caller closes ``readers`` (they may serve several cycles: tests)."""
+    Uploads are read and checked by ``workers`` (worker processes, each read bounded in time
+    and memory: `xxgk.cycle.worker`); each entry as read is stored with its upload, so the
+    collection is rebuilt from the store, never by reading files again.  Downloads (marked
+    copies, summaries, the zip) are made by the workers too, kept by what they are made of.
+    The other blocking work runs in ``threads`` worker threads.  The caller closes ``workers``
+    (they may serve several cycles: tests)."""
 
-    def __init__(self, store: Store, form: Form, year: int, region: str, readers: Readers, *,
+    def __init__(self, store: Store, form: Form, year: int, region: str, workers: Workers, *,
                  previous: Previous | None = None, threads: int = 4) -> None:
         self.store, self.form, self.year, self.region = store, form, year, region
         self.previous = previous
-        self.readers = readers
+        self.workers = workers
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xxgk-work")
-        self._entries: dict[int, Entry] = {}  # unit id -> its current return, as checked
+        self._raw: dict[int, Entry] = {}  # unit id -> its current return, as read
+        self._entries: dict[int, Entry] = {}  # unit id -> its current return, as checked in the cycle
         self._register: tuple[int, list[Line]] | None = None
+        self._making: dict[str, Future[Any]] = {}  # what the workers are making now, by key
+        self._making_lock = threading.RLock()  # a done future runs its callback at once
+        self.rejudged = 0  # current returns whose stored verdict changed at start (last year's data)
         self.collection = self._load()
 
     def close(self) -> None:
@@ -170,40 +127,110 @@ class Service:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
 
     def _load(self) -> Collection:
-        """The collection as the store has it: every unit's latest upload added again."""
+        """The collection as the store has it: every unit's latest upload as stored when it was
+        read (one kept before results were stored is read once now, bounded, and kept).  A
+        stored verdict that the cycle now judges otherwise (last year's data changed) is updated."""
         units = self.store.units()
+        latest = self.store.latest()
+        texts = self.store.entry_texts([up.id for up in latest.values()])
+        legacy = {u.id: self.workers.submit(read_entry, str(self.store.path(up)), up.name, key="start")
+                  for u in units if (up := latest.get(u.id)) is not None and up.id not in texts}
+        for unit in units:
+            up = latest.get(unit.id)
+            if up is None:
+                continue
+            if up.id in texts:
+                self._raw[unit.id] = entry_from_json(texts[up.id])
+            else:
+                self._raw[unit.id] = self._outcome(legacy[unit.id], up.name)
+                with self.store.transaction() as db:
+                    db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?)", (up.id, entry_json(self._raw[unit.id])))
+        collection = self._collection(units)
+        for unit in units:
+            up = latest.get(unit.id)
+            entry = self._entries.get(unit.id)
+            if up is not None and entry is not None and report_json(entry.report) != self.store.report_text(up.id):
+                self._restate(up, entry)
+        return collection
+
+    def _collection(self, units: list[UnitRow]) -> Collection:
+        """A new collection of the stored entries (no file read)."""
         collection = Collection(self.form, self.year, region=self.region, previous=self.previous,
                                 roster=[Unit(u.code, u.name) for u in units])
-        latest = self.store.latest()
-        reading = {u.id: self.readers.read(self.store.path(latest[u.id]), latest[u.id].name)
-                   for u in units if u.id in latest}
+        self._entries.clear()
         for unit in units:
             if unit.exempt is not None:
                 collection.exempt(unit.code, unit.exempt)
-            if unit.id in reading:
-                entry = self.readers.entry(reading[unit.id], latest[unit.id].name)
-                self._entries[unit.id] = collection.add_entry(entry, submitter=unit.code)
+            raw = self._raw.get(unit.id)
+            if raw is not None:
+                self._entries[unit.id] = collection.add_entry(raw, submitter=unit.code)
         return collection
+
+    def _restate(self, up: Upload, entry: Entry) -> None:
+        report = entry.report
+        with self.store.transaction() as db:
+            db.execute("UPDATE uploads SET valid = ?, errors = ?, warnings = ?, unexplained = ?, report = ?"
+                       " WHERE id = ?", (int(entry.valid), report.errors, report.warnings, report.unexplained,
+                                          report_json(report), up.id))
+        self.rejudged += 1
+
+    def _outcome(self, future: Future[Entry], name: str) -> Entry:
+        """The entry a worker made, or ``file.unreadable`` saying which limit the read passed."""
+        try:
+            return future.result()
+        except (Exceeded, RuntimeError) as exc:
+            return failed_entry(name, str(exc))
 
     # ------------------------------------------------------------ uploads
 
-    def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str) -> Upload:
-        """Keep the file, check it, record it: the unit's new current return."""
+    async def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str) -> Upload:
+        """Keep the file, check it (in a worker, awaited without holding a thread), record it:
+        the unit's new current return."""
         name = upload_name(name)
-        digest, rel = self.store.put_file(data, PurePath(name).suffix)
-        read = self.readers.entry(self.readers.read(self.store.data / rel, name), name)
+        digest, rel = await self.run(self.store.put_file, data, PurePath(name).suffix)
+        raw = await asyncio.wrap_future(self._read(rel, name, key=f"unit:{unit.id}"))
+        return await self.run(self._record, unit, raw, name, len(data), digest, rel, via, address)
+
+    def _read(self, rel: str, name: str, *, key: str) -> Future[Entry]:
+        """The entry of the stored file ``rel`` under the name ``name``: as stored for an earlier
+        upload of the same bytes, or as a worker reads it now (one read for uploads at once)."""
+        done: Future[Entry] = Future()
+        known = self.store.entry_text_of_file(rel)
+        if known is not None:
+            done.set_result(renamed(entry_from_json(known), name))
+            return done
+        with self._making_lock:
+            reading = self._making.get(rel)
+            if reading is None:
+                reading = self._making[rel] = self.workers.submit(read_entry, str(self.store.data / rel), name, key=key)
+                reading.add_done_callback(lambda _: self._forget(rel))
+
+        def finish(f: Future[Entry]) -> None:
+            done.set_result(renamed(self._outcome(f, name), name))
+
+        reading.add_done_callback(finish)
+        return done
+
+    def _forget(self, key: str) -> None:
+        with self._making_lock:
+            self._making.pop(key, None)
+
+    def _record(self, unit: UnitRow, raw: Entry, name: str, size: int, digest: str, rel: str, via: str,
+                address: str) -> Upload:
         with self._lock:
-            entry = self.collection.add_entry(read, submitter=unit.code)
+            entry = self.collection.add_entry(raw, submitter=unit.code)
             report = entry.report
             with self.store.transaction() as db:
                 cur = db.execute(
                     "INSERT INTO uploads (unit, at, name, size, sha256, path, via, valid, errors, warnings,"
                     " unexplained, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (unit.id, now(), name, len(data), digest, rel, via, int(entry.valid), report.errors,
+                    (unit.id, now(), name, size, digest, rel, via, int(entry.valid), report.errors,
                      report.warnings, report.unexplained, report_json(report)))
+                db.execute("INSERT INTO entries VALUES (?, ?)", (cur.lastrowid, entry_json(raw)))
                 who = "办公室（代报纸质报表）" if via == "office" else unit.name
                 verdict = "通过" if entry.valid else "未通过"
-                self.store.audit(db, who, "上传报表", f"{unit.name}：{name}（{len(data)}字节，{verdict}）", address)
+                self.store.audit(db, who, "上传报表", f"{unit.name}：{name}（{size}字节，{verdict}）", address)
+            self._raw[unit.id] = raw
             self._entries[unit.id] = entry
         upload = self.store.upload(int(cur.lastrowid or 0))
         assert upload is not None
@@ -259,9 +286,8 @@ class Service:
                 self.store.audit(db, "办公室", action, unit.name, address)
             if reason is not None:
                 self.collection.exempt(unit.code, reason)
-            else:  # the collection has no "un-exempt": rebuild it from the store
-                self._entries.clear()
-                self.collection = self._load()
+            else:  # the collection has no "un-exempt": rebuilt from the stored entries (nothing read)
+                self.collection = self._collection(self.store.units())
 
     # ------------------------------------------------------------ files made for download
 
@@ -274,47 +300,97 @@ class Service:
                                     overwrite=True)
         return path
 
-    def annotated_file(self, upload: Upload) -> Path | None:
-        """The marked copy of ``upload`` (None when the file could not be read as a return)."""
-        out = self.store.data / "annotated" / str(upload.id)
+    def _made(self, key: str, fn: Callable[..., str], *args: Any, owner: str) -> Future[str]:
+        """``fn(*args)`` made by a worker, once for all who ask for ``key`` at the same time."""
+        with self._making_lock:
+            making = self._making.get(key)
+            if making is None:
+                making = self._making[key] = self.workers.submit(fn, *args, key=owner)
+                making.add_done_callback(lambda _: self._forget(key))
+            return making
+
+    async def annotated_file(self, upload: Upload) -> Path | None:
+        """The marked copy of ``upload``, made by a worker and kept by what it is made of (the file's
+        content and its findings); None when there is nothing to mark: no findings, or a file not
+        read as a workbook (a Word report, a web page, a refused file).  Raises `Exceeded` when the
+        worker passed a limit."""
+        report_text = await self.run(self.store.report_text, upload.id)
+        raw_text = (await self.run(self.store.entry_texts, [upload.id])).get(upload.id)
+        if raw_text is None or not report_from_json(report_text).findings:
+            return None
+        if entry_from_json(raw_text).file_kind in ("", *DOCUMENT_KINDS):
+            return None
+        key = hashlib.sha256(f"{upload.sha256}\n{report_text}".encode()).hexdigest()[:32]
+        out = self.store.data / ANNOTATED / key
         done = list(out.glob("*_校验结果.*")) if out.is_dir() else []
         if done:
             return done[0]
-        report = self.report(upload)
+        made = self._made(f"annotated:{key}", make_annotated, str(self.store.path(upload)), report_text, str(out),
+                          owner=f"unit:{upload.unit}")
         try:
-            ret = read(self.store.path(upload))
-        except Exception:  # noqa: BLE001 - an unreadable file has no copy to mark
+            made_path: str = await asyncio.wrap_future(made)
+        except RuntimeError:  # the file no longer reads as it did: nothing to mark
             return None
-        return annotate.annotate(ret, report.findings, out, overwrite=True)
+        return Path(made_path)
 
-    def summary_bytes(self, kind: str) -> bytes:
-        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them."""
-        with self._lock:
-            result = self.collection.summary()
-        tmp_dir = self.store.data / SCRATCH
-        tmp_dir.mkdir(exist_ok=True)
-        target = tmp_dir / f"{threading.get_ident()}-summary.{kind}"
-        try:
-            if kind == "csv":
-                write_csv(result, target, overwrite=True)
-            else:
-                write_summary(result, target, overwrite=True)
-            return target.read_bytes()
-        finally:
-            target.unlink(missing_ok=True)
-
-    def annotated_zip(self) -> bytes:
-        """Every current return's marked copy, one folder per unit."""
-        buf = io.BytesIO()
+    def _state_key(self, what: str) -> str:
+        """What a download of the whole collection is made of: each unit's current upload and mark."""
         latest = self.store.latest()
-        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-            for unit in self.store.units():
-                up = latest.get(unit.id)
-                path = self.annotated_file(up) if up is not None and (up.errors or up.warnings) else None
-                if up is not None and path is not None:
-                    zf.write(path, f"{safe_part(unit.code or str(unit.id))}_{safe_part(unit.name)}/"
-                                   f"{PurePath(up.name).stem}_校验结果{path.suffix}")
-        return buf.getvalue()
+        made_of = [what, self.store.meta("previous") or "", self.form.id]
+        made_of += [f"{u.id}:{up.id if (up := latest.get(u.id)) else ''}:{u.exempt or ''}" for u in self.store.units()]
+        return hashlib.sha256("\n".join(made_of).encode()).hexdigest()[:32]
+
+    async def summary_file(self, kind: str) -> Path:
+        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them: made by a
+        worker, kept until a return or a mark changes.  Raises `Exceeded` past a limit."""
+        key = await self.run(self._state_key, f"summary.{kind}")
+        target = self.store.data / CACHE / f"summary-{key}.{kind}"
+        if target.is_file():
+            return target
+        target.parent.mkdir(exist_ok=True)
+        made = self._made(f"summary:{key}", make_summary, await self.run(self._made_of), kind, str(target),
+                          owner="office")
+        made_path: str = await asyncio.wrap_future(made)
+        path = Path(made_path)
+        await self.run(_drop_others, path, "summary-", f".{kind}")
+        return path
+
+    def _made_of(self) -> Made:
+        """The collection as plain data, for a worker to rebuild."""
+        units = self.store.units()
+        previous = self.store.meta("previous")
+        with self._lock:
+            raw = [(self._raw[u.id], u.code) for u in units if u.id in self._raw]
+        return Made(self.form.id, self.year, self.region, tuple(Unit(u.code, u.name) for u in units),
+                    tuple((u.code, u.exempt) for u in units if u.exempt is not None),
+                    str(self.store.data / previous) if previous and self.previous is not None else None, tuple(raw))
+
+    async def annotated_zip(self) -> Path:
+        """Every current return's marked copy, one folder per unit (each made by a worker; a unit
+        whose copy passed a limit is named in 未生成批注副本.txt)."""
+        key = await self.run(self._state_key, "zip")
+        target = self.store.data / CACHE / f"annotated-{key}.zip"
+        if target.is_file():
+            return target
+        latest = self.store.latest()
+        members: list[tuple[str, Path]] = []
+        missed: list[str] = []
+        for unit in self.store.units():
+            up = latest.get(unit.id)
+            if up is None or not (up.errors or up.warnings):
+                continue
+            try:
+                path = await self.annotated_file(up)
+            except Exceeded as exc:
+                missed.append(f"{unit.code} {unit.name}：{exc}")
+                continue
+            if path is not None:
+                members.append((f"{safe_part(unit.code or str(unit.id))}_{safe_part(unit.name)}/"
+                                f"{PurePath(up.name).stem}_校验结果{path.suffix}", path))
+        target.parent.mkdir(exist_ok=True)
+        await self.run(_write_zip, target, members, missed)
+        await self.run(_drop_others, target, "annotated-", ".zip")
+        return target
 
     def reminder(self, links: dict[int, str] | None = None) -> str:
         """催报: who is missing or failing, with what; ready to paste into a message."""
@@ -350,3 +426,22 @@ def template_key(unit: UnitRow) -> str:
 
 def safe_part(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable() and ch not in '/\\"<>|:*?').strip() or "_"
+
+
+def _write_zip(target: Path, members: list[tuple[str, Path]], missed: list[str]) -> None:
+    """The zip of ``members`` (name in the zip, file), written from the files, published whole."""
+    def render(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for arcname, path in members:
+                zf.write(path, arcname)
+            if missed:
+                zf.writestr("未生成批注副本.txt", "\n".join(missed) + "\n")
+
+    write_atomically(target, render, overwrite=True)
+
+
+def _drop_others(keep: Path, prefix: str, suffix: str) -> None:
+    """Earlier downloads of the same kind, made of what has since changed."""
+    for old in keep.parent.glob(f"{prefix}*{suffix}"):
+        if old != keep:
+            old.unlink(missing_ok=True)

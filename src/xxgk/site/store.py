@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     report TEXT NOT NULL             -- the findings as `xxgk check --format json` gives them
 );
 CREATE INDEX IF NOT EXISTS uploads_unit ON uploads(unit, id);
+CREATE INDEX IF NOT EXISTS uploads_path ON uploads(path);
 CREATE TABLE IF NOT EXISTS audit (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -60,6 +61,10 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,
     detail TEXT NOT NULL,
     address TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (    -- each upload as read, before the cycle judged it: never read again
+    upload INTEGER PRIMARY KEY REFERENCES uploads(id),
+    entry TEXT NOT NULL              -- `xxgk.cycle.stored.entry_json`
 );
 CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
@@ -181,6 +186,21 @@ class Store:
 
     def report_text(self, upload_id: int) -> str:
         return str(self._rows("SELECT report FROM uploads WHERE id = ?", (upload_id,))[0][0])
+
+    def entry_texts(self, upload_ids: Sequence[int]) -> dict[int, str]:
+        """The stored entries of these uploads (those read since results were stored)."""
+        out: dict[int, str] = {}
+        for at in range(0, len(upload_ids), 500):
+            part = list(upload_ids[at:at + 500])
+            marks = ",".join("?" * len(part))
+            out.update((r[0], r[1]) for r in self._rows(f"SELECT upload, entry FROM entries WHERE upload IN ({marks})", part))
+        return out
+
+    def entry_text_of_file(self, path: str) -> str | None:
+        """The stored entry of an earlier upload of the same file (bytes and kind), when there is one."""
+        rows = self._rows("SELECT e.entry FROM entries e JOIN uploads u ON u.id = e.upload WHERE u.path = ?"
+                          " ORDER BY u.id DESC LIMIT 1", (path,))
+        return str(rows[0][0]) if rows else None
 
     def put_file(self, data: bytes, suffix: str) -> tuple[str, str]:
         """Keep ``data`` under its SHA-256 (written once, atomically, synced); its (sha256, relative path)."""
