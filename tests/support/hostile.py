@@ -5,7 +5,9 @@ minutes to hours over 600×30 of them) and a return with a huge extra sheet."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import time
 import zipfile
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -77,3 +79,22 @@ def with_big_sheet(xlsx: bytes, rows: int = 2000, cols: int = 1000) -> bytes:
             zf.writestr(info, data)
         zf.writestr("xl/worksheets/big.xml", body.getvalue())
     return out.getvalue()
+
+
+# tasks for worker processes (importable there by name, unlike a test module's functions)
+
+def _sleep(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _hog(size: int) -> int:
+    return len(bytearray(size))
+
+
+def _fail() -> None:
+    raise ValueError("坏")
+
+
+def _die() -> None:
+    os._exit(3)
