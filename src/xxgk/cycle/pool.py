@@ -30,9 +30,23 @@ T = TypeVar("T")
 _FORMS: list[Sequence[Form] | None] = [None]
 
 
-def _use_forms(forms: Sequence[Form] | None) -> None:
-    """In a worker, once: the forms its files are read against (None: the built-in ones)."""
+def _use_forms(sources: Sequence[str]) -> None:
+    """In a worker, once: the forms its files are read against, loaded from their files."""
+    from xxgk.forms.load import load
+
+    _FORMS[0] = [load(Path(s)) for s in sources]
+
+
+def _workers(jobs: int, forms: Sequence[Form] | None, limits: Limits | None) -> Workers:
+    """Workers that read against ``forms`` (None: the built-in ones): loaded again in each
+    worker from their files, or (forms made in memory) inherited by workers forked from here."""
+    if forms is None:
+        return Workers(jobs, limits)
+    sources = [f.source for f in forms]
+    if all(Path(s).is_file() for s in sources):
+        return Workers(jobs, limits, init=_use_forms, init_args=(sources,))
     _FORMS[0] = forms
+    return Workers(jobs, limits, fork=True)
 
 
 def read_entry(path: str, name: str | None = None) -> Entry:
@@ -103,8 +117,7 @@ def _bounded(one: Callable[[Workers, str], T], files: list[str], jobs: int | Non
     if not files:
         return []
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
-    workers = Workers(jobs, limits, init=_use_forms if forms is not None else None,
-                      init_args=(forms,) if forms is not None else ())
+    workers = _workers(jobs, forms, limits)
     out: dict[int, T] = {}
     try:
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="xxgk-read") as threads:

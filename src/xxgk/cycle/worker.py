@@ -113,16 +113,18 @@ class Workers:
     """A few warm worker processes that run tasks within `Limits` (see the module doc).
 
     ``init(*init_args)`` runs once in each worker before its first task (e.g. custom forms);
-    ``preload``: more modules for the fork server to import (when it is not running yet).
+    ``preload``: more modules for the fork server to import (when it is not running yet);
+    ``fork``: workers forked from this process instead (they inherit what it holds: objects that
+    cannot be sent to a worker, such as forms built in memory).
     `call` blocks its thread until the task is done; `submit` runs it from a thread of its own."""
 
     def __init__(self, processes: int | None = None, limits: Limits | None = None, *,
                  init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = (),
-                 preload: tuple[str, ...] = ()) -> None:
+                 preload: tuple[str, ...] = (), fork: bool = False) -> None:
         self.processes = max(1, processes or os.cpu_count() or 1)
         self.limits = limits or Limits()
         self._init, self._init_args = init, init_args
-        self._ctx = _context(preload)
+        self._ctx = multiprocessing.get_context("fork") if fork else _context(preload)
         self._cond = threading.Condition()
         self._idle: list[_Worker] = []
         self._busy: dict[str, int] = {}
