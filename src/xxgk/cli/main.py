@@ -102,7 +102,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
         _make_dir(annotate_dir, "--annotate")
     try:
         units = _roster(roster) if roster is not None else None
-        done = batch.check(paths, year=year, roster=units, previous=previous, forms=known,
+        done = batch.check_paths(paths, year=year, roster=units, previous=previous, forms=known,
                            exclude=[annotate_dir] if annotate_dir is not None else [])
     except RosterError as exc:
         fail(str(exc))

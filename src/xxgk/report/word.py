@@ -39,7 +39,7 @@ class ReportError(ValueError):
 
 
 def document_title(who: str, year: int | None) -> str:
-    """The document title; `book.report_title` reads unit and year back from it."""
+    """The document title; `read.tables.report_title` reads unit and year back from it."""
     return f"{who}{year or ''}年政府信息公开工作年度报告"
 
 
