@@ -8,7 +8,7 @@ Sheets, in order:
 * 分单位明细: every unit's figures, table by table in the official orientation
   (`forms.detail_layout.DetailLayout`), a 合计 row per band;
 * 汇总表（含校验）…: the working copy, drawn by the template's renderer
-  (`xlsxform.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
+  (`formsheet.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
   summary exactly like a return one level up: live checks, 情况说明.  Input cells are
   ``=SUM('分单位明细'!X5:X33)``, formula cells the form's own sums;
 * 报送情况: the status register; 校验问题: every finding of every file;
