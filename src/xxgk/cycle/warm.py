@@ -7,8 +7,8 @@ from __future__ import annotations
 import gc
 
 import xxgk.check.file  # noqa: F401 - loaded for the workers
+from xxgk.forms.builtin import default_forms
 from xxgk.forms.layout import layout_of
-from xxgk.read.open import default_forms
 
 for _form in default_forms():
     layout_of(_form)

@@ -8,11 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from xxgk.cycle.collection import Collection, form_by_id
+from xxgk.cycle.collection import Collection
 from xxgk.cycle.entries import Entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.stored import report_from_json
+from xxgk.forms.builtin import form_by_id
 
 __all__ = ["Made", "make_annotated", "make_summary"]
 
