@@ -50,7 +50,9 @@ def test_two_word_bombs_do_not_hold_up_a_normal_upload(tmp_path: Path) -> None:
         with ThreadPoolExecutor(3) as pool:
             bombs = [pool.submit(send, ROSTER[0].code, path, path.name) for path in bombs_at]
             time.sleep(1.0)  # both bombs are being read
+            began = time.monotonic()
             normal = send(ROSTER[1].code, good, "正常.xlsx")
+            print(f"a normal upload while two Word bombs are read: {time.monotonic() - began:.2f} s")
             assert normal.status_code == 200 and normal.json()["valid"] is True, normal.text
             assert done == ["正常.xlsx"]  # answered while both bombs were still being read
             with httpx.Client(timeout=30) as client:
@@ -96,6 +98,7 @@ def test_marked_copies_of_a_huge_sheet_are_made_outside_the_server(tmp_path: Pat
                     time.sleep(0.2)
         statuses = {r.result() for r in replies}
         assert statuses <= {200, 503}, statuses  # made, or refused past the workers' limits
+        print(f"marked copies of a 2M-cell sheet: server peak RSS {peak:.0f} MB, answers {sorted(statuses)}")
         assert peak < 600, peak
         with httpx.Client(timeout=30) as client:  # a valid return has nothing to mark: no copy at all
             valid_page = client.get(links[ROSTER[1].code]).text
