@@ -101,7 +101,7 @@ def readers() -> Readers:
 
 def open_site(data: Path, **settings: object) -> Site:
     opened = open_data(data, year=YEAR, roster=ROSTER, region=REGION)
-    write_links(opened.store, Settings().base_url, opened.tokens)
+    write_links(opened.store, Settings().base_url)
     service = Service(opened.store, opened.form, YEAR, REGION, readers())
     app = create_app(service, Settings(**settings))  # type: ignore[arg-type]
     by_id = {u.id: u.code for u in opened.store.units()}
