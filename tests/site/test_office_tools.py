@@ -247,3 +247,22 @@ def test_summary_and_templates_with_last_year(tmp_path: Path, files: dict[str, P
     for name in ("本年与上年", "本年与上年（按单位）"):
         assert [list(r) for r in merged[name].iter_rows(values_only=True)] == \
                [list(r) for r in book[name].iter_rows(values_only=True)], name
+
+
+def test_reminder_per_unit_with_link_deadline_and_contact(site: Site, files: dict[str, Path]) -> None:
+    site.upload(ROSTER[0].code, files["bad"])
+    site.upload(ROSTER[1].code, files["good2"])
+    site.sign_in()
+    later = dt.date.today() + dt.timedelta(days=4)
+    settings(site, deadline=later.isoformat(), contact="区政务公开办 张三 0955-1234567")
+    page = site.client.get("/office/reminder").text
+    chased = dict(re.findall(r'<textarea id="chase-(\d+)"[^>]*>([^<]*)</textarea>', page))
+    units = site.opened.store.units()
+    assert set(chased) == {str(units[0].id), str(units[2].id)}  # the passed unit is left alone
+    tokens = datadir.current_tokens(site.opened.store)
+    for unit in (units[0], units[2]):
+        text = chased[str(unit.id)]
+        assert f"/u/{tokens[unit.id]}" in text and f"{later.month}月{later.day}日" in text and "还有4天" in text
+        assert "0955-1234567" in text
+    assert "尚未报送" in chased[str(units[2].id)] and "未通过" in chased[str(units[0].id)]
+    assert 'action="/office/logout"' in page

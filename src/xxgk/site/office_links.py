@@ -1,6 +1,7 @@
-"""The office's 发放链接 page: every unit's current link with a copy button, a QR code and a
-ready 通知 to send (link, deadline, contact, three steps), one per unit and one for all; the
-same as an .xlsx.  Links start with the address the units will open (the settings' base URL)."""
+"""What the office sends the units: the 发放链接 page (every unit's current link with a copy
+button, a QR code and a ready 通知: link, deadline, contact, three steps; one per unit and one
+for all; the same as an .xlsx) and the 催报 page (the text for all, and one per unit not yet
+through with its link).  Links start with the address the units will open (the settings' base URL)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from xxgk.site import datadir
 from xxgk.site.http import XLSX, address, csrf_token, download, page, service_of
 from xxgk.site.office_pages import office, office_unit_of
+from xxgk.site.service import Line
 from xxgk.site.store import UnitRow
 
 STEPS = (
@@ -74,6 +76,38 @@ def notice_all(*, region: str, year: int, rows: list[LinkRow], settings: datadir
     return "\n".join(out) + "\n"
 
 
+def chase(line: Line, link: str, *, year: int, settings: datadir.CycleSettings, today: dt.date) -> str:
+    """The 催报 for one unit not yet through: where it stands (the register's words), by when,
+    its link, whom to ask."""
+    what = {"missing": "尚未报送", "exempt": "免报"}.get(line.state, f"{line.label}（{line.detail}）" if line.detail
+                                                        else line.label)
+    out = [f"{line.unit.name}：贵单位{year}年度政府信息公开情况统计表目前{what}。"]
+    left = settings.days_left(today)
+    if settings.deadline is not None and left is not None:
+        late = f"已逾期{-left}天，请尽快" if left < 0 else ("今天截止，请今天内" if left == 0 else f"还有{left}天，请")
+        out.append(f"报送截止{date_text(settings.deadline)}，{late}通过本单位专属链接报送：")
+    else:
+        out.append("请尽快通过本单位专属链接报送：")
+    out.append(link or "（链接待办公室重新生成）")
+    if line.state != "missing":
+        out.append("打开链接即可看到校验结果和需要修改的单元格，改正后重新上传，以最后一次上传为准。")
+    if settings.contact:
+        out.append(f"联系方式：{settings.contact}")
+    return "\n".join(out) + "\n"
+
+
+def chases(request: Request, lines: list[Line]) -> list[tuple[Line, str]]:
+    """Every unit not yet through (未报送, 未通过, 提醒待说明) with its own 催报 text."""
+    service = service_of(request)
+    settings = datadir.cycle_settings(service.store)
+    base = base_url(request)
+    tokens = datadir.current_tokens(service.store)
+    today = dt.date.today()
+    return [(x, chase(x, datadir.link(base, tokens[x.unit.id]) if x.unit.id in tokens else "", year=service.year,
+                      settings=settings, today=today))
+            for x in lines if x.state not in ("passed", "exempt")]
+
+
 def link_rows(request: Request) -> list[LinkRow]:
     service = service_of(request)
     store = service.store
@@ -103,6 +137,18 @@ async def links_page(request: Request) -> Response:
         "all": notice_all(region=service.region, year=service.year, rows=rows, settings=settings),
         "deadline": date_text(settings.deadline), "csrf": csrf_token(request, f"office:{session}"),
     })
+
+
+async def reminder_page(request: Request) -> Response:
+    """催报: the service's text for all, and one per unit not yet through, with its link."""
+    session = office(request)
+    service = service_of(request)
+    text = await service.run(service.reminder)
+    if request.query_params.get("download"):
+        return download(text.encode("utf-8"), "催报.txt", "text/plain; charset=utf-8")
+    lines = await service.run(service.register)
+    return page(request, "reminder.html", {"text": text, "chases": chases(request, lines),
+                                           "csrf": csrf_token(request, f"office:{session}")})
 
 
 async def links_xlsx(request: Request) -> Response:
@@ -153,6 +199,7 @@ async def link_qr(request: Request) -> Response:
 
 
 ROUTES = [
+    Route("/office/reminder", reminder_page),
     Route("/office/links", links_page),
     Route("/office/links.xlsx", links_xlsx),
     Route("/office/links/qr/{unit:int}.svg", link_qr),

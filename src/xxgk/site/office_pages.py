@@ -236,15 +236,6 @@ async def office_zip(request: Request) -> Response:
     return download(data, f"{service.region}{service.year}年批注副本.zip", "application/zip")
 
 
-async def office_reminder(request: Request) -> Response:
-    session = office(request)
-    service = service_of(request)
-    text = await service.run(service.reminder)
-    if request.query_params.get("download"):
-        return download(text.encode("utf-8"), "催报.txt", "text/plain; charset=utf-8")
-    return page(request, "reminder.html", {"text": text, "csrf": csrf_token(request, f"office:{session}")})
-
-
 def counts(lines: list[Line]) -> dict[str, int]:
     out = dict.fromkeys(STATES, 0)
     for x in lines:
@@ -267,5 +258,4 @@ ROUTES = [
     Route("/office/summary.xlsx", office_summary),
     Route("/office/summary.csv", office_summary),
     Route("/office/annotated.zip", office_zip),
-    Route("/office/reminder", office_reminder),
 ]
