@@ -137,10 +137,14 @@ def _key(unit: Unit) -> str:
     return unit.code or unit.name
 
 
-def categories(store: Store) -> dict[int, str]:
-    """Unit id -> its 类别 from the roster (units without one are left out)."""
+def categories(store: Store, units: Sequence[UnitRow] | None = None) -> dict[int, str]:
+    """Unit id -> its 类别 from the roster (units without one are left out); ``units``: the
+    store's roster units when the caller has them at hand."""
     kinds: dict[str, str] = json.loads(store.meta("categories") or "{}")
-    return {u.id: kinds[u.code or u.name] for u in store.units() if (u.code or u.name) in kinds}
+    if not kinds:
+        return {}
+    return {u.id: kinds[u.code or u.name] for u in (units if units is not None else store.units())
+            if (u.code or u.name) in kinds}
 
 
 def _roster_json(roster: Sequence[Unit]) -> str:

@@ -119,7 +119,8 @@ async def register_page(request: Request) -> Response:
     return page(request, "register.html", {
         "lines": lines, "counts": counts(lines), "version": version, "settings": settings,
         "progress": office_register.progress(lines, settings, today), "columns": office_register.COLUMNS,
-        "rows": office_register.rows(lines, entries, datadir.categories(service.store), settings, today),
+        "rows": office_register.rows(lines, entries, datadir.categories(service.store, [x.unit for x in lines]),
+                                     settings, today),
         "csrf": csrf_token(request, f"office:{session}")})
 
 
