@@ -266,3 +266,16 @@ def test_reminder_per_unit_with_link_deadline_and_contact(site: Site, files: dic
         assert "0955-1234567" in text
     assert "尚未报送" in chased[str(units[2].id)] and "未通过" in chased[str(units[0].id)]
     assert 'action="/office/logout"' in page
+
+
+def test_marked_copy_offered_only_for_a_readable_spreadsheet(site: Site, files: dict[str, Path], tmp_path: Path) -> None:
+    pdf = tmp_path / "统计表.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    site.upload(ROSTER[0].code, pdf)
+    site.upload(ROSTER[0].code, files["bad"])
+    site.sign_in()
+    unit = site.opened.store.units()[0]
+    bad, pdf_up = site.opened.store.uploads(unit.id)
+    page = site.client.get(f"/office/unit/{unit.id}").text
+    assert f'href="/office/annotated/{bad.id}"' in page and f'href="/office/annotated/{pdf_up.id}"' not in page
+    assert site.client.get(f"/office/annotated/{bad.id}").status_code == 200

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from xxgk.forms.findings import Report
 from xxgk.report.text import finding_line
 from xxgk.site import datadir, office_register, security
 from xxgk.site.http import (
@@ -27,7 +28,7 @@ from xxgk.site.http import (
     service_of,
 )
 from xxgk.site.service import STATES, Line
-from xxgk.site.store import SESSION_SECONDS, UnitRow
+from xxgk.site.store import SESSION_SECONDS, SUFFIXES, UnitRow, Upload
 
 OFFICE_COOKIE = "xxgk_office"
 LOGIN_COOKIE = "xxgk_login"
@@ -153,6 +154,7 @@ async def office_unit(request: Request) -> Response:
         "sent_back": datadir.sent_back(service.store).get(unit.id),
         "link": datadir.link(base, token) if token else "",
         "texts": {i: [finding_line(f, service.form) for f in r.findings] for i, r in reports.items()},
+        "marked": {up.id for up in history if annotatable(up, reports[up.id])},
         "line": next((x for x in await service.run(service.register) if x.unit.id == unit.id), None),
         "csrf": csrf_token(request, f"office:{session}"), "new_link": "",
         "max_mb": request.app.state.settings.max_upload // MB,
@@ -235,6 +237,16 @@ async def office_zip(request: Request) -> Response:
     data = await service.run(service.annotated_zip)
     service.store.log("办公室", "下载全部批注副本", "", address(request))
     return download(data, f"{service.region}{service.year}年批注副本.zip", "application/zip")
+
+
+UNREADABLE = {"file.empty", "file.encrypted", "file.not_spreadsheet", "file.old_word", "file.too_large",
+              "file.unreadable", "file.unsafe_xml", "file.not_ours"}
+
+
+def annotatable(up: Upload, report: Report) -> bool:
+    """Whether ``up`` has a marked copy to offer: a spreadsheet kept as one, read, with findings."""
+    return (up.path.lower().endswith(SUFFIXES) and bool(report.findings)
+            and not any(f.code in UNREADABLE for f in report.findings))
 
 
 def counts(lines: list[Line]) -> dict[str, int]:
