@@ -279,3 +279,14 @@ def test_marked_copy_offered_only_for_a_readable_spreadsheet(site: Site, files: 
     page = site.client.get(f"/office/unit/{unit.id}").text
     assert f'href="/office/annotated/{bad.id}"' in page and f'href="/office/annotated/{pdf_up.id}"' not in page
     assert site.client.get(f"/office/annotated/{bad.id}").status_code == 200
+
+
+def test_links_of_a_directory_made_before_they_were_kept(site: Site) -> None:
+    store = site.opened.store
+    kept = datadir.current_tokens(store)
+    with store.transaction() as db:  # as an earlier version left it: the links only in 单位链接.csv
+        db.execute("DELETE FROM meta WHERE key = ?", (datadir.TOKENS,))
+    assert datadir.current_tokens(store) == {}
+    assert datadir.recover_tokens(store) == len(ROSTER)
+    assert datadir.current_tokens(store) == kept
+    assert datadir.recover_tokens(store) == 0  # once
