@@ -9,14 +9,13 @@ import datetime as dt
 import io
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from site_books import REGION, ROSTER, YEAR, Site, open_site, return_bytes
+from site_books import REGION, ROSTER, YEAR, Site, open_site
 from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.cycle.roster import Unit
@@ -25,20 +24,6 @@ from xxgk.site import datadir
 
 ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS = ROOT / "samples" / "previous" / "沙坡头区2024年汇总.xlsx"
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    s = open_site(tmp_path / "data")
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("returns")
-    return {"good": return_bytes(folder, ROSTER[0]), "bad": return_bytes(folder, ROSTER[0], faulty=True),
-            "good2": return_bytes(folder, ROSTER[1], seed=1)}
 
 
 def settings(site: Site, **fields: str) -> str:
