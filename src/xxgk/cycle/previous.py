@@ -39,6 +39,16 @@ class PreviousError(ValueError):
 
 
 @dataclass(frozen=True)
+class LastYear:
+    """Last year's summary as this year's summary shows it: totals on this form's cell keys and,
+    when it follows the same form, each unit's own figures (by unit code)."""
+
+    file: str
+    totals: dict[str, Decimal]
+    units: dict[str, dict[str, Decimal]]
+
+
+@dataclass(frozen=True)
 class Previous:
     path: Path
     form: Form  # the form last year's file follows (maybe another edition)
@@ -92,6 +102,13 @@ class Previous:
             path=path, form=ret.form, kind=kind, year=ident.year, code=ident.agency_code.strip(),
             name=(ident.agency_name or ident.region).strip(), values=result.values, by_unit=by_unit,
         )
+
+    def last_year(self, form: Form) -> LastYear:
+        """These figures for the 本年与上年 sheets of a summary of ``form``: the totals on its
+        cells, and each unit's row when last year followed the same form."""
+        totals = previous_values(form, self.form, self.values)
+        units = {code: dict(row) for code, row in self.by_unit.items()} if self.form.id == form.id else {}
+        return LastYear(self.path.name, totals, units)
 
     def unused_reason(self, form: Form) -> str:
         """Why last year's data will not be compared with returns of ``form`` at all ("" if it will)."""

@@ -30,14 +30,14 @@ from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.files import display_name
+from xxgk.forms.builtin import default_forms
 from xxgk.forms.findings import Finding, Report
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read.open import default_forms, read
+from xxgk.read.open import read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
-from xxgk.report.summary.years import last_year
 from xxgk.site.datadir import sent_back
 from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
 from xxgk.write import template
@@ -308,8 +308,7 @@ class Service:
             if kind == "csv":
                 write_csv(result, target, overwrite=True)
             else:
-                last = last_year(result.previous, result.form) if result.previous is not None else None
-                write_summary(result, target, overwrite=True, last=last)
+                write_summary(result, target, overwrite=True)
             return target.read_bytes()
         finally:
             target.unlink(missing_ok=True)
