@@ -256,7 +256,7 @@ class FormSheet:
         year = f"统计年度：{self.meta[ids.YEAR]}年"
         if self.official:  # one line across the table: who, how many, which year, complete or not
             line = "　".join(x for x in (info, year, self.fixed_status) if x)
-            self._put(INFO_ROW, 0, INFO_ROW, self.right, line, s.info)
+            self._put(INFO_ROW, 0, INFO_ROW, self.right, line, s.info_wrap)  # wrapped, not cut at the edge
             return
         self._put(INFO_ROW, 0, INFO_ROW, sl.label_cols - 1, info, s.info)
         self._put(INFO_ROW, sl.code_col, INFO_ROW, sl.hint_col - 1, year, s.info)
