@@ -58,9 +58,9 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
     top, skipped = 2, []
     blocks: list[tuple[int, float]] = []  # each table and its chart: first row, points
     ws.write_string(0, 0, f"{summary.region}{summary.year}年度图表", fx.title)
-    drawn = 0
+    charted = 0
     for cell in by_unit:
-        if drawn == CHARTS_BY_UNIT:
+        if charted == CHARTS_BY_UNIT:
             break
         label = cell_name(cell)
         ranked = sorted(summary.blocks, key=lambda b: -Decimal(b.values.get(cell.key, 0)))[:CHART_TOP]
@@ -73,11 +73,11 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
         points = _chart_table(ws, fx, top, heading, "单位", rows)
         _bar(_chart(wb, ws, top, len(rows), "bar", label, heading, "#4472C4", points))
         blocks.append((top, points + CHART_ROW * BLOCK_GAP))
-        top += len(rows) + 2 + BLOCK_GAP
-        drawn += 1
-    drawn = 0
+        top = _gap(ws, top + len(rows) + 2)
+        charted += 1
+    charted = 0
     for total in by_part:
-        if drawn == CHARTS_BY_PART:
+        if charted == CHARTS_BY_PART:
             break
         label = cell_name(total)
         if not any(summary.totals.get(k) for k in total.parts):
@@ -96,11 +96,12 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
         else:
             _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", max(points, COLUMN_CHART))
             while points < COLUMN_CHART:  # rows under the short table, as tall as the chart
+                ws.set_row(top + rows_used, DEFAULT_ROW)
                 points += DEFAULT_ROW
                 rows_used += 1
         blocks.append((top, points + CHART_ROW * BLOCK_GAP))
-        top += rows_used + BLOCK_GAP
-        drawn += 1
+        top = _gap(ws, top + rows_used)
+        charted += 1
     if skipped:
         ws.write_string(1, 0, "全部为0、未作图：" + "、".join(skipped), fx.note)
     _print(ws, blocks)
@@ -124,6 +125,14 @@ def _print(ws: Worksheet, blocks: list[tuple[int, float]]) -> None:
     ws.set_print_scale(scale)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _gap(ws: Worksheet, row: int) -> int:
+    """The blank rows after a table and its chart, from ``row``, as high as `_print` counts them;
+    the row after them."""
+    for r in range(row, row + BLOCK_GAP):
+        ws.set_row(r, CHART_ROW)
+    return row + BLOCK_GAP
 
 
 def _bar(chart: Chart) -> None:
@@ -157,6 +166,7 @@ def _chart_table(ws: Worksheet, fx: Formats, top: int, heading: str, what: str,
                  rows: list[ChartRow]) -> float:
     """Heading, header and (label, formula or None, value) rows from ``top``; the points they take."""
     ws.write_string(top, 0, heading, fx.title)
+    ws.set_row(top, TITLE_ROW)
     ws.write_string(top + 1, 0, what, fx.head)
     ws.write_string(top + 1, 1, "数值", fx.head)
     ws.set_row(top + 1, CHART_ROW + 2)
