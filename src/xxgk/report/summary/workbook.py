@@ -39,17 +39,16 @@ from xxgk.report.summary.formats import Formats
 from xxgk.report.summary.issues import ISSUES_SHEET, issues_sheet
 from xxgk.report.summary.register import REGISTER_SHEET, register_sheet
 from xxgk.report.summary.texts import completeness_text, incomplete_text
-from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, LastYear, years_by_unit_sheet, years_sheet
+from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, years_by_unit_sheet, years_sheet
 from xxgk.write.formsheet import Content, Fields, FormSheet, Look, metadata, new_workbook, write_identity
 from xxgk.write.livecheck import LiveChecks
 from xxgk.write.styles import Styles
 
 
-def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False,
-                  last: LastYear | None = None) -> Path:
-    """Write the summary workbook atomically (with ``last``: the 本年与上年 sheet); raises
-    FileExistsError unless ``overwrite``."""
-    return write_atomically(path, lambda tmp: _render(summary, tmp, last), overwrite=overwrite)
+def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False) -> Path:
+    """Write the summary workbook atomically (with last year's figures in the summary: the
+    本年与上年 sheets); raises FileExistsError unless ``overwrite``."""
+    return write_atomically(path, lambda tmp: _render(summary, tmp), overwrite=overwrite)
 
 
 def summary_meta(summary: Summary) -> dict[str, str]:
@@ -67,7 +66,8 @@ OFFICIAL_SIGNATURE = ("单位负责人", "审核人", "制表人", "联系电话
 OFFICIAL = Look(official=True, signature=OFFICIAL_SIGNATURE)  # the 汇总表 sent up
 
 
-def _render(summary: Summary, target: Path, last: LastYear | None) -> None:
+def _render(summary: Summary, target: Path) -> None:
+    last = summary.last
     wb = new_workbook(target)
     styles = Styles(wb)
     fx = Formats(wb)
