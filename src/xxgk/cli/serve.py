@@ -27,11 +27,18 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS private key.")
 @click.option("--base-url", help="Address the units' links start with (default: from --host and --port).")
 @click.option("--max-upload", type=click.IntRange(1, 500), default=20, show_default=True, help="Upload size limit, MB.")
+@click.option("--unit-uploads-per-hour", "per_hour", type=click.IntRange(1, 10000), default=30, show_default=True,
+              help="Uploads a unit may make in an hour (the office's are not counted).")
+@click.option("--unit-mb-per-day", "mb_per_day", type=click.IntRange(1, 100000), default=200, show_default=True,
+              help="MB a unit may upload in 24 hours.")
+@click.option("--keep-refused", type=click.IntRange(1, 10000), default=20, show_default=True,
+              help="Refused files kept per unit (older ones are deleted; accepted ones never).")
+@click.option("--proxy", metavar="IP", help="Address of the reverse proxy whose X-Forwarded-For is trusted (default: none).")
 @click.option("--change-roster", is_flag=True, help="Take a roster that differs from the one the cycle was made with.")
 @click.option("--reset-password", is_flag=True, help="Make a new office password (the old one stops working).")
 def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path | None, host: str, port: int, certfile: Path | None,
-              keyfile: Path | None, base_url: str | None, max_upload: int, change_roster: bool,
-              reset_password: bool) -> None:
+              keyfile: Path | None, base_url: str | None, max_upload: int, per_hour: int, mb_per_day: int,
+              keep_refused: int, proxy: str | None, change_roster: bool, reset_password: bool) -> None:
     """Serve the cycle: units upload their returns, the office watches the register live.
 
     Prints the office's address and (at the first start) its password; writes DATA/单位链接.csv
@@ -42,6 +49,13 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
 
     if (certfile is None) != (keyfile is None):
         fail("--certfile 和 --keyfile 需同时给出 (give both --certfile and --keyfile)")
+    if proxy is not None:
+        import ipaddress
+
+        try:
+            proxy = str(ipaddress.ip_address(proxy.strip()))
+        except ValueError:
+            fail(f"--proxy 需为一个IP地址，而不是“{proxy}” (--proxy takes one IP address)")
     try:
         units = read_roster(roster)
         opened = open_data(data, year=year, roster=units, region=region.strip(), change_roster=change_roster,
@@ -77,11 +91,11 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
         service = Service(store, opened.form, year, opened.region, readers, previous=opened.previous)
         try:
             app = create_app(service, Settings(base_url=base, max_upload=max_upload * MB,
-                                             secure_cookies=certfile is not None))
-            import uvicorn
+                                             secure_cookies=certfile is not None, uploads_per_hour=per_hour,
+                                             bytes_per_day=mb_per_day * MB, keep_refused=keep_refused))
+            from xxgk.site.server import serve
 
-            uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
-                        ssl_keyfile=str(keyfile) if keyfile else None, log_level="warning", access_log=False)
+            serve(app, host=host, port=port, certfile=certfile, keyfile=keyfile, proxy=proxy)
         finally:
             service.close()
             readers.close()
