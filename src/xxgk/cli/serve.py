@@ -27,11 +27,11 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="TLS private key.")
 @click.option("--base-url", help="Address the units' links start with (default: from --host and --port).")
 @click.option("--max-upload", type=click.IntRange(1, 500), default=20, show_default=True, help="Upload size limit, MB.")
-@click.option("--unit-uploads-per-hour", "per_hour", type=click.IntRange(1, 10000), default=30, show_default=True,
+@click.option("--unit-uploads-per-hour", "per_hour", type=click.IntRange(1, 10000), default=30, show_default=True, metavar="N",
               help="Uploads a unit may make in an hour (the office's are not counted).")
-@click.option("--unit-mb-per-day", "mb_per_day", type=click.IntRange(1, 100000), default=200, show_default=True,
+@click.option("--unit-mb-per-day", "mb_per_day", type=click.IntRange(1, 100000), default=200, show_default=True, metavar="MB",
               help="MB a unit may upload in 24 hours.")
-@click.option("--keep-refused", type=click.IntRange(1, 10000), default=20, show_default=True,
+@click.option("--keep-refused", type=click.IntRange(1, 10000), default=20, show_default=True, metavar="N",
               help="Refused files kept per unit (older ones are deleted; accepted ones never).")
 @click.option("--proxy", metavar="IP", help="Address of the reverse proxy whose X-Forwarded-For is trusted (default: none).")
 @click.option("--change-roster", is_flag=True, help="Take a roster that differs from the one the cycle was made with.")

@@ -272,12 +272,13 @@ class Store:
         return int(rows[0][0]), int(rows[0][1])
 
     def prune_refused(self, unit_id: int, keep: int) -> int:
-        """Remove the files of the unit's refused uploads past the newest ``keep`` (the rows stay,
+        """Remove the files of the unit's refused uploads but the newest ``keep`` (the rows stay,
         marked pruned; an accepted file, the current return and a file another row still needs stay)."""
         with self.transaction() as db:
             latest = db.execute("SELECT max(id) FROM uploads WHERE unit = ?", (unit_id,)).fetchone()[0]
-            old = db.execute("SELECT id, path FROM uploads WHERE unit = ? AND NOT valid AND NOT pruned AND id != ?"
-                             " ORDER BY id DESC LIMIT -1 OFFSET ?", (unit_id, latest or 0, max(keep, 0))).fetchall()
+            old = [r for r in db.execute("SELECT id, path FROM uploads WHERE unit = ? AND NOT valid AND NOT pruned"
+                                         " ORDER BY id DESC LIMIT -1 OFFSET ?", (unit_id, max(keep, 1)))
+                   if r[0] != latest]
             db.executemany("UPDATE uploads SET pruned = 1 WHERE id = ?", [(r[0],) for r in old])
             needed = {r[0] for r in db.execute("SELECT DISTINCT path FROM uploads WHERE NOT pruned")}
             needed.add(self._meta_in(db, "previous") or "")
