@@ -195,3 +195,38 @@ def test_a_unit_past_its_daily_bytes_gets_429(tmp_path: Path) -> None:
             assert site_server.upload(unit, links[other], _junk(tmp_path, "小.xlsx", 10)).status_code == 200
     finally:
         server.stop()
+
+
+def _peak_rss(pid: int) -> int:
+    """The process's peak resident memory so far, bytes (Linux)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    found = re.search(r"VmHWM:\s+(\d+) kB", status)
+    assert found
+    return int(found.group(1)) * 1024
+
+
+@pytest.mark.timeout(300)
+def test_twenty_large_uploads_at_once_are_held_a_few_at_a_time(tmp_path: Path) -> None:
+    if not Path("/proc/self/status").exists():
+        pytest.skip("needs /proc")
+    server = site_server.start(tmp_path / "data", ROSTER)
+    try:
+        links = server.links()
+        codes = list(links)[:20]
+        big = _junk(tmp_path, "大文件.xlsx", 15 * 1024 * 1024)
+        with httpx.Client(timeout=60) as client:
+            for code in codes:  # every page seen once: what the server holds before the uploads
+                client.get(links[code])
+        before = _peak_rss(server.proc.pid)
+
+        def send(code: str) -> int:
+            with httpx.Client(timeout=300) as c:
+                return site_server.upload(c, links[code], big).status_code
+
+        with ThreadPoolExecutor(max_workers=len(codes)) as pool:
+            assert list(pool.map(send, codes)) == [200] * len(codes)
+        grown = _peak_rss(server.proc.pid) - before
+        # four in memory at a time, each at most about twice its size (20 at once: over 300 MB)
+        assert grown < 12 * 15 * 1024 * 1024, f"{grown / 2**20:.0f} MB"
+    finally:
+        server.stop()
