@@ -126,7 +126,7 @@ async def read_form(request: Request, limit: int) -> dict[str, Any]:
         nonlocal received
         try:
             message = await asyncio.wait_for(upstream(), min(BODY_IDLE, max(deadline - loop.time(), 0)))
-        except TimeoutError:
+        except asyncio.TimeoutError:
             raise TooSlow from None
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
@@ -159,7 +159,7 @@ async def receive_upload(request: Request, unit: UnitRow, purpose: str, *, via: 
     slots: asyncio.Semaphore = request.app.state.upload_slots
     try:
         await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
-    except TimeoutError:
+    except asyncio.TimeoutError:
         return problem(request, 503, BUSY)
     try:
         over = quota_problem(request, unit) if via == "unit" else None  # again: others may have sent meanwhile
