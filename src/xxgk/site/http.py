@@ -34,6 +34,7 @@ SMALL_FORM = 4 * 1024  # what a form without a file may post (signing in): nothi
 BODY_IDLE = 20.0  # seconds a request body may pause between two pieces
 BODY_TOTAL = 600.0  # seconds the whole body may take (20 MB at 35 KB/s)
 SLOT_WAIT = 120.0  # seconds an upload may wait for one of the slots in memory
+LOGGED = "xxgk.logged"  # in the scope of a request whose error `server_error` logged
 DISK_FULL = "服务器磁盘已满，请联系区政务公开办。"
 BUSY = "服务器正忙，正在处理其他单位的上传，请稍后重新上传。"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -269,6 +270,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
     where = request.url.path
     if token:  # a unit's link is its key: never in the log
         text, where = text.replace(token, "<token>"), where.replace(token, "<token>")
+    request.scope[LOGGED] = True
     if disk_full(exc):
         log.error("error %s on %s %s: the disk is full", incident, request.method, where)
         return problem(request, 507, DISK_FULL)
@@ -305,7 +307,7 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception:
-            if not started:
+            if not (started and scope.get(LOGGED)):
                 raise
             # `server_error` answered and logged it (without the unit's token); Starlette raises
             # it again for the server to log, which would write the path: not again
