@@ -2,8 +2,10 @@
 
 Every uploaded file is written under ``files/`` by its SHA-256 — atomically, and before the
 row that names it is committed — so a crash leaves at worst a file no row names, never a row
-without its file or a half-written file under a final name.  Nothing uploaded is deleted or
-overwritten: the latest upload of a unit is its current return, the earlier ones its history.
+without its file or a half-written file under a final name.  Nothing accepted is deleted or
+overwritten: the latest upload of a unit is its current return, the earlier ones its history;
+only a unit's refused files past its newest few are removed (`Store.prune_refused`), their
+rows kept.  The directory is the owner's only (0700; the database 0600).
 """
 
 from __future__ import annotations
