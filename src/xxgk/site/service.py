@@ -32,11 +32,13 @@ from xxgk.files import display_name, write_atomically
 from xxgk.forms.findings import Report
 from xxgk.forms.model import Form
 from xxgk.read.tables import DOCUMENT_KINDS
+from xxgk.site.datadir import sent_back
 from xxgk.site.store import Store, UnitRow, Upload, now
 from xxgk.site.tasks import Made, make_annotated, make_summary
 from xxgk.write import template
 
 T = TypeVar("T")
+NAME_LENGTH = 200  # characters of a file name kept
 ANNOTATED = "annotated"  # marked copies, one folder per what they are made of
 CACHE = "cache"  # the summary and the zip, as last made
 PRELOAD = ("xxgk.site.tasks", "xxgk.report.annotate", "xxgk.report.summary.workbook")
@@ -84,8 +86,11 @@ def upload_name(name: str) -> str:
     """The client's file name as kept and shown: its last part only (never a path), printable,
     without what a file system refuses; `display_name` first makes undecodable bytes readable."""
     last = display_name(PurePath(name.replace("\\", "/")).name)
-    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?')
-    return clean.strip()[:200] or "未命名文件"
+    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?').strip()
+    if len(clean) > NAME_LENGTH:  # shortened before the extension, which says what the file is
+        suffix = PurePath(clean).suffix if len(PurePath(clean).suffix) <= 10 else ""
+        clean = clean[:NAME_LENGTH - len(suffix)].rstrip() + suffix
+    return clean or "未命名文件"
 
 
 def renamed(entry: Entry, name: str) -> Entry:
@@ -254,10 +259,14 @@ class Service:
             statuses = {(s.code, s.name): s for s in self.collection.register()}
             by_code = {s.code: s for s in statuses.values() if s.code}
             latest = self.store.latest()
+            back = sent_back(self.store)
             lines = []
             for unit in self.store.units():
                 status = by_code.get(unit.code) if unit.code else statuses.get((unit.code, unit.name))
-                lines.append(self._line(unit, status, latest.get(unit.id)))
+                line = self._line(unit, status, latest.get(unit.id))
+                if unit.id in back and line.state != "exempt":  # the office sent it back: not passed
+                    line = Line(unit, "failing", f"已退回：{back[unit.id].note}", line.upload)
+                lines.append(line)
             self._register = (version, lines)
             return lines
 
@@ -292,12 +301,15 @@ class Service:
     # ------------------------------------------------------------ files made for download
 
     def template_file(self, unit: UnitRow) -> Path:
-        """The unit's pre-filled template, written once and kept."""
-        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}.xlsx"
+        """The unit's pre-filled template (with last year's summary kept: its 上年结转 and
+        现行有效件数 carried from the unit's row), written once and kept."""
+        carried = self.previous.carried(self.form, unit.code) if self.previous is not None else {}
+        kept = (self.store.meta("previous") or "").rsplit("/", 1)[-1][:8] if carried else ""
+        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}{'-' + kept if kept else ''}.xlsx"
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
             template.write_template(self.form, path, year=self.year, agency=unit.name, code=unit.code,
-                                    overwrite=True)
+                                    overwrite=True, values=carried)
         return path
 
     def _made(self, key: str, fn: Callable[..., str], *args: Any, owner: str) -> Future[str]:
