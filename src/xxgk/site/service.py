@@ -375,7 +375,8 @@ class Service:
             raw = [(self._raw[u.id], u.code) for u in units if u.id in self._raw]
         return Made(self.form.id, self.year, self.region, tuple(Unit(u.code, u.name) for u in units),
                     tuple((u.code, u.exempt) for u in units if u.exempt is not None),
-                    str(self.store.data / previous) if previous and self.previous is not None else None, tuple(raw))
+                    (str(self.store.data / previous), self.previous.path.name)
+                    if previous and self.previous is not None else None, tuple(raw))
 
     async def annotated_zip(self) -> Path:
         """Every current return's marked copy, one folder per unit (each made by a worker; a unit

@@ -5,7 +5,7 @@ the final name)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from xxgk.cycle.collection import Collection
@@ -49,13 +49,16 @@ class Made:
     region: str
     roster: tuple[Unit, ...]
     exempt: tuple[tuple[str, str], ...]
-    previous: str | None
+    previous: tuple[str, str] | None  # last year's file as kept, and the name it is shown by
     entries: tuple[tuple[Entry, str], ...]  # (entry as read, submitter)
 
     def collection(self) -> Collection:
         form = form_by_id(self.form)
-        last = Previous.load(self.previous, year=self.year, region=self.region, merging=True) \
-            if self.previous is not None else None
+        last = None
+        if self.previous is not None:
+            kept, shown = self.previous
+            last = Previous.load(kept, year=self.year, region=self.region, merging=True)
+            last = replace(last, path=last.path.with_name(shown))
         collection = Collection(form, self.year, region=self.region, roster=self.roster, previous=last)
         for code, reason in self.exempt:
             collection.exempt(code, reason)
