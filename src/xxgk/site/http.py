@@ -19,9 +19,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xxgk.cycle.state import STATES
 from xxgk.forms.findings import SEVERITY_MARK
 from xxgk.site import security
-from xxgk.site.service import STATES, Service
+from xxgk.site.service import Service
 from xxgk.site.store import UnitRow, Upload
 
 log = logging.getLogger("xxgk.site")

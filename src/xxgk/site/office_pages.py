@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from xxgk.cycle.state import STATES
 from xxgk.report.text import finding_line
 from xxgk.site import datadir, security
 from xxgk.site.http import (
@@ -27,7 +28,7 @@ from xxgk.site.http import (
     problem,
     service_of,
 )
-from xxgk.site.service import STATES, Line
+from xxgk.site.service import Line
 from xxgk.site.store import SESSION_SECONDS, UnitRow
 
 OFFICE_COOKIE = "xxgk_office"
@@ -133,12 +134,13 @@ async def office_unit(request: Request) -> Response:
     session = office(request)
     service = service_of(request)
     unit = office_unit_of(request)
-    history = service.store.uploads(unit.id)
-    reports = {up.id: service.report(up) for up in history}
+    line = next((x for x in await service.run(service.register) if x.unit.id == unit.id), None)
+    sent = service.history(unit, line)
+    reports = {s.upload.id: service.report(s.upload) for s in sent}
     return page(request, "office_unit.html", {
-        "unit": unit, "history": history, "reports": reports,
+        "unit": unit, "sent": sent, "reports": reports,
         "texts": {i: [finding_line(f, service.form) for f in r.findings] for i, r in reports.items()},
-        "line": next((x for x in await service.run(service.register) if x.unit.id == unit.id), None),
+        "line": line,
         "csrf": csrf_token(request, f"office:{session}"), "new_link": "",
         "max_mb": request.app.state.settings.max_upload // MB,
     })
@@ -249,7 +251,7 @@ def register_rows(lines: list[Line]) -> Markup:
     out = []
     for i, x in enumerate(lines, 1):
         u, up = x.unit, x.upload
-        at, errors, warnings, name = (up.at, str(up.errors), str(up.warnings), up.name) if up else ("", "", "", "")
+        at, errors, warnings, name = (up.at, str(x.status.errors), str(x.status.warnings), up.name) if up else ("", "", "", "")
         out.append(
             f'<tr data-id="{u.id}" data-state="{x.state}">'
             f'<td class="muted">{i}</td><td class="mono">{esc(u.code)}</td>'

@@ -29,6 +29,8 @@ from xxgk.cycle.collection import Collection
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.state import STATES, UnitState, open_counts, report_state, unit_state
+from xxgk.cycle.summary import UnitStatus
 from xxgk.files import display_name
 from xxgk.forms.findings import Finding, Report
 from xxgk.forms.layout import layout_of
@@ -37,42 +39,63 @@ from xxgk.read.open import default_forms, read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
-from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
+from xxgk.site.store import SCRATCH, Recheck, Store, UnitRow, Upload, now
 from xxgk.write import template
 
 T = TypeVar("T")
-
-# the four states of the register, plus 免报; (key, label)
-STATES = {
-    "missing": "未报送",
-    "failing": "未通过",
-    "explain": "提醒待说明",
-    "passed": "已通过",
-    "exempt": "免报",
-}
-
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
 
 @dataclass(frozen=True)
 class Line:
-    """One unit's line of the register as the office reads it."""
+    """One unit's line of the register as the office reads it: the unit, its state
+    (`xxgk.cycle.state.unit_state`, the one place its words come from) and its current upload."""
 
     unit: UnitRow
-    state: str
-    detail: str
+    status: UnitState
     upload: Upload | None
+
+    @property
+    def state(self) -> str:
+        return self.status.key
+
+    @property
+    def label(self) -> str:
+        return self.status.label
+
+    @property
+    def detail(self) -> str:
+        return self.status.detail
+
+    def to_json(self) -> dict[str, Any]:
+        up, st = self.upload, self.status
+        return {
+            "id": self.unit.id, "code": self.unit.code, "name": self.unit.name,
+            "state": self.state, "label": self.label, "detail": self.detail,
+            "at": up.at if up else "", "errors": st.errors if up else 0,
+            "warnings": st.warnings if up else 0, "file": up.name if up else "",
+        }
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One upload in a unit's history, with the verdict it has now: the current return's as
+    judged now (`Line`), an earlier one's as judged when it was uploaded; and its rechecks."""
+
+    upload: Upload
+    state: str  # key of `STATES`
+    errors: int
+    warnings: int
+    current: bool
+    rechecks: tuple[Recheck, ...] = ()
 
     @property
     def label(self) -> str:
         return STATES[self.state]
 
-    def to_json(self) -> dict[str, Any]:
-        up = self.upload
-        return {
-            "id": self.unit.id, "code": self.unit.code, "name": self.unit.name,
-            "state": self.state, "label": self.label, "detail": self.detail,
-            "at": up.at if up else "", "errors": up.errors if up else 0,
-            "warnings": up.warnings if up else 0, "file": up.name if up else "",
-        }
+    @property
+    def workbook(self) -> bool:
+        """Whether a marked copy can be made (a workbook, not a report or an archive)."""
+        return PurePath(self.upload.name).suffix.lower() in WORKBOOK_SUFFIXES
 
 
 def upload_name(name: str) -> str:
@@ -183,7 +206,40 @@ class Service:
             if unit.id in reading:
                 entry = self.readers.entry(reading[unit.id], latest[unit.id].name)
                 self._entries[unit.id] = collection.add_entry(entry, submitter=unit.code)
+        self._note_rechecks(units, latest)
         return collection
+
+    def _note_rechecks(self, units: list[UnitRow], latest: dict[int, Upload]) -> None:
+        """Every current return whose verdict, judged anew at this start (last year's data
+        given, rules changed), differs from the one last recorded: kept (the unit's page and
+        the office's history show it) and logged."""
+        said = self.store.last_verdicts()
+        changed = []
+        for unit in units:
+            up, entry = latest.get(unit.id), self._entries.get(unit.id)
+            if up is None or entry is None:
+                continue
+            r = entry.report
+            before = said.get(up.id) or STATES[report_state(up.valid, up.errors, up.unexplained)]
+            after = STATES[report_state(entry.valid, r.errors, r.unexplained)]
+            if before == after:
+                continue
+            old = {f.code for f in self.report(up).findings}
+            anew = any(f.code.startswith("previous.") and f.code not in old for f in r.findings)
+            reason = "根据上年数据重新校验" if anew or (self.previous is not None and not r.valid) else "重新校验"
+            counts = open_counts(r.errors, r.unexplained)
+            changed.append((unit, up, before, after, counts, reason))
+        if not changed:
+            return
+        for _, up, *_rest in changed:  # marked copies made under the old verdict
+            for made in (self.store.data / "annotated" / str(up.id)).glob("*_校验结果.*"):
+                made.unlink()
+        with self.store.transaction() as db:
+            for unit, up, before, after, counts, reason in changed:
+                db.execute("INSERT INTO rechecks (upload, at, before, after, counts, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                           (up.id, now(), before, after, counts, reason))
+                self.store.audit(db, "系统", reason, f"{unit.name}：{up.name}由“{before}”改为“{after}”"
+                                 + (f"（{counts}）" if counts else ""), "")
 
     # ------------------------------------------------------------ uploads
 
@@ -209,11 +265,31 @@ class Service:
         assert upload is not None
         return upload
 
+    def history(self, unit: UnitRow, line: Line | None) -> list[Sent]:
+        """The unit's uploads, newest first, each with the verdict it has now (see `Sent`)."""
+        rechecks = self.store.rechecks(unit.id)
+        out = []
+        for i, up in enumerate(self.store.uploads(unit.id)):
+            if i == 0 and line is not None and line.state not in ("missing", "exempt", "other"):
+                st = line.status
+                out.append(Sent(up, st.key, st.errors, st.warnings, True, tuple(rechecks.get(up.id, ()))))
+            else:
+                key = report_state(up.valid, up.errors, up.unexplained)
+                out.append(Sent(up, key, up.errors, up.warnings, i == 0, tuple(rechecks.get(up.id, ()))))
+        return out
+
     def entry(self, unit_id: int) -> Entry | None:
         with self._lock:
             return self._entries.get(unit_id)
 
     def report(self, upload: Upload) -> Report:
+        """The findings of ``upload``: as judged now when it is its unit's current return (a
+        restart with last year's data may have judged it anew), else as kept when uploaded."""
+        with self._lock:
+            entry = self._entries.get(upload.unit)
+        latest = self.store.uploads(upload.unit)[:1]
+        if entry is not None and latest and latest[0].id == upload.id:
+            return entry.report
         return report_from_json(self.store.report_text(upload.id))
 
     # ------------------------------------------------------------ the register
@@ -234,19 +310,10 @@ class Service:
             self._register = (version, lines)
             return lines
 
-    def _line(self, unit: UnitRow, status: Any, upload: Upload | None) -> Line:
-        if unit.exempt is not None:
-            return Line(unit, "exempt", unit.exempt, upload)
-        entry = self._entries.get(unit.id)
-        if upload is None or entry is None:
-            return Line(unit, "missing", "", upload)
-        detail = status.detail if status is not None else ""
-        if status is not None and status.status == "valid":
-            return Line(unit, "passed", detail, upload)
-        if entry.report.errors == 0 and entry.report.unexplained and entry.values is not None \
-                and (status is None or status.status == "invalid"):
-            return Line(unit, "explain", detail, upload)
-        return Line(unit, "failing", detail, upload)
+    def _line(self, unit: UnitRow, status: UnitStatus | None, upload: Upload | None) -> Line:
+        if upload is None or unit.id not in self._entries:
+            status = None  # nothing of the unit's own received
+        return Line(unit, unit_state(status, exempt=unit.exempt), upload)
 
     # ------------------------------------------------------------ management
 
@@ -285,7 +352,7 @@ class Service:
             ret = read(self.store.path(upload))
         except Exception:  # noqa: BLE001 - an unreadable file has no copy to mark
             return None
-        return annotate.annotate(ret, report.findings, out, overwrite=True)
+        return annotate.annotate(ret, report.findings, out, overwrite=True, name=upload.name)
 
     def summary_bytes(self, kind: str) -> bytes:
         """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them."""
@@ -310,17 +377,19 @@ class Service:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for unit in self.store.units():
                 up = latest.get(unit.id)
-                path = self.annotated_file(up) if up is not None and (up.errors or up.warnings) else None
+                path = self.annotated_file(up) if up is not None and PurePath(up.name).suffix.lower() in WORKBOOK_SUFFIXES \
+                    and self.report(up).findings else None
                 if up is not None and path is not None:
                     zf.write(path, f"{safe_part(unit.code or str(unit.id))}_{safe_part(unit.name)}/"
                                    f"{PurePath(up.name).stem}_校验结果{path.suffix}")
         return buf.getvalue()
 
     def reminder(self, links: dict[int, str] | None = None) -> str:
-        """催报: who is missing or failing, with what; ready to paste into a message."""
+        """催报: who is missing or failing, with what; ready to paste into a message (the words
+        of each unit's state, as its page and the register show it)."""
         lines = self.register()
         missing = [x for x in lines if x.state == "missing"]
-        failing = [x for x in lines if x.state in ("failing", "explain")]
+        failing = [x for x in lines if x.status.reminder]
         deadline = self.form.deadline
         out = [f"【催报】{self.region}{self.year}年度政府信息公开情况统计表报送情况（{now()[:16]}）"]
         if not missing and not failing:
@@ -329,16 +398,11 @@ class Service:
         if missing:
             out.append(f"尚未报送（{len(missing)}个）：")
             out.extend(f"  {i}. {x.unit.name}" for i, x in enumerate(missing, 1))
-        if failing:
-            out.append(f"已报送但未通过校验（{len(failing)}个）：")
-            for i, x in enumerate(failing, 1):
-                up = x.upload
-                what = []
-                if up is not None and up.errors:
-                    what.append(f"错误{up.errors}项")
-                if up is not None and up.unexplained:
-                    what.append(f"提醒{up.unexplained}项待说明")
-                out.append(f"  {i}. {x.unit.name}（{'，'.join(what) or x.detail or x.label}）")
+        for key, title in (("failing", "已报送但未通过"), ("explain", "有提醒待说明"), ("returned", "已退回")):
+            group = [x for x in failing if x.state == key]
+            if group:
+                out.append(f"{title}（{len(group)}个）：")
+                out.extend(f"  {i}. {x.unit.name}（{x.status.reminder}）" for i, x in enumerate(group, 1))
         ask = "请尽快通过本单位的报送链接下载模板、填写并上传；未通过的单位请按网页上列出的问题修改后重新上传。"
         out.append(ask + (f"报送截止：{deadline}。" if deadline else ""))
         return "\n".join(out) + "\n"

@@ -7,7 +7,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from xxgk.report.text import closing, finding_line
+from xxgk.cycle.discover import READ
+from xxgk.report.text import finding_line
 from xxgk.site import figures, security
 from xxgk.site.http import (
     MB,
@@ -54,19 +55,19 @@ async def unit_page(request: Request) -> Response:
     unit = unit_of(request)
     service = service_of(request)
     token = request.path_params["token"]
-    history = service.store.uploads(unit.id)
-    current = history[0] if history else None
-    report = service.report(current) if current else None
-    entry = service.entry(unit.id)
     line = next((x for x in await service.run(service.register) if x.unit.id == unit.id), None)
+    sent = service.history(unit, line)
+    current = sent[0].upload if sent else None
+    report = service.report(current) if current else None  # as judged now, as the register has it
+    entry = service.entry(unit.id)
     findings = report.findings if report else []
     return page(request, "unit.html", {
-        "unit": unit, "token": token, "history": history, "current": current, "report": report,
+        "unit": unit, "token": token, "sent": sent, "current": current, "report": report,
         "line": line, "lines": [finding_line(f, service.form) for f in findings], "findings": findings,
-        "closing": closing(report) if report else "",
         "tables": figures.tables(service.form, entry.values if entry else None, findings) if current else [],
         "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
         "max_mb": request.app.state.settings.max_upload // MB,
+        "accept": ",".join(READ), "kinds": " / ".join(READ),
     })
 
 
