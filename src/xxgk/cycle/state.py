@@ -97,6 +97,8 @@ def unit_state(line: UnitStatus | None, *, exempt: str | None = None, returned: 
 
     ``exempt``: the 免报 reason when the unit is excused; ``returned``: the office's note when
     it sent the current return back (退回) — both the office's decisions, not the checks'."""
+    if exempt is None and line is not None and line.status == "exempt":
+        exempt = line.detail
     if exempt is not None:
         return UnitState("exempt", STATES["exempt"], exempt or "免报", note=exempt)
     entries = line.entries if line is not None else ()
