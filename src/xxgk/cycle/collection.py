@@ -162,6 +162,10 @@ class Collection:
     def judge(self, entry: Entry) -> Entry:
         """The entry as this cycle sees it: the decisions that depend on the cycle (form,
         year, roster, last year) added as findings, in a new entry."""
+        if entry.submitter and entry.kind == "summary":  # a unit's link takes the unit's own return only
+            return entry.with_findings([make("file.summary_on_link", found=f"{entry.label}的汇总表",
+                                             count=len(entry.units), expected=self._index.text(entry.submitter))],
+                                       values=None)
         if entry.form and entry.year is not None:
             if entry.form != self._form.id:
                 return entry.with_findings(
@@ -171,10 +175,6 @@ class Collection:
                 return entry.with_findings([make("file.wrong_year", found=entry.year, expected=self._year)],
                                            values=None)
         found: list[Finding] = []
-        if entry.submitter and entry.kind == "summary":  # a unit's link takes the unit's own return only
-            return entry.with_findings([make("file.summary_on_link", found=f"{entry.label}的汇总表",
-                                             count=len(entry.units), expected=self._index.text(entry.submitter))],
-                                       values=None)
         other = self._index.other_unit(entry)
         if other and entry.submitter:  # handed in by one unit, filled in for another: not its return
             found.append(make("file.not_own", found=entry.name or entry.identity_text, expected=other))

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xxgk.cycle.state import STATES
 from xxgk.forms.findings import SEVERITY_MARK
 from xxgk.site import security
-from xxgk.site.service import Service
+from xxgk.site.service import Held, Service
 from xxgk.site.store import UnitRow, Upload
 
 log = logging.getLogger("xxgk.site")
@@ -125,8 +125,10 @@ async def read_form(request: Request, limit: int) -> dict[str, Any]:
     return dict(form.items())
 
 
-async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str) -> Upload | Response:
-    """The posted file kept and checked as ``unit``'s return, or the page saying why not."""
+async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str,
+                        hold_worse: bool = False) -> Upload | Held | Response:
+    """The posted file kept and checked as ``unit``'s return (or held for the unit to confirm,
+    see `Service.accept`), or the page saying why not."""
     service = service_of(request)
     limit = request.app.state.settings.max_upload
     upload = form.get("file")
@@ -139,7 +141,7 @@ async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *
     if not data:
         return problem(request, 400, "上传的文件是空的（0字节），请重新选择文件。")
     return await service.run(lambda: service.accept(unit, data, upload.filename or "", via=via,
-                                                    address=address(request)))
+                                                    address=address(request), hold_worse=hold_worse))
 
 
 # ---------------------------------------------------------------- downloads

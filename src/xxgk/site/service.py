@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
@@ -74,6 +74,20 @@ class Line:
             "at": up.at if up else "", "errors": st.errors if up else 0,
             "warnings": st.warnings if up else 0, "file": up.name if up else "",
         }
+
+
+@dataclass(frozen=True)
+class Held:
+    """An upload kept and checked but not yet the unit's return: it would replace a return that
+    passed with one that does not, and waits for the unit to confirm."""
+
+    unit: int
+    digest: str
+    path: str  # relative to the data directory
+    name: str
+    size: int
+    entry: Entry  # as the cycle would judge it
+    replaces: str  # the file name of the return that passed
 
 
 @dataclass(frozen=True)
@@ -182,6 +196,7 @@ class Service:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xxgk-work")
         self._entries: dict[int, Entry] = {}  # unit id -> its current return, as checked
+        self._held: dict[int, Held] = {}  # unit id -> an upload waiting for its confirmation
         self._register: tuple[int, list[Line]] | None = None
         self.collection = self._load()
 
@@ -243,23 +258,56 @@ class Service:
 
     # ------------------------------------------------------------ uploads
 
-    def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str) -> Upload:
-        """Keep the file, check it, record it: the unit's new current return."""
+    def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str,
+               hold_worse: bool = False) -> Upload | Held:
+        """Keep the file, check it, record it: the unit's new current return.
+
+        ``hold_worse``: when the unit's current return has passed and this one would not, it
+        is kept and checked but not recorded; the `Held` return waits for the unit to confirm
+        (`release`) that the last upload is to count."""
         name = upload_name(name)
         digest, rel = self.store.put_file(data, PurePath(name).suffix)
         read = self.readers.entry(self.readers.read(self.store.data / rel, name), name)
+        if hold_worse:
+            with self._lock:
+                now_entry = self._entries.get(unit.id)
+                judged = self.collection.judge(replace(read, submitter=unit.code))
+                if unit.exempt is None and now_entry is not None and now_entry.valid and not judged.valid:
+                    held = Held(unit.id, digest, rel, name, len(data), judged, now_entry.file)
+                    self._held[unit.id] = held
+                    return held
+        return self._record(unit, read, digest, rel, name, len(data), via=via, address=address)
+
+    def held(self, unit: UnitRow, digest: str) -> Held | None:
+        """The upload ``unit`` is asked to confirm, when ``digest`` names it."""
         with self._lock:
+            held = self._held.get(unit.id)
+        return held if held is not None and held.digest == digest else None
+
+    def release(self, unit: UnitRow, held: Held, *, address: str) -> Upload:
+        """The held upload confirmed by its unit: recorded as its current return."""
+        with self._lock:
+            self._held.pop(unit.id, None)
+        read = self.readers.entry(self.readers.read(self.store.data / held.path, held.name), held.name)
+        return self._record(unit, read, held.digest, held.path, held.name, held.size, via="unit",
+                            address=address, confirmed=True)
+
+    def _record(self, unit: UnitRow, read: Entry, digest: str, rel: str, name: str, size: int, *, via: str,
+                address: str, confirmed: bool = False) -> Upload:
+        with self._lock:
+            self._held.pop(unit.id, None)
             entry = self.collection.add_entry(read, submitter=unit.code)
             report = entry.report
             with self.store.transaction() as db:
                 cur = db.execute(
                     "INSERT INTO uploads (unit, at, name, size, sha256, path, via, valid, errors, warnings,"
                     " unexplained, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (unit.id, now(), name, len(data), digest, rel, via, int(entry.valid), report.errors,
+                    (unit.id, now(), name, size, digest, rel, via, int(entry.valid), report.errors,
                      report.warnings, report.unexplained, report_json(report)))
                 who = "办公室（代报纸质报表）" if via == "office" else unit.name
                 verdict = "通过" if entry.valid else "未通过"
-                self.store.audit(db, who, "上传报表", f"{unit.name}：{name}（{len(data)}字节，{verdict}）", address)
+                what = "确认以新文件取代已通过的报表" if confirmed else "上传报表"
+                self.store.audit(db, who, what, f"{unit.name}：{name}（{size}字节，{verdict}）", address)
             self._entries[unit.id] = entry
         upload = self.store.upload(int(cur.lastrowid or 0))
         assert upload is not None

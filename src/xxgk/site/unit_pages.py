@@ -8,6 +8,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from xxgk.cycle.discover import READ
+from xxgk.cycle.state import unit_state
+from xxgk.cycle.summary import UnitStatus
 from xxgk.report.text import finding_line
 from xxgk.site import figures, security
 from xxgk.site.http import (
@@ -19,9 +21,11 @@ from xxgk.site.http import (
     file_response,
     page,
     posted,
+    problem,
     service_of,
     wants_json,
 )
+from xxgk.site.service import Held
 from xxgk.site.store import UnitRow, Upload
 
 
@@ -81,14 +85,45 @@ async def unit_template(request: Request) -> Response:
 
 async def unit_upload(request: Request) -> Response:
     unit = unit_of(request)
+    service = service_of(request)
+    token = request.path_params["token"]
     form = await posted(request, f"unit:{unit.token_hash}")
-    up = await accept_upload(request, unit, form, via="unit")
+    if form.get("confirm"):  # the unit confirms an upload held back (a worse one after a pass)
+        held = service.held(unit, str(form["confirm"]))
+        if held is None:
+            return problem(request, 409, "该确认已失效（可能已确认过或服务已重启），请重新上传文件。")
+        up: Upload | Held | Response = await service.run(
+            lambda: service.release(unit, held, address=address(request)))
+    else:
+        up = await accept_upload(request, unit, form, via="unit", hold_worse=True)
     if isinstance(up, Response):
         return up
-    target = f"/u/{request.path_params['token']}#result"
+    if isinstance(up, Held):
+        target = f"/u/{token}/confirm/{up.digest}#confirm"
+        if wants_json(request):
+            return JSONResponse({"ok": True, "valid": False, "held": True, "redirect": target})
+        return RedirectResponse(target, status_code=303)
+    target = f"/u/{token}#result"
     if wants_json(request):
         return JSONResponse({"ok": True, "valid": up.valid, "redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+async def unit_confirm(request: Request) -> Response:
+    """An upload that would replace a passed return with a worse one: its findings, and the
+    choice — keep the return that passed, or let the last upload count."""
+    unit = unit_of(request)
+    service = service_of(request)
+    held = service.held(unit, request.path_params["digest"])
+    if held is None:
+        return RedirectResponse(f"/u/{request.path_params['token']}#result", status_code=303)
+    findings = held.entry.report.findings
+    return page(request, "unit_confirm.html", {
+        "unit": unit, "token": request.path_params["token"], "held": held,
+        "state": unit_state(UnitStatus(unit.code, unit.name, "invalid", (held.entry,))),
+        "findings": findings, "texts": [finding_line(f, service.form) for f in findings],
+        "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
+    })
 
 
 async def unit_file(request: Request) -> Response:
@@ -107,6 +142,7 @@ ROUTES = [
     Route("/u/{token}", unit_page),
     Route("/u/{token}/template", unit_template),
     Route("/u/{token}/upload", unit_upload, methods=["POST"]),
+    Route("/u/{token}/confirm/{digest}", unit_confirm),
     Route("/u/{token}/file/{upload:int}", unit_file),
     Route("/u/{token}/annotated/{upload:int}", unit_annotated),
 ]
