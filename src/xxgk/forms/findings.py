@@ -104,7 +104,7 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     "value.precision": (ERROR, "{place}“{label}”（{cell}）填写为{found}，万元金额最多保留6位小数（精确到分）。"),
     "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
     # formulas and rules
-    "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
+    "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）是合计项，应为各分项之和{expected}，表中却是{found}（{detail}）。合计项不用手填：如分项无误，请在{cell}恢复模板的公式或填写{expected}；如合计{found}才对，请{fix}。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
     "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
     "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
