@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from xxgk.check.file import check_file
 from xxgk.cycle.collection import Collection
+from xxgk.cycle.discover import READ
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
@@ -43,7 +44,6 @@ from xxgk.site.store import SCRATCH, Recheck, Store, UnitRow, Upload, now
 from xxgk.write import template
 
 T = TypeVar("T")
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et")
 
 @dataclass(frozen=True)
 class Line:
@@ -107,9 +107,14 @@ class Sent:
         return STATES[self.state]
 
     @property
-    def workbook(self) -> bool:
-        """Whether a marked copy can be made (a workbook, not a report or an archive)."""
-        return PurePath(self.upload.name).suffix.lower() in WORKBOOK_SUFFIXES
+    def markable(self) -> bool:
+        """Whether a marked copy can be made: a kind of file the reader reads (a workbook, or the
+        report as .docx/.html, drawn again in the template) — not a PDF, an archive, a picture."""
+        return markable(self.upload.name)
+
+
+def markable(name: str) -> bool:
+    return PurePath(name).suffix.lower() in READ
 
 
 def upload_name(name: str) -> str:
@@ -425,8 +430,8 @@ class Service:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for unit in self.store.units():
                 up = latest.get(unit.id)
-                path = self.annotated_file(up) if up is not None and PurePath(up.name).suffix.lower() in WORKBOOK_SUFFIXES \
-                    and self.report(up).findings else None
+                path = self.annotated_file(up) if up is not None and markable(up.name) and self.report(up).findings \
+                    else None
                 if up is not None and path is not None:
                     zf.write(path, f"{safe_part(unit.code or str(unit.id))}_{safe_part(unit.name)}/"
                                    f"{PurePath(up.name).stem}_校验结果{path.suffix}")
