@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import site_server
 from site_books import REGION, ROSTER, YEAR, previous_summary, return_bytes
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -23,7 +27,7 @@ if not CHROMIUM.exists():
                 allow_module_level=True)
 
 
-def send(page: sync_api.Page, path: Path) -> None:
+def send(page: Page, path: Path) -> None:
     page.set_input_files("form.upload input[type=file]", str(path))
     page.click("form.upload button[type=submit]")
     page.wait_for_load_state()
