@@ -51,10 +51,14 @@ def _folded(ret: Return, failed: list[Check], known: Mapping[str, Decimal], wher
 def note_hint(check: Check, cells: Sequence[str]) -> str:
     """Where a warning's explanation may go, for its message: the Excel cells of the 情况说明
     column on the rows it involves (``cells``), else (a report, no such column) the 行次."""
-    if not cells:
-        return "；" + check.note_hint
+    return "；" + (note_words(cells) if cells else check.note_hint)
+
+
+def note_words(cells: Sequence[str]) -> str:
+    """如情况属实，请在F6或F7单元格（“情况说明”列）填写原因 — where to explain, by Excel cell:
+    the words of a finding, the template's in-sheet hint and its 填报说明 alike."""
     named = cells[0] if len(cells) == 1 else "、".join(cells[:-1]) + "或" + cells[-1]
-    return f"；如情况属实，请在{named}单元格（“情况说明”列）填写原因"
+    return f"如情况属实，请在{named}单元格（“情况说明”列）填写原因"
 
 
 def note_cells(ret: Return, check: Check, where: Where) -> list[str]:
