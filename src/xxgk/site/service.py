@@ -46,6 +46,7 @@ from xxgk.write import template
 
 T = TypeVar("T")
 
+
 @dataclass(frozen=True)
 class Line:
     """One unit's line of the register as the office reads it: the unit, its state
