@@ -90,6 +90,7 @@ class Held:
     size: int
     entry: Entry  # as the cycle would judge it
     replaces: str  # the file name of the return that passed
+    read: Entry  # as read and checked, before the cycle judged it (what `release` adds)
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,7 @@ class Service:
                 now_entry = self._entries.get(unit.id)
                 judged = self.collection.judge(replace(read, submitter=unit.code))
                 if unit.exempt is None and now_entry is not None and now_entry.valid and not judged.valid:
-                    held = Held(unit.id, digest, rel, name, len(data), judged, now_entry.file)
+                    held = Held(unit.id, digest, rel, name, len(data), judged, now_entry.file, read)
                     self._held[unit.id] = held
                     return held
         return self._record(unit, read, digest, rel, name, len(data), via=via, address=address)
@@ -295,8 +296,7 @@ class Service:
         """The held upload confirmed by its unit: recorded as its current return."""
         with self._lock:
             self._held.pop(unit.id, None)
-        read = self.readers.entry(self.readers.read(self.store.data / held.path, held.name), held.name)
-        return self._record(unit, read, held.digest, held.path, held.name, held.size, via="unit",
+        return self._record(unit, held.read, held.digest, held.path, held.name, held.size, via="unit",
                             address=address, confirmed=True)
 
     def _record(self, unit: UnitRow, read: Entry, digest: str, rel: str, name: str, size: int, *, via: str,
