@@ -50,10 +50,11 @@ def test_the_states_and_their_words() -> None:
     assert passed.key == "passed" and passed.verdict.startswith(PASSED_WORDS) and passed.reminder == ""
     assert "以最后一次为准" in PASSED_WORDS and "可以报送" not in passed.verdict
     back = unit_state(status(entry(), "valid"), returned="第3行数字有误")
-    assert back.key == "returned" and "第3行数字有误" in back.verdict and back.reminder == "已退回：第3行数字有误"
+    assert (back.key, back.label) == ("failing", "退回") and back.returned  # counted with 未通过, in its own words
+    assert "第3行数字有误" in back.verdict and back.reminder == "已退回：第3行数字有误"
     assert [report_state(True, 0, 0), report_state(False, 0, 2), report_state(False, 1, 0)] == [
         "passed", "explain", "failing"]
-    assert {"missing", "failing", "explain", "passed", "exempt", "returned"} == set(STATES)
+    assert {"missing", "failing", "explain", "passed", "exempt"} == set(STATES)
 
 
 def test_another_units_workbook_through_a_unit_link_is_an_error(tmp_path: Path) -> None:

@@ -50,7 +50,7 @@ def test_a_restart_with_last_years_data_is_one_truth_everywhere(tmp_path: Path) 
             assert "提醒0" not in office and "没有发现问题" not in office.split("报送记录")[1].split("</details>")[0]
             assert "已通过" not in page.split('id="result"')[1].split("</p>")[0]  # the verdict agrees
             assert "已报送但未通过" not in reminder  # warnings only: not listed as failing
-        audit = "".join(" ".join(r) for r in site.opened.store.audit_rows())
+        audit = "".join(" ".join(r) for r in site.opened.store.audit_rows().rows)
         assert "根据上年数据重新校验" in audit
     finally:
         site.close()
@@ -105,7 +105,7 @@ def test_a_worse_upload_after_a_pass_asks_first(tmp_path: Path) -> None:
         assert again.status_code == 409  # confirmed once only
         assert site.upload(code, return_bytes(tmp_path, ROSTER[0], faulty=True, seed=3)).json()["valid"] is False  # type: ignore[attr-defined]
         assert "held" not in site.upload(code, return_bytes(tmp_path, ROSTER[0], faulty=True, seed=4)).json()  # type: ignore[attr-defined]
-        audit = [r[2] for r in site.opened.store.audit_rows()]
+        audit = [r[2] for r in site.opened.store.audit_rows().rows]
         assert "确认以新文件取代已通过的报表" in audit
     finally:
         site.close()

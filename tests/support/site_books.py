@@ -113,14 +113,14 @@ def readers() -> Readers:
     return _READERS[0]
 
 
-def open_site(data: Path, *, previous: Path | None = None, links: dict[str, str] | None = None,
-              **settings: object) -> Site:
+def open_site(data: Path, *, roster: list[Unit] | None = None, previous: Path | None = None,
+              links: dict[str, str] | None = None, **settings: object) -> Site:
     """The site over ``data`` (made, or opened again as a restart does: then ``links`` are the
     first opening's, and the office gets a new password; ``previous``: last year's summary,
     as ``xxgk serve --previous``)."""
-    opened = open_data(data, year=YEAR, roster=ROSTER, region=REGION, previous=previous,
+    opened = open_data(data, year=YEAR, roster=roster or ROSTER, region=REGION, previous=previous,
                        reset_password=links is not None)
-    write_links(opened.store, Settings().base_url, opened.tokens)
+    write_links(opened.store, Settings().base_url)
     service = Service(opened.store, opened.form, YEAR, REGION, readers(), previous=opened.previous)
     app = create_app(service, Settings(**settings))  # type: ignore[arg-type]
     by_id = {u.id: u.code for u in opened.store.units()}

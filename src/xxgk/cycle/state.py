@@ -17,7 +17,7 @@ from xxgk.cycle.summary import STATUS_LABELS, UnitStatus
 
 __all__ = ["STATES", "StateKey", "UnitState", "open_counts", "report_state", "unit_state"]
 
-StateKey = Literal["missing", "failing", "explain", "passed", "exempt", "returned", "other"]
+StateKey = Literal["missing", "failing", "explain", "passed", "exempt", "other"]
 
 # the states of a roster unit, in the register's order; (key, label)
 STATES: dict[str, str] = {
@@ -26,8 +26,8 @@ STATES: dict[str, str] = {
     "explain": "提醒待说明",
     "passed": "已通过",
     "exempt": "免报",
-    "returned": "退回",
 }
+RETURNED = "退回"  # the office sent the return back: not through (counted with 未通过), in its own words
 PASSED_WORDS = "已报送成功，区政务公开办已收到；如需修改可重新上传，以最后一次为准。"
 
 
@@ -44,6 +44,11 @@ class UnitState:
     note: str = ""  # 免报 reason or 退回 note
 
     @property
+    def returned(self) -> bool:
+        """Sent back by the office (退回): 未通过 with the office's note."""
+        return self.label == RETURNED
+
+    @property
     def counts(self) -> str:
         """错误2项，提醒1项待说明 — what is still open ("" when nothing is)."""
         return open_counts(self.errors, self.unexplained)
@@ -51,6 +56,8 @@ class UnitState:
     @property
     def verdict(self) -> str:
         """The sentence the unit reads beside its state: what happened and what to do next."""
+        if self.returned:
+            return f"区政务公开办已退回本单位的报表：{self.note}。请修改后重新上传，以最后一次上传为准。"
         if self.key == "passed":
             explained = self.warnings - self.unexplained
             return PASSED_WORDS + ("提醒事项均已在情况说明中解释。" if explained else "")
@@ -62,8 +69,6 @@ class UnitState:
             return f"未通过（{what}）：请按下列问题修改后重新上传。以最后一次上传为准。"
         if self.key == "exempt":
             return f"本单位已由区政务公开办标记为免报：{self.note or '免报'}。"
-        if self.key == "returned":
-            return f"区政务公开办已退回本单位的报表：{self.note}。请修改后重新上传。"
         if self.key == "missing":
             return "本单位尚未报送。"
         return self.detail or self.label
@@ -71,7 +76,7 @@ class UnitState:
     @property
     def reminder(self) -> str:
         """The 催报 text's words for the unit: what is open ("" for a unit that owes nothing)."""
-        if self.key == "returned":
+        if self.returned:
             return f"已退回：{self.note}"
         if self.key in ("failing", "explain"):
             return self.counts or self.detail or self.label
@@ -111,7 +116,7 @@ def unit_state(line: UnitStatus | None, *, exempt: str | None = None, returned: 
         return UnitState(key, label, detail, errors, sum(r.warnings for r in reports), unexplained, note)
 
     if returned is not None:
-        return made("returned", STATES["returned"], returned, returned)
+        return made("failing", RETURNED, f"已退回：{returned}", returned)
     if line.status == "valid":
         return made("passed", STATES["passed"], line.detail)
     if line.status in ("invalid", "conflict"):

@@ -41,10 +41,12 @@ from xxgk.read.open import read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
+from xxgk.site.datadir import sent_back
 from xxgk.site.store import SCRATCH, Recheck, Store, UnitRow, Upload, now
 from xxgk.write import template
 
 T = TypeVar("T")
+NAME_LENGTH = 200  # characters of a file name kept
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,11 @@ def upload_name(name: str) -> str:
     """The client's file name as kept and shown: its last part only (never a path), printable,
     without what a file system refuses; `display_name` first makes undecodable bytes readable."""
     last = display_name(PurePath(name.replace("\\", "/")).name)
-    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?')
-    return clean.strip()[:200] or "未命名文件"
+    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?').strip()
+    if len(clean) > NAME_LENGTH:  # shortened before the extension, which says what the file is
+        suffix = PurePath(clean).suffix if len(PurePath(clean).suffix) <= 10 else ""
+        clean = clean[:NAME_LENGTH - len(suffix)].rstrip() + suffix
+    return clean or "未命名文件"
 
 
 def report_json(report: Report) -> str:
@@ -358,17 +363,20 @@ class Service:
             statuses = {(s.code, s.name): s for s in self.collection.register()}
             by_code = {s.code: s for s in statuses.values() if s.code}
             latest = self.store.latest()
+            back = sent_back(self.store)
             lines = []
             for unit in self.store.units():
                 status = by_code.get(unit.code) if unit.code else statuses.get((unit.code, unit.name))
-                lines.append(self._line(unit, status, latest.get(unit.id)))
+                returned = back[unit.id].note if unit.id in back else None  # the office sent it back
+                lines.append(self._line(unit, status, latest.get(unit.id), returned))
             self._register = (version, lines)
             return lines
 
-    def _line(self, unit: UnitRow, status: UnitStatus | None, upload: Upload | None) -> Line:
+    def _line(self, unit: UnitRow, status: UnitStatus | None, upload: Upload | None,
+              returned: str | None = None) -> Line:
         if upload is None or unit.id not in self._entries:
             status = None  # nothing of the unit's own received
-        return Line(unit, unit_state(status, exempt=unit.exempt), upload)
+        return Line(unit, unit_state(status, exempt=unit.exempt, returned=returned), upload)
 
     # ------------------------------------------------------------ management
 
@@ -388,12 +396,15 @@ class Service:
     # ------------------------------------------------------------ files made for download
 
     def template_file(self, unit: UnitRow) -> Path:
-        """The unit's pre-filled template, written once and kept."""
-        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}.xlsx"
+        """The unit's pre-filled template (with last year's summary kept: its 上年结转 and
+        现行有效件数 carried from the unit's row), written once and kept."""
+        carried = self.previous.carried(self.form, unit.code) if self.previous is not None else {}
+        kept = (self.store.meta("previous") or "").rsplit("/", 1)[-1][:8] if carried else ""
+        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}{'-' + kept if kept else ''}.xlsx"
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
             template.write_template(self.form, path, year=self.year, agency=unit.name, code=unit.code,
-                                    overwrite=True)
+                                    overwrite=True, values=carried)
         return path
 
     def annotated_file(self, upload: Upload) -> Path | None:
@@ -410,7 +421,8 @@ class Service:
         return annotate.annotate(ret, report.findings, out, overwrite=True, name=upload.name)
 
     def summary_bytes(self, kind: str) -> bytes:
-        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them."""
+        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them (with last
+        year's summary kept: its 本年与上年 sheets, as ``merge --previous``)."""
         with self._lock:
             result = self.collection.summary()
         tmp_dir = self.store.data / SCRATCH
@@ -454,7 +466,7 @@ class Service:
             out.append(f"尚未报送（{len(missing)}个）：")
             out.extend(f"  {i}. {x.unit.name}" for i, x in enumerate(missing, 1))
         for key, title in (("failing", "已报送但未通过"), ("explain", "有提醒待说明"), ("returned", "已退回")):
-            group = [x for x in failing if x.state == key]
+            group = [x for x in failing if (x.state if not x.status.returned else "returned") == key]
             if group:
                 out.append(f"{title}（{len(group)}个）：")
                 out.extend(f"  {i}. {x.unit.name}（{x.status.reminder}）" for i, x in enumerate(group, 1))

@@ -11,18 +11,17 @@ from xxgk.cycle.discover import READ
 from xxgk.cycle.state import unit_state
 from xxgk.cycle.summary import UnitStatus
 from xxgk.report.text import finding_line
-from xxgk.site import figures, security
+from xxgk.site import datadir, figures, security
 from xxgk.site.http import (
     MB,
-    accept_upload,
     address,
     annotated_response,
     csrf_token,
     file_response,
     page,
-    posted,
-    problem,
+    receive_upload,
     service_of,
+    stored_file,
     wants_json,
 )
 from xxgk.site.service import Held
@@ -30,18 +29,18 @@ from xxgk.site.store import UnitRow, Upload
 
 
 def unit_of(request: Request) -> UnitRow:
-    """The unit whose token is in the path; a wrong token is a missing page (and counts as a guess)."""
-    brake: security.Brake = request.app.state.token_brake
-    who = address(request)
-    if brake.blocked(who):
-        raise HTTPException(429)
+    """The unit whose token is in the path.  A valid token is proof enough and is never braked
+    (units behind one NAT address share it); a wrong one is a missing page and counts as a
+    guess from that address: past the limit, wrong tokens get 429 without a look-up."""
     token = request.path_params["token"]
     digest = security.token_hash(token)
     unit = service_of(request).store.unit_by_token_hash(digest)
-    if unit is None or not security.same(unit.token_hash, digest):
-        brake.fail(who)
-        raise HTTPException(404)
-    return unit
+    if unit is not None and security.same(unit.token_hash, digest):
+        return unit
+    brake: security.Brake = request.app.state.token_brake
+    if not brake.attempt(address(request)):
+        raise HTTPException(429)
+    raise HTTPException(404)
 
 
 def own_upload(unit: UnitRow, request: Request) -> Upload:
@@ -72,6 +71,7 @@ async def unit_page(request: Request) -> Response:
         "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
         "max_mb": request.app.state.settings.max_upload // MB,
         "accept": ",".join(READ), "kinds": " / ".join(READ),
+        "cycle": datadir.cycle_settings(service.store), "sent_back": datadir.sent_back(service.store).get(unit.id),
     })
 
 
@@ -85,17 +85,8 @@ async def unit_template(request: Request) -> Response:
 
 async def unit_upload(request: Request) -> Response:
     unit = unit_of(request)
-    service = service_of(request)
     token = request.path_params["token"]
-    form = await posted(request, f"unit:{unit.token_hash}")
-    if form.get("confirm"):  # the unit confirms an upload held back (a worse one after a pass)
-        held = service.held(unit, str(form["confirm"]))
-        if held is None:
-            return problem(request, 409, "该确认已失效（可能已确认过或服务已重启），请重新上传文件。")
-        up: Upload | Held | Response = await service.run(
-            lambda: service.release(unit, held, address=address(request)))
-    else:
-        up = await accept_upload(request, unit, form, via="unit", hold_worse=True)
+    up = await receive_upload(request, unit, f"unit:{unit.token_hash}", via="unit", hold_worse=True)
     if isinstance(up, Response):
         return up
     if isinstance(up, Held):
@@ -128,8 +119,7 @@ async def unit_confirm(request: Request) -> Response:
 
 async def unit_file(request: Request) -> Response:
     unit = unit_of(request)
-    up = own_upload(unit, request)
-    return file_response(service_of(request).store.path(up), up.name)
+    return stored_file(request, own_upload(unit, request))
 
 
 async def unit_annotated(request: Request) -> Response:
