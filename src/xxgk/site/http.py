@@ -188,11 +188,13 @@ def quota_problem(request: Request, unit: UnitRow) -> Response | None:
     """429 with what to do when ``unit`` has used up its uploads for the hour or its bytes for the day."""
     settings = request.app.state.settings
     store = service_of(request).store
-    count, _ = store.sent_since(unit.id, 3600)
+    service = service_of(request)
+    held = service.held_since(unit.id, 3600)[0], service.held_since(unit.id, 24 * 3600)[1]  # files held count too
+    count = store.sent_since(unit.id, 3600)[0] + held[0]
     if count >= settings.uploads_per_hour:
         return problem(request, 429, f"本单位1小时内已上传{count}次，达到上限（每小时{settings.uploads_per_hour}次）。"
                                      "请核对文件无误后过一段时间再上传；如有特殊情况，请联系区政务公开办。")
-    _, sent = store.sent_since(unit.id, 24 * 3600)
+    sent = store.sent_since(unit.id, 24 * 3600)[1] + held[1]
     if sent >= settings.bytes_per_day:
         return problem(request, 429, f"本单位24小时内已上传{sent / MB:.1f}MB，达到上限（每天{settings.bytes_per_day // MB}MB）。"
                                      "请明天再上传；如有特殊情况，请联系区政务公开办。")

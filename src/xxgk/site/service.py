@@ -15,6 +15,7 @@ import io
 import json
 import os
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -210,6 +211,7 @@ class Service:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xxgk-work")
         self._entries: dict[int, Entry] = {}  # unit id -> its current return, as checked
         self._held: dict[int, Held] = {}  # unit id -> an upload waiting for its confirmation
+        self._holds: dict[int, list[tuple[float, int]]] = {}  # unit id -> (when, bytes) of each file held
         self._register: tuple[int, list[Line]] | None = None
         self.collection = self._load()
 
@@ -288,8 +290,18 @@ class Service:
                 if unit.exempt is None and now_entry is not None and now_entry.valid and not judged.valid:
                     held = Held(unit.id, digest, rel, name, len(data), judged, now_entry.file, read)
                     self._held[unit.id] = held
+                    self._holds.setdefault(unit.id, []).append((time.time(), len(data)))
                     return held
         return self._record(unit, read, digest, rel, name, len(data), via=via, address=address)
+
+    def held_since(self, unit_id: int, seconds: float) -> tuple[int, int]:
+        """How many files the unit sent that were held (and their bytes) in the last ``seconds``:
+        counted against its quotas like the uploads recorded (`Store.sent_since`)."""
+        since = time.time() - seconds
+        with self._lock:
+            recent = [(t, n) for t, n in self._holds.get(unit_id, []) if t >= since - 24 * 3600]
+            self._holds[unit_id] = recent
+        return sum(1 for t, _ in recent if t >= since), sum(n for t, n in recent if t >= since)
 
     def held(self, unit: UnitRow, digest: str) -> Held | None:
         """The upload ``unit`` is asked to confirm, when ``digest`` names it."""
