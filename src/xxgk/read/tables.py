@@ -58,10 +58,28 @@ def _value(text: str) -> str | int | float:
     return text
 
 
+def _markers() -> re.Pattern[str]:
+    """Characters NFKC would make digits or letters that are marks on a page: superscripts
+    and subscripts (footnote markers: ``97¹``) and circled numbers (``①``)."""
+    ranges = (range(0x80, 0x3400), range(0xFF00, 0xFFF0), range(0x1F100, 0x1F300))
+    chars = [chr(i) for r in ranges for i in r
+             if unicodedata.decomposition(chr(i)).startswith(("<super>", "<sub>", "<circle>"))]
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
+
+
+_MARKERS = _markers()
+
+
 def cell_text(text: str) -> str:
-    """A document cell's text as the reader compares it: NFKC, lines and runs of spaces
-    (incl. &nbsp;) made one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    """A document cell's text as the reader compares it: NFKC (except for superscripts,
+    subscripts and circled numbers: ``97¹`` is not 971, ``①`` not 1 — such a cell stays text
+    for the checks to judge), lines and runs of spaces (incl. &nbsp;) made one space, trimmed."""
+    if not text.isascii():
+        kept = _MARKERS.findall(text)
+        parts = _MARKERS.split(text)
+        text = "".join(unicodedata.normalize("NFKC", part) + (kept[i] if i < len(kept) else "")
+                       for i, part in enumerate(parts))
+    return " ".join(text.split())
 
 
 def report_title(text: str) -> tuple[str, int | None]:
