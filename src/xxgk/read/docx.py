@@ -200,6 +200,7 @@ class _Reader:
                 continue  # a row deleted with track changes
             row: list[str] = []
             col = _int(trpr, "gridBefore")
+            self._budget(len(rows) + 1, col)
             row.extend([""] * col)
             for tc in _children(tr, "tc"):
                 tcpr = tc.find(_w("tcPr"))

@@ -145,9 +145,9 @@ def shown_text(el: etree._Element, nested: list[etree._Element] | None = None, v
 
 
 def _walk(el: etree._Element, visible: bool, parts: list[str], nested: list[etree._Element] | None) -> None:
-    if visible and el.text:
+    closed = el.tag == "details" and el.get("open") is None  # shows its <summary> only
+    if visible and el.text and not closed:
         parts.append(el.text)
-    closed = el.tag == "details" and el.get("open") is None
     for child in el:
         if _removed(child) or child.tag in _MARKS or (closed and child.tag != "summary"):
             pass
@@ -163,7 +163,7 @@ def _walk(el: etree._Element, visible: bool, parts: list[str], nested: list[etre
             _walk(child, _visibility(child, visible), parts, nested)
             if block:
                 parts.append("\n")
-        if visible and child.tail:
+        if visible and child.tail and not closed:
             parts.append(child.tail)
 
 
