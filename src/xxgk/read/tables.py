@@ -1,4 +1,4 @@
-"""A return that is not a workbook — the annual report as a Word document or a web page —
+"""A return that is not a workbook — the annual report as a Word document, a web page or a PDF —
 as the reader sees a workbook: named grids of cells, one per table of the document.
 
 `docx_book` and `html_book` build a `Tables`; the reader matches the form in it exactly as
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from xxgk.read.returns import ReadError
 
-KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页"}
-DOCUMENT_KINDS = ("docx", "html")  # the annual report itself, not a workbook
+KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页", "pdf": "PDF文件"}
+DOCUMENT_KINDS = ("docx", "html", "pdf")  # the annual report itself, not a workbook
 MAX_TABLE_CELLS = 200_000  # grid positions of one document table (rows × columns)
 MAX_TABLES = 500
 
@@ -31,7 +31,7 @@ class Tables:
     """A document's tables: ``grids`` by name (表1, 表2 …, in document order) and the text
     before the first table (``title``), where the report names its unit and year."""
 
-    kind: str  # docx | html
+    kind: str  # docx | html | pdf
     grids: dict[str, list[list[str | int | float]]]
     title: str
 
