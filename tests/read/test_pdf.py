@@ -147,3 +147,14 @@ def test_a_pdf_is_a_report_file_kind_and_found_in_folders(tmp_path: Path) -> Non
     from xxgk.cycle.discover import READ, SKIPPED
 
     assert ".pdf" in READ and ".pdf" not in SKIPPED
+
+
+def test_a_page_too_long_to_interpret_is_refused_before_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """pdfminer interprets a few thousand characters a second: a page's content is measured first
+    (and its warnings about the undefined font are not printed)."""
+    page = b"BT /F1 12 Tf 10 10 Td (1) Tj ET\n" * (pdf_book.MAX_CONTENT // 32 + 10)
+    assert "KB" in refused(tmp_path, a_pdf(page), "file.too_large")
+    small = b"BT /F1 12 Tf 10 10 Td (1) Tj ET\n" * 20
+    with pytest.raises(ReadError):  # read, no table in it
+        read(tmp_path / "r.pdf") if (tmp_path / "r.pdf").write_bytes(a_pdf(small)) else None
+    assert capsys.readouterr().err == ""

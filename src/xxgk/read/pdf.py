@@ -10,13 +10,16 @@ The unit and year come from the first lines of the first page (the title), else 
 document's metadata.
 
 Pre-flight (`safety.pdfcheck` on the bytes first): objects, inflated stream bytes; then
-here, before and while pages are read: `MAX_PAGES`, characters and drawn lines per page, and
-`MAX_SECONDS` in all.  A PDF without a text layer (a scan) is refused with what to send.
+here, before and while pages are read: `MAX_PAGES`, the bytes of each page's content before
+pdfminer interprets it (`MAX_CONTENT`), characters and drawn lines per page, and
+`MAX_SECONDS` in all.  pdfminer's warnings about damaged files are not printed: what cannot
+be read is a finding.  A PDF without a text layer (a scan) is refused with what to send.
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import statistics
 import time
 from collections.abc import Iterable
@@ -28,9 +31,10 @@ from xxgk.read.safety.pdfcheck import check_pdf
 from xxgk.read.tables import Tables, cell_text
 
 MAX_PAGES = 200  # a report is 5–20 pages
-MAX_CHARS = 60_000  # characters on one page
+MAX_CONTENT = 512 * 1024  # bytes of one page's content streams, inflated (a page of a report: 5–50 KB)
+MAX_CHARS = 20_000  # characters on one page (a page of a report: about 1,000)
 MAX_GRAPHICS = 20_000  # lines, rectangles and curves on one page (the table finder works on them)
-MAX_SECONDS = 15.0  # reading all pages (checked between pages)
+MAX_SECONDS = 30.0  # reading all pages (checked between pages; pdfminer reads about 2,000 characters a second)
 TITLE_LINES = 12
 EDGE = 0.08  # header/footer band of a page (page numbers): not content between tables
 SCANNED = "该PDF为扫描图片，无法读取文字，请报送Word或Excel版本"
@@ -58,6 +62,7 @@ def read_pdf(data: bytes) -> Tables:
     check_pdf(data)
     import pdfplumber  # imported when a PDF comes: pdfminer takes a while to load
 
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     start = time.monotonic()
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
@@ -97,6 +102,14 @@ def read_pdf(data: bytes) -> Tables:
 
 def _page(page: Any, n: int) -> tuple[list[_Piece], int]:
     """The tables of one page and how many characters it has."""
+    from pdfminer.pdftypes import resolve1
+
+    content = 0
+    for stream in page.page_obj.contents:  # inflated here: `pdfcheck` bounded what all streams inflate to
+        data = getattr(resolve1(stream), "get_data", None)
+        content += len(data()) if data is not None else 0
+        if content > MAX_CONTENT:
+            raise ReadError("file.too_large", f"PDF第{n + 1}页的内容超过{MAX_CONTENT // 1024}KB")
     chars = page.chars
     if len(chars) > MAX_CHARS:
         raise ReadError("file.too_large", f"PDF第{n + 1}页有{len(chars)}个字符")
@@ -109,10 +122,10 @@ def _page(page: Any, n: int) -> tuple[list[_Piece], int]:
     pieces = [_piece(t, chars, n) for t in tables]
     pieces = [p for p in pieces if p.rows]
     height = float(page.height)
-    content = [c for c in chars if c["text"].strip() and height * EDGE < c["top"] < height * (1 - EDGE)]
+    shown = [c for c in chars if c["text"].strip() and height * EDGE < c["top"] < height * (1 - EDGE)]
     for p in pieces:
-        p.first = not any(c["bottom"] <= p.top + 1 for c in content)
-        p.last = not any(c["top"] >= p.bottom - 1 for c in content)
+        p.first = not any(c["bottom"] <= p.top + 1 for c in shown)
+        p.last = not any(c["top"] >= p.bottom - 1 for c in shown)
     return pieces, len(chars)
 
 
