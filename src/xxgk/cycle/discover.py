@@ -22,6 +22,7 @@ __all__ = ["READ", "SKIPPED", "Found", "find"]
 
 # read as spreadsheets (.et: WPS's own format, which is a spreadsheet; reading says so if it fails),
 # and the annual report itself: a Word document, a saved web page or a PDF with a text layer
+# (read.docx, read.html, read.pdf)
 READ = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".docx", ".html", ".htm", ".pdf")
 ARCHIVE = "压缩包，请解压后将其中的报表放入目录再处理"
 SKIPPED = {

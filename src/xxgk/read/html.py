@@ -1,6 +1,6 @@
-"""A saved web page of a published report (.html/.htm) → `book.Tables`: every
+"""A saved web page of a published report (.html/.htm) → `tables.Tables`: every
 ``<table>`` element, parsed by lxml's HTML parser (libxml2), spans expanded as a browser
-lays them out (`book.Tables`: a span's text repeated down, given once across); ``&nbsp;``
+lays them out (`tables.Tables`: a span's text repeated down, given once across); ``&nbsp;``
 cells are blank.
 
 Read as a browser shows it: elements it hides (``hidden``, inline ``display:none`` or

@@ -40,8 +40,8 @@ BIFF_STREAM = "Workbook"  # where `Preflight.xml` keeps an .xls workbook's strea
 @dataclass
 class Preflight:
     """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods``, ``xls``, or the
-    annual report as ``docx`` (every XML part vetted), ``html`` (vetted by `html_book`) or
-    ``pdf`` (vetted by `pdf.read_pdf`);
+    annual report as ``docx`` (every XML part vetted), ``html`` (vetted by `read.html`) or
+    ``pdf`` (vetted by `read.pdf`);
     with ``preflight(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
