@@ -2,7 +2,7 @@
 
 For every mutant of a filled gk2018 and gk2021 return (xlsxwriter's, and LibreOffice's
 .xlsx/.ods/.xls saves of it; and, in the ``docx`` and ``html`` families (`fuzz_docs`), of a
-gk2021 annual report as a Word document and a web page): checking it takes bounded time and never raises; when it is
+gk2021 annual report as a Word document, a web page and that document printed to PDF): checking it takes bounded time and never raises; when it is
 reported valid, the figures read are the ones a spreadsheet shows (``Mutant.expect``); a document mutant a
 person reads plainly as the seed (``Mutant.must_read``) is valid.
 Each family's mutants are then checked and merged as one batch with a good return through
@@ -37,7 +37,8 @@ from xxgk.forms.builtin import builtin
 PER_FAMILY = int(os.environ.get("XXGK_FUZZ_N", "75"))
 RUN = os.environ.get("XXGK_FUZZ_SEED", "")
 MAX_SECONDS = 20.0  # per file: generous (a return takes tens of milliseconds)
-FAMILIES = ("archive", "xml", "cell", "sheet", "docx", "html")
+FAMILIES = ("archive", "xml", "cell", "sheet", "docx", "html", "pdf")
+DOCUMENTS = ("docx", "html", "pdf")
 YEARS = {"gk2018": 2018, "gk2021": 2025}
 
 
@@ -82,6 +83,12 @@ def doc_seeds(tmp_path_factory: pytest.TempPathFactory) -> list[fuzz.Seed]:
         assert result.valid, (kind, [f.message for f in result.report.findings])
         inputs = {c.key: result.values[c.key] for c in form.inputs}
         out.append(fuzz.Seed(form, kind, f".{kind}", path.read_bytes(), inputs))
+    if lo.soffice() is not None:  # the Word document printed to PDF by LibreOffice Writer
+        printed = lo.convert([base / "seed.docx"], "pdf", base / "pdf", lo.make_profile(base / "profile"))[0]
+        result = check_file(printed)
+        assert result.valid, ("pdf", [f.message for f in result.report.findings])
+        assert {c.key: result.values[c.key] for c in form.inputs} == out[0].inputs
+        out.append(fuzz.Seed(form, "pdf", ".pdf", printed.read_bytes(), out[0].inputs))
     return out
 
 
@@ -104,9 +111,9 @@ def _inputs(values: dict[str, Decimal], seed: fuzz.Seed) -> dict[str, Decimal]:
 
 def _mutant(family: str, i: int, seeds: list[fuzz.Seed], workdir: Path) -> fuzz.Mutant:
     rng = random.Random(f"{RUN}{family}-{i}")
-    if family in ("docx", "html"):
+    if family in DOCUMENTS:
         doc = next(s for s in seeds if s.kind == family)
-        return fuzz_docs.docx(rng, doc) if family == "docx" else fuzz_docs.html(rng, doc)
+        return {"docx": fuzz_docs.docx, "html": fuzz_docs.html, "pdf": fuzz_docs.pdf}[family](rng, doc)
     seed = rng.choice(seeds)
     if family == "sheet":
         return fuzz.sheet(rng, seed, workdir)
@@ -122,7 +129,9 @@ def test_mutants_are_read_as_shown_or_refused(family: str, seeds: list[fuzz.Seed
     problems: list[str] = []
     ask: dict[str, list[tuple[Path, fuzz.Mutant, dict[str, Decimal]]]] = {}
     for i in range(PER_FAMILY):
-        mutant = _mutant(family, i, doc_seeds if family in ("docx", "html") else seeds, work)
+        if family == "pdf" and not any(s.kind == "pdf" for s in doc_seeds):
+            pytest.skip("LibreOffice is not installed: no PDF to damage")
+        mutant = _mutant(family, i, doc_seeds if family in DOCUMENTS else seeds, work)
         path = batch / mutant.seed.form.id / f"{i:04d}{mutant.seed.suffix}"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(mutant.data)

@@ -16,6 +16,8 @@ is the debatable choice made.
   ending late (``w:gridAfter``), a row starting late (``w:gridBefore``, its empty merged
   first cell dropped); tables expanded without limit (``gridSpan`` 10⁹, thousands of vertical
   merges), 200,000 empty paragraphs; a second paragraph in a figure's cell (two figures).
+* ``pdf`` — the Word report printed to PDF, cut short, bytes flipped, junk after its end,
+  its cross-reference table broken.
 * ``html`` — a figure's cell with hidden text (``display:none``, ``hidden``,
   ``visibility:hidden``, ``<template>``, ``<script>``, ``<style>``, a closed ``<details>``),
   ``<sup>``/``<sub>`` markers, a comment; hidden rows and cells holding other figures, a
@@ -234,3 +236,28 @@ def html(rng: random.Random, seed: Seed) -> Mutant:
         page = page[: m.start(1)] + two + page[m.end(1):]
         expect = None
     return Mutant("html", op, seed, page.encode("utf-8"), expect, must_read=expect is not None)
+
+
+# ---------------------------------------------------------------- PDF
+
+
+def pdf(rng: random.Random, seed: Seed) -> Mutant:
+    """A PDF printed by LibreOffice, damaged as files are in transit: cut short, bytes flipped,
+    junk after its end, its cross-reference table broken (readers rebuild it). What a viewer
+    shows is the seed's figures or nothing usable: read, it must be the seed's figures."""
+    data = bytearray(seed.data)
+    op = rng.choice(["truncate", "flip", "junk_after_end", "xref_broken", "startxref_wrong"])
+    if op == "truncate":
+        data = data[: rng.randrange(len(data) // 4, len(data))]
+    elif op == "flip":
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+    elif op == "junk_after_end":
+        data += bytes(rng.randrange(256) for _ in range(rng.randint(1, 4000)))
+    elif op == "xref_broken":
+        at = data.rfind(b"xref")
+        data[at: at + 4] = b"xreF"
+    else:
+        at = data.rfind(b"startxref") + len(b"startxref\n")
+        data[at: at + 3] = str(rng.randint(100, 999)).encode()
+    return Mutant("pdf", op, seed, bytes(data), seed.inputs)
