@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from xxgk.check.file import check_file
 from xxgk.cycle.collection import Collection
-from xxgk.cycle.discover import READ
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
@@ -43,7 +42,7 @@ from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
 from xxgk.site.datadir import sent_back
-from xxgk.site.store import SCRATCH, Recheck, Store, UnitRow, Upload, now
+from xxgk.site.store import SCRATCH, SUFFIXES, Recheck, Store, UnitRow, Upload, now
 from xxgk.write import template
 
 T = TypeVar("T")
@@ -114,13 +113,13 @@ class Sent:
 
     @property
     def markable(self) -> bool:
-        """Whether a marked copy can be made: a kind of file the reader reads (a workbook, or the
-        report as .docx/.html, drawn again in the template) — not a PDF, an archive, a picture."""
-        return markable(self.upload.name)
+        """Whether a marked copy can be made: a spreadsheet, kept as one (not the report as a
+        document, an archive, a picture) — as the office's page decides it."""
+        return markable(self.upload)
 
 
-def markable(name: str) -> bool:
-    return PurePath(name).suffix.lower() in READ
+def markable(up: Upload) -> bool:
+    return up.path.lower().endswith(SUFFIXES)
 
 
 def upload_name(name: str) -> str:
@@ -456,7 +455,7 @@ class Service:
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for unit in self.store.units():
                 up = latest.get(unit.id)
-                path = self.annotated_file(up) if up is not None and markable(up.name) and self.report(up).findings \
+                path = self.annotated_file(up) if up is not None and markable(up) and self.report(up).findings \
                     else None
                 if up is not None and path is not None:
                     zf.write(path, f"{safe_part(unit.code or str(unit.id))}_{safe_part(unit.name)}/"
