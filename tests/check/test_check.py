@@ -102,7 +102,9 @@ def test_a_note_on_any_row_the_rule_involves_explains_it(form: forms.Form) -> No
     result = run(form, seed_inputs(form), notes={"19": "第19行为日常政务微博回应，未形成热点。"})
     [w] = result.report.findings
     assert w.explained and w.explanation.startswith("第19行") and result.valid
-    assert "情况说明可写在第12、14、16、18、19、20行中任一行" in w.message
+    notes = [layout_of(form).note(form.cells[k]).a1 for k in ("12", "14", "16", "18", "19", "20")]
+    assert f"如情况属实，请在{'、'.join(notes[:-1])}或{notes[-1]}单元格（“情况说明”列）填写原因" in w.message
+    assert "第12、14" not in w.message.split("；")[-1]  # the Excel cells, not 行次 a clerk takes for Excel rows
     # 第3行 > 第4行: explained on 第4行
     figures = {**zeros(form), "2": 5, "6": 5, "3": 2, "4": 1}
     assert codes(run(form, figures)) == [("rule.warning", "3")]
@@ -120,8 +122,11 @@ def test_seed_with_row_58_zero_names_row_58(form: forms.Form) -> None:
     f = result.report.findings[0]
     assert (f.severity, f.cell, f.found, f.expected) == ("error", a1(form, "58"), "0", "2")
     assert f.label == "（三）从事政府信息公开工作人员数"
-    assert f.message.startswith(f"第58行“（三）从事政府信息公开工作人员数”（{a1(form, '58')}）为合计项，填报值0与各分项之和2不符")
-    assert "第59行 1 + 第60行 1 = 2" in f.message
+    assert f.message.startswith(f"第58行“（三）从事政府信息公开工作人员数”（{a1(form, '58')}）是合计项，应为各分项之和2，表中却是0")
+    parts = f"{a1(form, '59')}=1、{a1(form, '60')}=1"
+    assert f"各分项：{parts}；之和为2，表中合计与之相差2" in f.message  # the input cells, not an equation
+    assert f"请在{a1(form, '58')}恢复模板的公式或填写2" in f.message
+    assert f"请把分项{a1(form, '59')}、{a1(form, '60')}减少2，使其之和为0" in f.message
     assert result.values["58"] == 2  # formulas are recomputed, never trusted
     assert not result.valid
 
@@ -332,7 +337,8 @@ def test_nested_formulas_are_recomputed_in_order(form: forms.Form) -> None:
     assert (result.values["34"], result.values["30"]) == (D(3), D(7))
     wrong = run(form, {**figures, "34": 3, "30": 4})
     assert codes(wrong) == [("formula.mismatch", "30")]  # rules see the recomputed 7, not the typed 4
-    assert "第34行 3" in wrong.report.findings[0].message
+    message = wrong.report.findings[0].message  # the input cells under the nested total 第34行, not 第34行 itself
+    assert f"各分项：{a1(form, '32')}=4、{a1(form, '35')}=1、{a1(form, '40')}=2，其余分项为0；之和为7" in message
 
 
 def test_rule_error_names_rule_anchor_and_values(form: forms.Form) -> None:

@@ -135,8 +135,11 @@ def test_seed_text_block(tmp_path: Path, gk2018: forms.Form) -> None:
         f"1. 【提醒】第12行（{cell}）“（一）回应公众关注热点或重大舆情数（不同方式回应同一热点或舆情计1次）”："
         "第14、16、18—20行填报了回应解读，但第12行“回应公众关注热点或重大舆情数”为0"
     )
-    assert "（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1；情况说明可写在第12、14、16、18、19、20行中任一行）" in lines[5]
-    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因，然后重新报送。" in lines
+    notes = "、".join(layout_of(gk2018).note(gk2018.cells[k]).a1 for k in ("12", "14", "16", "18", "19"))
+    note20 = layout_of(gk2018).note(gk2018.cells["20"]).a1
+    assert ("（第12行=0、第14行=0、第16行=0、第18行=0、第19行=1、第20行=0；第14行 + 第16行 + 第18行 + 第19行 + 第20行=1；"
+            f"如情况属实，请在{notes}或{note20}单元格（“情况说明”列）填写原因）") in lines[5]
+    assert "请核实以上【提醒】：如数据有误请改正，如情况属实请在所列的“情况说明”单元格写明原因，然后重新报送。" in lines
     assert lines[-1] == "共检查1份，通过0份，未通过1份。"
 
 
@@ -157,8 +160,10 @@ def test_seed_as_published_text_and_json(tmp_path: Path, gk2018: forms.Form) -> 
     a1 = layout_of(gk2018).places
     assert "结论：未通过（错误6项，提醒1项）" in text.output
     assert f"1. 【错误】第1行（{a1['1'].a1}）“一、主动公开情况”：是标题行，不应填写数值，却填写了“83”。请清空该单元格。" in text.output
-    assert (f"6. 【错误】第58行（{a1['58'].a1}）“（三）从事政府信息公开工作人员数”：为合计项，填报值0与各分项之和2不符"
-            "（第59行 1 + 第60行 1 = 2）。请恢复公式或改正数字。") in text.output
+    assert (f"6. 【错误】第58行（{a1['58'].a1}）“（三）从事政府信息公开工作人员数”：是合计项，应为各分项之和2，表中却是0"
+            f"（各分项：{a1['59'].a1}=1、{a1['60'].a1}=1；之和为2，表中合计与之相差2）。合计项不用手填：如分项无误，"
+            f"请在{a1['58'].a1}恢复模板的公式或填写2；如合计0才对，请把分项{a1['59'].a1}、{a1['60'].a1}减少2，使其之和为0。"
+            ) in text.output
     assert "请改正全部【错误】；【提醒】如数据有误请改正" in text.output
 
     result = run(path, "--format", "json")
@@ -328,5 +333,5 @@ def test_annotate_writes_marked_copies_of_returns_with_findings(tmp_path: Path, 
     assert again.exit_code == 2 and "如需覆盖请加 --force" in again.output
     marked = openpyxl.load_workbook(out / "bad_校验结果.xlsx")
     texts = [str(c.value) for ws in marked.worksheets for row in ws.iter_rows() for c in row if c.value]
-    assert any("填报值0与各分项之和2不符" in t for t in texts)
+    assert any("应为各分项之和2，表中却是0" in t for t in texts)
     assert any("未填写（共2格），已按0处理" in t for t in texts)

@@ -55,8 +55,8 @@ def test_one_key_never_holds_every_worker() -> None:
 
 @pytest.mark.timeout(120)
 def test_check_and_merge_refuse_the_file_the_site_refuses(tmp_path: Path) -> None:
-    bomb = tmp_path / "年度报告.docx"
-    bomb.write_bytes(hostile.vmerge_bomb(600, 30))
+    bomb = tmp_path / "年度报告.pdf"
+    bomb.write_bytes(hostile.slow_pdf())
     good = site_books.return_bytes(tmp_path, site_books.ROSTER[0])
     limits = Limits(seconds=2)
     entries = read_entries([bomb, good], jobs=2, limits=limits)

@@ -31,10 +31,10 @@ def rss_mb(pid: int) -> float:
 
 
 @pytest.mark.timeout(240)
-def test_two_word_bombs_do_not_hold_up_a_normal_upload(tmp_path: Path) -> None:
-    bombs_at = [tmp_path / f"年度报告{i}.docx" for i in (1, 2)]
+def test_two_slow_reports_do_not_hold_up_a_normal_upload(tmp_path: Path) -> None:
+    bombs_at = [tmp_path / f"年度报告{i}.pdf" for i in (1, 2)]
     for i, path in enumerate(bombs_at):  # two different files: two reads at once
-        path.write_bytes(hostile.vmerge_bomb(600 + i, 30))
+        path.write_bytes(hostile.slow_pdf(mark=str(i)))
     good = site_books.return_bytes(tmp_path, ROSTER[1])
     server = site_server.start(tmp_path / "data", roster_csv(tmp_path))
     try:
@@ -52,7 +52,7 @@ def test_two_word_bombs_do_not_hold_up_a_normal_upload(tmp_path: Path) -> None:
             time.sleep(1.0)  # both bombs are being read
             began = time.monotonic()
             normal = send(ROSTER[1].code, good, "正常.xlsx")
-            print(f"a normal upload while two Word bombs are read: {time.monotonic() - began:.2f} s")
+            print(f"a normal upload while two slow PDF reports are read: {time.monotonic() - began:.2f} s")
             assert normal.status_code == 200 and normal.json()["valid"] is True, normal.text
             assert done == ["正常.xlsx"]  # answered while both bombs were still being read
             with httpx.Client(timeout=30) as client:
@@ -120,7 +120,7 @@ def test_a_restart_does_not_read_stored_returns_again(tmp_path: Path) -> None:
     finally:
         server.stop()
     (kept,) = [p for p in (data / "files").rglob("*.xlsx")]
-    kept.write_bytes(hostile.vmerge_bomb(600, 30))  # read again, it would be refused (after 20 s)
+    kept.write_bytes(hostile.slow_pdf())  # read again, it would be refused (after 20 s)
     again = site_server.start(data, roster)
     try:
         with httpx.Client(timeout=30) as client:

@@ -152,10 +152,11 @@ def test_a_unit_past_its_hourly_quota_gets_429_and_refused_files_are_pruned(tmp_
         links = server.links()
         code = next(iter(links))
         good = next((RETURNS / "2025").glob(f"{code}_*.xlsx"))
-        sent = [_junk(tmp_path, "甲.xlsx", 100), good, _junk(tmp_path, "乙.xlsx", 200), _junk(tmp_path, "丙.xlsx", 300)]
+        # the good return last: a refused file after a pass would be held for the unit to confirm
+        sent = [_junk(tmp_path, "甲.xlsx", 100), _junk(tmp_path, "乙.xlsx", 200), _junk(tmp_path, "丙.xlsx", 300), good]
         with httpx.Client(timeout=120) as unit:
             replies = [site_server.upload(unit, links[code], path) for path in sent]
-            assert [r.json()["valid"] for r in replies] == [False, True, False, False]
+            assert [r.json()["valid"] for r in replies] == [False, False, False, True]
             over = site_server.upload(unit, links[code], good)
             assert over.status_code == 429 and "1小时内已上传4次" in over.json()["error"]
             assert unit.get(links[code]).status_code == 200  # the pages stay open

@@ -18,7 +18,7 @@ from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import EXPLAINED_MARK, SEVERITY_MARK
 from xxgk.forms.layout import Place, layout_of
 from xxgk.forms.model import Form
-from xxgk.write.livecheck import HINT, VIOLATED, status_text
+from xxgk.write.livecheck import HINT, VIOLATED, hint_text, note_places, status_text
 from xxgk.write.template import write_template
 
 pytestmark = [
@@ -89,7 +89,7 @@ def python_verdict(form: Form, values: dict[str, Any], notes: dict[str, str]) ->
         problems += bad and not explained
         if bad:
             prefix = EXPLAINED_MARK if explained else SEVERITY_MARK[check.rule.severity]
-            hints.setdefault(layout.hint(anchor), []).append(prefix + check.hint)
+            hints.setdefault(layout.hint(anchor), []).append(prefix + hint_text(check, note_places(form, layout, check)))
     blanks = sum(v is None for v in values.values())
     return {
         "computed": computed,

@@ -28,7 +28,8 @@ GK2018 = builtin("gk2018")
 def findings() -> list[Finding]:
     return [
         make("formula.mismatch", place="第58行", label="（三）从事政府信息公开工作人员数", cell="D61",
-             sheet="统计表", indicator="58", found="0", expected="2", detail="第59行+第60行"),
+             sheet="统计表", indicator="58", found="0", expected="2", detail="各分项：D62=1、D63=1",
+             fix="把分项D62、D63减少2，使其之和为0"),
         make("rule.warning", message="第14、16、18—20行填报了回应解读，但第12行为0", detail="第12行=0",
              sheet="统计表", cell="D15", indicator="12", label="（一）回应公众关注热点或重大舆情数"),
         make("value.not_number", place="第12行", label="（一）回应公众关注热点或重大舆情数", cell="D15",
@@ -64,7 +65,7 @@ def test_copy_marks_cells_and_lists_findings(tmp_path: Path, filled: tuple[Path,
     assert ws["D61"].fill.fgColor.rgb.endswith(A.ERROR_FILL)
     assert ws["D15"].fill.fgColor.rgb.endswith(A.ERROR_FILL)  # an error and a warning: red
     assert ws["D4"].fill.fgColor.rgb.endswith(A.ERROR_FILL)
-    assert "与各分项之和2不符" in ws["D61"].comment.text
+    assert "应为各分项之和2，表中却是0" in ws["D61"].comment.text
     assert "【提醒】" in ws["D15"].comment.text and "【错误】" in ws["D15"].comment.text
     assert ws["D5"].comment is None and ws["D5"].fill.fgColor.rgb != "00" + A.ERROR_FILL
     rows = list(wb[A.RESULT_SHEET].iter_rows(values_only=True))

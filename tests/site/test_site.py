@@ -63,7 +63,7 @@ def test_faulty_then_corrected_upload(site: Site, files: dict[str, Path]) -> Non
     reply = site.upload(code, files["good"])
     assert reply.json()["valid"]  # type: ignore[attr-defined]
     page = site.client.get(site.links[code])
-    assert "已通过" in page.text and page.text.count("<tr><td>20") == 2  # both uploads in the history
+    assert "已通过" in page.text and page.text.count(f"{site.links[code]}/file/") == 2  # both uploads in the history
     original = site.client.get(f"{site.links[code]}/file/{upload_id}")
     assert original.content == files["bad"].read_bytes()
 
@@ -282,9 +282,12 @@ def test_exempt_and_undo(site: Site) -> None:
     site.client.post(f"/office/unit/{unit.id}/exempt", data={"csrf": site.office_csrf(), "reason": "机构撤并"})
     lines = site.client.get("/office/register.json").json()["lines"]
     assert lines[1]["state"] == "exempt" and lines[1]["detail"] == "机构撤并"
-    assert "免报" in site.client.get(site.links[unit.code]).text
+    page = site.client.get(site.links[unit.code]).text
+    assert "本单位已由区政务公开办标记为免报：机构撤并" in page
+    assert "/template" not in page and 'class="upload"' not in page  # no steps for a unit that owes nothing
     site.client.post(f"/office/unit/{unit.id}/exempt", data={"csrf": site.office_csrf(), "undo": "1"})
     assert site.client.get("/office/register.json").json()["lines"][1]["state"] == "missing"
+    assert 'class="upload"' in site.client.get(site.links[unit.code]).text
 
 
 def test_paper_return_by_the_office(site: Site, files: dict[str, Path]) -> None:

@@ -1,6 +1,6 @@
-"""Files that are small and valid and still cost a reader dearly, built from raw XML: a Word
-table whose cells below the first row are all vertical-merge continuations (python-docx takes
-minutes to hours over 600×30 of them) and a return with a huge extra sheet."""
+"""Files that are small and valid and still cost a reader dearly, built from raw PDF or XML: a
+PDF whose pages each hold nearly as many characters as a page may (pdfminer interprets a few
+thousand a second) and a return with a huge extra sheet."""
 
 from __future__ import annotations
 
@@ -10,36 +10,35 @@ import re
 import time
 import zipfile
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-    '<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-RELS = (
-    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-    'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
 SHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 SHEET_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 
 
-def vmerge_bomb(rows: int = 600, cols: int = 30) -> bytes:
-    """A .docx whose one table has ``rows`` × ``cols`` cells, every cell below row 1 a
-    vertical-merge continuation (``<w:vMerge/>``)."""
-    grid = '<w:gridCol w:w="300"/>' * cols
-    first = "<w:tr>" + "".join(f'<w:tc><w:tcPr><w:vMerge w:val="restart"/></w:tcPr><w:p><w:r><w:t>{i}</w:t></w:r>'
-                               f"</w:p></w:tc>" for i in range(cols)) + "</w:tr>"
-    rest = "<w:tr>" + "<w:tc><w:tcPr><w:vMerge/></w:tcPr><w:p/></w:tc>" * cols + "</w:tr>"
-    doc = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="{W}"><w:body>'
-           f"<w:p><w:r><w:t>2025年政府信息公开工作年度报告</w:t></w:r></w:p><w:tbl><w:tblGrid>{grid}</w:tblGrid>"
-           f"{first}{rest * (rows - 1)}</w:tbl><w:sectPr/></w:body></w:document>")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", CONTENT_TYPES)
-        zf.writestr("_rels/.rels", RELS)
-        zf.writestr("word/document.xml", doc)
-    return buf.getvalue()
+def a_pdf(*contents: bytes, extra: bytes = b"") -> bytes:
+    """A minimal PDF, one page per content stream (``extra`` after each object)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(contents))).encode()
+    objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(contents)).encode() + b" >>")
+    for i, content in enumerate(contents):
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
+                       + str(4 + 2 * i).encode() + b" 0 R >>")
+        objects.append(b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n" + extra
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def slow_pdf(pages: int = 12, chars: int = 19_000, mark: str = "1") -> bytes:
+    """A PDF of ``pages`` pages, each one line of ``chars`` characters ``mark`` (below the
+    reader's limit per page; read whole, a few seconds a page: far past 20 s in all)."""
+    page = b"BT /F1 12 Tf 10 10 Td (" + mark.encode() * chars + b") Tj ET\n"
+    return a_pdf(*[page] * pages)
 
 
 def column(n: int) -> str:

@@ -13,10 +13,12 @@ from pathlib import Path
 from starlette.testclient import TestClient
 
 from merge_books import valid_inputs, write_return
+from xxgk.cycle.batch import merge
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.worker import Workers
 from xxgk.forms.builtin import for_year
 from xxgk.forms.model import Form
+from xxgk.report.summary.workbook import write_summary
 from xxgk.site.app import Settings, create_app
 from xxgk.site.datadir import Opened, open_data, write_links
 from xxgk.site.service import Service, workers
@@ -37,6 +39,18 @@ def form() -> Form:
 @cache
 def _inputs(seed: int) -> dict[str, Decimal]:
     return valid_inputs(form(), seed)
+
+
+def previous_summary(folder: Path, *, seed: int = 7) -> Path:
+    """Last year's (2024) summary of the roster, figures that this year's returns do not carry on
+    from: every unit's return trips the year-over-year warnings against it."""
+    returns = folder / "2024"
+    for i, unit in enumerate(ROSTER):
+        write_return(returns / f"{unit.code}.xlsx", form(), valid_inputs(form(), seed + i), code=unit.code,
+                     name=unit.name, year=YEAR - 1, date="2025-01-20")
+    path = folder / f"{REGION}{YEAR - 1}年汇总.xlsx"
+    write_summary(merge([returns], roster=ROSTER, region=REGION, year=YEAR - 1, jobs=1), path, overwrite=True)
+    return path
 
 
 def return_bytes(folder: Path, unit: Unit, *, faulty: bool = False, seed: int = 0, name: str | None = None) -> Path:
@@ -101,11 +115,15 @@ def readers() -> Workers:
 
 
 def open_site(data: Path, *, roster: list[Unit] | None = None, previous: Path | None = None,
-              **settings: object) -> Site:
-    opened = open_data(data, year=YEAR, roster=roster or ROSTER, region=REGION, previous=previous)
+              links: dict[str, str] | None = None, **settings: object) -> Site:
+    """The site over ``data`` (made, or opened again as a restart does: then ``links`` are the
+    first opening's, and the office gets a new password; ``previous``: last year's summary,
+    as ``xxgk serve --previous``)."""
+    opened = open_data(data, year=YEAR, roster=roster or ROSTER, region=REGION, previous=previous,
+                       reset_password=links is not None)
     write_links(opened.store, Settings().base_url)
     service = Service(opened.store, opened.form, YEAR, REGION, readers(), previous=opened.previous)
     app = create_app(service, Settings(**settings))  # type: ignore[arg-type]
     by_id = {u.id: u.code for u in opened.store.units()}
-    links = {by_id[i]: f"/u/{t}" for i, t in opened.tokens.items()}
+    links = links or {by_id[i]: f"/u/{t}" for i, t in opened.tokens.items()}
     return Site(TestClient(app, raise_server_exceptions=False), service, opened, links, data)

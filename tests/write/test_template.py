@@ -15,7 +15,7 @@ from xxgk.forms.builtin import builtin, builtin_forms
 from xxgk.forms.layout import SIGNATURE, layout_of
 from xxgk.forms.xlref import ranges
 from xxgk.write.guide import SHEET as GUIDE_SHEET
-from xxgk.write.livecheck import status_text
+from xxgk.write.livecheck import hint_text, note_places, status_text
 from xxgk.write.styles import BODY_FONT, TITLE_FONT
 from xxgk.write.template import write_template
 
@@ -275,7 +275,7 @@ def test_guide_lists_formulas_rules_and_deadline(book: openpyxl.Workbook) -> Non
     assert "第30行“（三）申请答复数”＝第31+32+33+34+41+42+43+44行" in joined
     form = builtin("gk2018")
     for check in form.checks:  # each rule listed in the very words the in-sheet check shows
-        assert check.hint in texts
+        assert hint_text(check, note_places(form, layout_of(form), check)) in texts
     assert "次年1月31日前报送" in joined
     assert any(t.startswith("校验规则——错误") for t in texts)
     assert any(t.startswith("校验规则——提醒") for t in texts)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from xxgk.check import values as V
 from xxgk.forms.findings import WARNING, Finding, make
+from xxgk.forms.layout import a1, layout_of
 from xxgk.forms.model import Cell, Check
 from xxgk.forms.rules import LAST
 from xxgk.read.returns import Return
@@ -46,9 +48,37 @@ def _folded(ret: Return, failed: list[Check], known: Mapping[str, Decimal], wher
     return [_rule_finding(ret, c, known, where, also.get(id(c), [])) for c in kept]
 
 
-def note_hint(check: Check) -> str:
-    """Where a warning's explanation may go, for its message."""
-    return "；" + check.note_hint
+def note_hint(check: Check, cells: Sequence[str]) -> str:
+    """Where a warning's explanation may go, for its message: the Excel cells of the 情况说明
+    column on the rows it involves (``cells``), else (a report, no such column) the 行次."""
+    return "；" + (note_words(cells) if cells else check.note_hint)
+
+
+def note_words(cells: Sequence[str]) -> str:
+    """如情况属实，请在F6或F7单元格（“情况说明”列）填写原因 — where to explain, by Excel cell:
+    the words of a finding, the template's in-sheet hint and its 填报说明 alike."""
+    named = cells[0] if len(cells) == 1 else "、".join(cells[:-1]) + "或" + cells[-1]
+    return f"如情况属实，请在{named}单元格（“情况说明”列）填写原因"
+
+
+def note_cells(ret: Return, check: Check, where: Where) -> list[str]:
+    """The A1 addresses of the 情况说明 cells on the rows ``check`` involves, as the return
+    has them (its rows, its 情况说明 column); none when it has no such column (a report)."""
+    table = check.rule.table
+    col = ret.note_cols.get(table.id)
+    if col is None:  # not told by the reader: the template's column, when the table sits where the template has it
+        layout = layout_of(ret.form)
+        anchor = ret.form.cells[check.anchor]
+        if where(anchor) != (layout.places[anchor.key].sheet, layout.places[anchor.key].a1):
+            return []
+        col = layout.sheet_of(table).note_col
+    out = []
+    for row in check.note_rows:
+        cell = next((c for c in ret.form.table_cells[table.id] if c.row is row), None)
+        found = re.fullmatch(r"[A-Z]+(\d+)", where(cell)[1]) if cell is not None else None
+        if found:
+            out.append(a1(int(found[1]) - 1, col))
+    return list(dict.fromkeys(out))
 
 
 def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where: Where,
@@ -69,7 +99,7 @@ def _rule_finding(ret: Return, check: Check, known: Mapping[str, Decimal], where
     sheet, address = where(anchor)
     fields: dict[str, Any] = {}
     if check.rule.severity == WARNING:
-        fields["notes"] = note_hint(check)
+        fields["notes"] = note_hint(check, note_cells(ret, check, where))
         note = check.explanation(ret.notes)
         if note:
             fields.update(explained=True, explanation=note)

@@ -10,7 +10,7 @@ from xxgk.check import values as V
 from xxgk.check.rulecheck import note_hint, readable
 from xxgk.forms.findings import WARNING, Finding, make
 from xxgk.forms.layout import layout_of
-from xxgk.forms.model import Form
+from xxgk.forms.model import Check, Form
 from xxgk.forms.rules import LAST
 
 
@@ -34,6 +34,13 @@ def previous_values(form: Form, prev_form: Form, prev_values: Mapping[str, Decim
     return out
 
 
+def note_anchors(form: Form, check: Check) -> list[str]:
+    """A cell of each row whose 情况说明 explains ``check`` (in the template's layout: last
+    year's comparison has the form's own places, not a return's)."""
+    cells = form.table_cells[check.rule.table.id]
+    return list(dict.fromkeys(next(c.key for c in cells if c.row is row) for row in check.note_rows))
+
+
 def compare_years(
     form: Form,
     values: Mapping[str, Decimal],
@@ -50,7 +57,8 @@ def compare_years(
     """
     last = previous_values(form, prev_form, prev_values)
     cells = form.cells
-    places = layout_of(form).places
+    layout = layout_of(form)
+    places = layout.places
     found: list[Finding] = []
     for check in form.previous_checks:
         now = {k for n, k in check.bind.items() if not n.startswith(LAST)}
@@ -82,6 +90,6 @@ def compare_years(
         found.append(make(
             "previous.mismatch", severity=WARNING, message=check.message.rstrip("。"), detail=detail,
             found=V.fmt(values[anchor.key]), expected=readable(check.rule.expr.tree, names),
-            notes=note_hint(check), **common,
+            notes=note_hint(check, [layout.note(cells[k]).a1 for k in note_anchors(form, check)]), **common,
         ))
     return found

@@ -9,8 +9,11 @@ made when it is added, and made into a *new* entry — the entry given is never 
 * a file of another form or year than the cycle's gets ``file.wrong_form`` /
   ``file.wrong_year`` and no values (it is not summed);
 * a file whose name names another roster unit than its identity (a unit filled a
-  neighbour's template), or whose identity names another unit than its submitter, gets
-  ``file.other_unit`` naming both; it never replaces the named unit's own return;
+  neighbour's template) gets ``file.other_unit`` naming both (a warning); one whose identity
+  names another unit than its submitter (a unit link) is not the submitter's return:
+  ``file.not_own``, an error; it never replaces the named unit's own return;
+* a summary handed in by a unit (``submitter``) is refused (``file.summary_on_link``, no
+  values): a unit link takes that unit's own return, and no other unit's figures change;
 * a summary that says it is incomplete gets ``summary.incomplete`` (a warning that needs an
   explanation one level up);
 * with last year's data (`previous.Previous`), each unit's year-over-year checks.
@@ -153,6 +156,10 @@ class Collection:
     def judge(self, entry: Entry) -> Entry:
         """The entry as this cycle sees it: the decisions that depend on the cycle (form,
         year, roster, last year) added as findings, in a new entry."""
+        if entry.submitter and entry.kind == "summary":  # a unit's link takes the unit's own return only
+            return entry.with_findings([make("file.summary_on_link", found=f"{entry.label}的汇总表",
+                                             count=len(entry.units), expected=self._index.text(entry.submitter))],
+                                       values=None)
         if entry.form and entry.year is not None:
             if entry.form != self._form.id:
                 return entry.with_findings(
@@ -163,7 +170,9 @@ class Collection:
                                            values=None)
         found: list[Finding] = []
         other = self._index.other_unit(entry)
-        if other:
+        if other and entry.submitter:  # handed in by one unit, filled in for another: not its return
+            found.append(make("file.not_own", found=entry.name or entry.identity_text, expected=other))
+        elif other:
             found.append(make("file.other_unit", found=other, expected=entry.identity_text,
                               detail=Path(entry.file).name))
         if entry.kind == "summary" and entry.complete is not None and entry.complete[0] < entry.complete[1]:

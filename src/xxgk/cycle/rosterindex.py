@@ -90,6 +90,10 @@ class RosterIndex:
                 if n and n in text]
         return max(hits)[1] if hits else None
 
+    def text(self, code: str) -> str:
+        """A unit known by its roster code, in words (code and name), for messages."""
+        return self._unit_text(self.key(code, ""), code)
+
     def _unit_text(self, key: UnitKey, fallback: str) -> str:
         if isinstance(key, int) and self.roster is not None:
             u = self.roster[key]

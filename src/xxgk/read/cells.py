@@ -88,6 +88,7 @@ def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
             findings.append(make("structure.ignored", detail="文档中的" + "、".join(unused)))
     cells, notes = read_cells(book, form, match)
     cells = cellxml.amend(book.preflight, cells, (c.key for c in form.inputs), formulas=ident.kind != "summary")
+    note_cols = {tid: tm.note_col for tid, tm in match.tables.items() if tm.note_col is not None}
     return Return(
         path=path or Path(""),
         kind=book.kind,
@@ -95,6 +96,7 @@ def _read_matched(book: Book, forms: list[Form], digest: str, path: Path | None,
         identity=ident,
         cells=cells,
         notes=notes,
+        note_cols=note_cols,
         signature=match.signature,
         findings=findings,
         sha256=digest,

@@ -48,6 +48,7 @@ class Return:
     identity: Identity
     cells: dict[str, RawCell]  # every form cell: inputs, formula cells (cached value), headers
     notes: dict[str, str] = field(default_factory=dict)  # row_key -> 情况说明 text
+    note_cols: dict[str, int] = field(default_factory=dict)  # table id -> its 情况说明 column (0-based)
     signature: dict[str, str] = field(default_factory=dict)  # 单位负责人 … 填报日期
     findings: list[Finding] = field(default_factory=list)  # found while reading (structure, identity)
     sha256: str = ""

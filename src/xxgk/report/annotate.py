@@ -86,8 +86,12 @@ def target_path(ret: Return, out_dir: Path) -> Path:
     return Path(out_dir) / f"{src.stem}_校验结果{ext}"
 
 
-def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwrite: bool = False) -> Path:
+def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwrite: bool = False,
+             name: str = "") -> Path:
     """Write the marked copy of ``ret.path`` into ``out_dir`` and return its path.
+
+    ``name``: the file's name as its sender knows it (a site keeps files by their SHA-256),
+    used for the copy's name and its 校验结果 title instead of the name on disk.
 
     Raises FileExistsError when the copy exists and ``overwrite`` is false, and
     `AnnotateError` when the input no longer has the content that was read.
@@ -96,6 +100,8 @@ def annotate(ret: Return, findings: Sequence[Finding], out_dir: Path, *, overwri
     data = src.read_bytes()
     if ret.sha256 and hashlib.sha256(data).hexdigest() != ret.sha256:
         raise AnnotateError(f"{src}: 文件在校验后已被修改，请重新校验 (file changed since it was read)")
+    if name:
+        ret = replace(ret, path=src.with_name(Path(name).name))
     kind = safety.preflight(data).kind
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

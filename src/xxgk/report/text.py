@@ -80,11 +80,11 @@ def closing(report: Report) -> str:
     has_errors = report.errors > 0
     has_warnings = report.unexplained > 0
     if has_errors and has_warnings:
-        return ("请改正全部【错误】；【提醒】如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因。"
+        return ("请改正全部【错误】；【提醒】如数据有误请改正，如情况属实请在所列的“情况说明”单元格写明原因。"
                 "修改后重新报送。")
     if has_errors:
         return "请改正以上【错误】后重新报送。"
-    return "请核实以上【提醒】：如数据有误请改正，如情况属实请在提示所列任一行的“情况说明”列写明原因，然后重新报送。"
+    return "请核实以上【提醒】：如数据有误请改正，如情况属实请在所列的“情况说明”单元格写明原因，然后重新报送。"
 
 
 def summary_line(reports: Sequence[Report]) -> str:

@@ -21,10 +21,12 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from xxgk.cycle.state import STATES
 from xxgk.cycle.worker import Exceeded
 from xxgk.forms.findings import SEVERITY_MARK
 from xxgk.site import security
-from xxgk.site.service import STATES, Service
+from xxgk.site.lines import Held
+from xxgk.site.service import Service
 from xxgk.site.store import UnitRow, Upload, disk_full
 
 log = logging.getLogger("xxgk.site")
@@ -149,9 +151,12 @@ async def read_form(request: Request, limit: int) -> dict[str, Any]:
     return dict(form.items())
 
 
-async def receive_upload(request: Request, unit: UnitRow, purpose: str, *, via: str) -> Upload | Response:
+async def receive_upload(request: Request, unit: UnitRow, purpose: str, *, via: str,
+                         hold_worse: bool = False) -> Upload | Held | Response:
     """The file posted for ``unit`` (a form whose CSRF token is good for ``purpose``), kept and
-    checked as its return; or the page saying why not.  A unit's own uploads (``via`` unit) are
+    checked as its return; or the page saying why not.  ``hold_worse`` (a unit's own page): a
+    file that would replace a return that passed with one that does not is held for the unit
+    to confirm (`Service.accept`); a form with ``confirm`` confirms the one held.  A unit's own uploads (``via`` unit) are
     held to its quotas before the body is read; at most `Settings.uploads_in_flight` bodies are
     in memory at once; refused files past `Settings.keep_refused` are pruned."""
     settings = request.app.state.settings
@@ -168,10 +173,14 @@ async def receive_upload(request: Request, unit: UnitRow, purpose: str, *, via: 
         if over is not None:
             return over
         form = await posted(request, purpose)
-        up = await accept_upload(request, unit, form, via=via)
+        up: Upload | Held | Response
+        if hold_worse and form.get("confirm"):
+            up = await confirm_held(request, unit, str(form["confirm"]))
+        else:
+            up = await accept_upload(request, unit, form, via=via, hold_worse=hold_worse)
     finally:
         slots.release()
-    if not isinstance(up, Response):
+    if isinstance(up, Upload):
         service = service_of(request)
         await service.run(service.store.prune_refused, unit.id, settings.keep_refused)
     return up
@@ -181,19 +190,32 @@ def quota_problem(request: Request, unit: UnitRow) -> Response | None:
     """429 with what to do when ``unit`` has used up its uploads for the hour or its bytes for the day."""
     settings = request.app.state.settings
     store = service_of(request).store
-    count, _ = store.sent_since(unit.id, 3600)
+    service = service_of(request)
+    held = service.held_since(unit.id, 3600)[0], service.held_since(unit.id, 24 * 3600)[1]  # files held count too
+    count = store.sent_since(unit.id, 3600)[0] + held[0]
     if count >= settings.uploads_per_hour:
         return problem(request, 429, f"本单位1小时内已上传{count}次，达到上限（每小时{settings.uploads_per_hour}次）。"
                                      "请核对文件无误后过一段时间再上传；如有特殊情况，请联系区政务公开办。")
-    _, sent = store.sent_since(unit.id, 24 * 3600)
+    sent = store.sent_since(unit.id, 24 * 3600)[1] + held[1]
     if sent >= settings.bytes_per_day:
         return problem(request, 429, f"本单位24小时内已上传{sent / MB:.1f}MB，达到上限（每天{settings.bytes_per_day // MB}MB）。"
                                      "请明天再上传；如有特殊情况，请联系区政务公开办。")
     return None
 
 
-async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str) -> Upload | Response:
-    """The posted file kept and checked as ``unit``'s return, or the page saying why not."""
+async def confirm_held(request: Request, unit: UnitRow, digest: str) -> Upload | Response:
+    """The upload held for ``unit`` (``digest``), confirmed: its current return."""
+    service = service_of(request)
+    held = service.held(unit, digest)
+    if held is None:
+        return problem(request, 409, "该确认已失效（可能已确认过或服务已重启），请重新上传文件。")
+    return await service.run(lambda: service.release(unit, held, address=address(request)))
+
+
+async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str,
+                        hold_worse: bool = False) -> Upload | Held | Response:
+    """The posted file kept and checked as ``unit``'s return (or held for the unit to confirm,
+    see `Service.accept`), or the page saying why not."""
     service = service_of(request)
     limit = request.app.state.settings.max_upload
     upload = form.get("file")
@@ -205,7 +227,8 @@ async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *
         return problem(request, 413, too_large_message(limit))
     if not data:
         return problem(request, 400, "上传的文件是空的（0字节），请重新选择文件。")
-    return await service.accept(unit, data, upload.filename or "", via=via, address=address(request))
+    return await service.accept(unit, data, upload.filename or "", via=via, address=address(request),
+                                hold_worse=hold_worse)
 
 
 # ---------------------------------------------------------------- downloads

@@ -18,8 +18,8 @@ from starlette.routing import Route
 
 from xxgk.site import datadir
 from xxgk.site.http import XLSX, address, csrf_token, download, page, service_of
+from xxgk.site.lines import Line
 from xxgk.site.office_pages import office, office_unit_of
-from xxgk.site.service import Line
 from xxgk.site.store import UnitRow
 
 STEPS = (

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from xxgk.cycle.state import STATES
 from xxgk.cycle.worker import Exceeded
 from xxgk.forms.findings import Report
 from xxgk.report.text import finding_line
@@ -29,7 +30,7 @@ from xxgk.site.http import (
     service_of,
     stored_file,
 )
-from xxgk.site.service import STATES, Line
+from xxgk.site.lines import Line
 from xxgk.site.store import SESSION_SECONDS, SUFFIXES, UnitRow, Upload
 
 TOO_MANY = "登录失败次数过多，请5分钟后再试。"
@@ -153,18 +154,20 @@ async def office_unit(request: Request) -> Response:
     session = office(request)
     service = service_of(request)
     unit = office_unit_of(request)
-    history = service.store.uploads(unit.id)
-    reports = {up.id: service.report(up) for up in history}
+    line = next((x for x in await service.run(service.register) if x.unit.id == unit.id), None)
+    sent = service.history(unit, line)
+    history = [x.upload for x in sent]
+    reports = {up.id: service.report(up) for up in history}  # the current one as judged now
     token = datadir.current_tokens(service.store).get(unit.id)
     base = datadir.cycle_settings(service.store).base_url or request.app.state.settings.base_url
     filler, phone = office_register.signer(service.entry(unit.id))
     return page(request, "office_unit.html", {
-        "unit": unit, "history": history, "reports": reports, "filler": filler, "phone": phone,
+        "unit": unit, "history": history, "sent": sent, "reports": reports, "filler": filler, "phone": phone,
         "sent_back": datadir.sent_back(service.store).get(unit.id),
         "link": datadir.link(base, token) if token else "",
         "texts": {i: [finding_line(f, service.form) for f in r.findings] for i, r in reports.items()},
         "marked": {up.id for up in history if annotatable(up, reports[up.id])},
-        "line": next((x for x in await service.run(service.register) if x.unit.id == unit.id), None),
+        "line": line,
         "csrf": csrf_token(request, f"office:{session}"), "new_link": "",
         "max_mb": request.app.state.settings.max_upload // MB,
     })

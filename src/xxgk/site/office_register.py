@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from xxgk.cycle.entries import Entry
 from xxgk.site.datadir import CycleSettings
-from xxgk.site.service import Line
+from xxgk.site.lines import Line
 
 UNGROUPED = "未分类"
 
@@ -108,7 +108,7 @@ def rows(lines: list[Line], entries: Mapping[int, Entry | None], kinds: Mapping[
         for x in members:
             i += 1
             u, up = x.unit, x.upload
-            at, errors, warnings, file = (up.at, str(up.errors), str(up.warnings), up.name) if up else ("", "", "", "")
+            at, errors, warnings, file = (up.at, str(x.status.errors), str(x.status.warnings), up.name) if up else ("", "", "", "")
             filler, phone = signer(entries.get(u.id))
             when = due(x, settings, today) if settings.deadline is not None else NO_DUE
             out.append(

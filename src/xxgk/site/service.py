@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
@@ -26,13 +27,16 @@ from xxgk.cycle.entries import Entry, failed_entry
 from xxgk.cycle.pool import read_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
+from xxgk.cycle.state import STATES, open_counts, report_state, unit_state
 from xxgk.cycle.stored import entry_from_json, entry_json, report_from_json, report_json
+from xxgk.cycle.summary import UnitStatus
 from xxgk.cycle.worker import Exceeded, Limits, Workers
 from xxgk.files import display_name, write_atomically
 from xxgk.forms.findings import Report
 from xxgk.forms.model import Form
 from xxgk.read.tables import DOCUMENT_KINDS
 from xxgk.site.datadir import sent_back
+from xxgk.site.lines import Held, Line, Sent
 from xxgk.site.store import Store, UnitRow, Upload, now
 from xxgk.site.tasks import Made, make_annotated, make_summary
 from xxgk.write import template
@@ -48,38 +52,6 @@ def workers(processes: int | None = None, limits: Limits | None = None) -> Worke
     """The site's worker processes: reading uploads and making downloads, each bounded; at least
     four (a unit's costly files take at most half of them)."""
     return Workers(max(4, processes or 0), limits, preload=PRELOAD)
-
-# the four states of the register, plus 免报; (key, label)
-STATES = {
-    "missing": "未报送",
-    "failing": "未通过",
-    "explain": "提醒待说明",
-    "passed": "已通过",
-    "exempt": "免报",
-}
-
-
-@dataclass(frozen=True)
-class Line:
-    """One unit's line of the register as the office reads it."""
-
-    unit: UnitRow
-    state: str
-    detail: str
-    upload: Upload | None
-
-    @property
-    def label(self) -> str:
-        return STATES[self.state]
-
-    def to_json(self) -> dict[str, Any]:
-        up = self.upload
-        return {
-            "id": self.unit.id, "code": self.unit.code, "name": self.unit.name,
-            "state": self.state, "label": self.label, "detail": self.detail,
-            "at": up.at if up else "", "errors": up.errors if up else 0,
-            "warnings": up.warnings if up else 0, "file": up.name if up else "",
-        }
 
 
 def upload_name(name: str) -> str:
@@ -118,10 +90,12 @@ class Service:
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="xxgk-work")
         self._raw: dict[int, Entry] = {}  # unit id -> its current return, as read
         self._entries: dict[int, Entry] = {}  # unit id -> its current return, as checked in the cycle
+        self._held: dict[int, Held] = {}  # unit id -> an upload waiting for its confirmation
+        self._holds: dict[int, list[tuple[float, int]]] = {}  # unit id -> (when, bytes) of each file held
         self._register: tuple[int, list[Line]] | None = None
         self._making: dict[str, Future[Any]] = {}  # what the workers are making now, by key
         self._making_lock = threading.RLock()  # a done future runs its callback at once
-        self.rejudged = 0  # current returns whose stored verdict changed at start (last year's data)
+        self.rejudged = 0  # current returns whose stored findings changed at start (last year's data)
         self.collection = self._load()
 
     def close(self) -> None:
@@ -134,7 +108,8 @@ class Service:
     def _load(self) -> Collection:
         """The collection as the store has it: every unit's latest upload as stored when it was
         read (one kept before results were stored is read once now, bounded, and kept).  A
-        stored verdict that the cycle now judges otherwise (last year's data changed) is updated."""
+        stored verdict that the cycle now judges otherwise (last year's data changed) is updated, and
+        a changed state kept as a recheck (`_note_rechecks`)."""
         units = self.store.units()
         latest = self.store.latest()
         texts = self.store.entry_texts([up.id for up in latest.values()])
@@ -151,12 +126,41 @@ class Service:
                 with self.store.transaction() as db:
                     db.execute("INSERT OR REPLACE INTO entries VALUES (?, ?)", (up.id, entry_json(self._raw[unit.id])))
         collection = self._collection(units)
+        self._note_rechecks(units, latest)
         for unit in units:
             up = latest.get(unit.id)
             entry = self._entries.get(unit.id)
             if up is not None and entry is not None and report_json(entry.report) != self.store.report_text(up.id):
                 self._restate(up, entry)
         return collection
+
+    def _note_rechecks(self, units: list[UnitRow], latest: dict[int, Upload]) -> None:
+        """Every current return whose state, judged anew at this start (last year's data given,
+        rules changed), differs from the one last recorded: kept (the unit's page and the office's
+        history show it) and logged.  Judged from the stored entries: no file is read."""
+        said = self.store.last_verdicts()
+        changed = []
+        for unit in units:
+            up, entry = latest.get(unit.id), self._entries.get(unit.id)
+            if up is None or entry is None:
+                continue
+            r = entry.report
+            before = said.get(up.id) or STATES[report_state(up.valid, up.errors, up.unexplained)]
+            after = STATES[report_state(entry.valid, r.errors, r.unexplained)]
+            if before == after:
+                continue
+            old = {f.code for f in report_from_json(self.store.report_text(up.id)).findings}
+            anew = any(f.code.startswith("previous.") and f.code not in old for f in r.findings)
+            reason = "根据上年数据重新校验" if anew or (self.previous is not None and not r.valid) else "重新校验"
+            changed.append((unit, up, before, after, open_counts(r.errors, r.unexplained), reason))
+        if not changed:
+            return
+        with self.store.transaction() as db:
+            for unit, up, before, after, counts, reason in changed:
+                db.execute("INSERT INTO rechecks (upload, at, before, after, counts, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                           (up.id, now(), before, after, counts, reason))
+                self.store.audit(db, "系统", reason, f"{unit.name}：{up.name}由“{before}”改为“{after}”"
+                                 + (f"（{counts}）" if counts else ""), "")
 
     def _collection(self, units: list[UnitRow]) -> Collection:
         """A new collection of the stored entries (no file read)."""
@@ -188,13 +192,57 @@ class Service:
 
     # ------------------------------------------------------------ uploads
 
-    async def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str) -> Upload:
+    async def accept(self, unit: UnitRow, data: bytes, name: str, *, via: str, address: str,
+                     hold_worse: bool = False) -> Upload | Held:
         """Keep the file, check it (in a worker, awaited without holding a thread), record it:
-        the unit's new current return."""
+        the unit's new current return.
+
+        ``hold_worse``: when the unit's current return has passed and this one would not, it
+        is kept and checked but not recorded; the `Held` return waits for the unit to confirm
+        (`release`) that the last upload is to count."""
         name = upload_name(name)
         digest, rel = await self.run(self.store.put_file, data, PurePath(name).suffix)
         raw = await asyncio.wrap_future(self._read(rel, name, key=f"unit:{unit.id}"))
+        if hold_worse:
+            held = await self.run(self._hold, unit, raw, digest, rel, name, len(data))
+            if held is not None:
+                return held
         return await self.run(self._record, unit, raw, name, len(data), digest, rel, via, address)
+
+    def _hold(self, unit: UnitRow, raw: Entry, digest: str, rel: str, name: str, size: int) -> Held | None:
+        """``raw`` held for the unit's confirmation when it would replace a return that passed
+        with one that does not."""
+        with self._lock:
+            now_entry = self._entries.get(unit.id)
+            judged = self.collection.judge(replace(raw, submitter=unit.code))
+            if unit.exempt is None and now_entry is not None and now_entry.valid and not judged.valid:
+                held = Held(unit.id, digest, rel, name, size, judged, now_entry.file, raw)
+                self._held[unit.id] = held
+                self._holds.setdefault(unit.id, []).append((time.time(), size))
+                return held
+        return None
+
+    def held_since(self, unit_id: int, seconds: float) -> tuple[int, int]:
+        """How many files the unit sent that were held (and their bytes) in the last ``seconds``:
+        counted against its quotas like the uploads recorded (`Store.sent_since`)."""
+        since = time.time() - seconds
+        with self._lock:
+            recent = [(t, n) for t, n in self._holds.get(unit_id, []) if t >= since - 24 * 3600]
+            self._holds[unit_id] = recent
+        return sum(1 for t, _ in recent if t >= since), sum(n for t, n in recent if t >= since)
+
+    def held(self, unit: UnitRow, digest: str) -> Held | None:
+        """The upload ``unit`` is asked to confirm, when ``digest`` names it."""
+        with self._lock:
+            held = self._held.get(unit.id)
+        return held if held is not None and held.digest == digest else None
+
+    def release(self, unit: UnitRow, held: Held, *, address: str) -> Upload:
+        """The held upload confirmed by its unit: recorded as its current return (as read: not again)."""
+        with self._lock:
+            self._held.pop(unit.id, None)
+        return self._record(unit, held.read, held.name, held.size, held.digest, held.path, "unit", address,
+                            confirmed=True)
 
     def _read(self, rel: str, name: str, *, key: str) -> Future[Entry]:
         """The entry of the stored file ``rel`` under the name ``name``: as stored for an earlier
@@ -221,8 +269,9 @@ class Service:
             self._making.pop(key, None)
 
     def _record(self, unit: UnitRow, raw: Entry, name: str, size: int, digest: str, rel: str, via: str,
-                address: str) -> Upload:
+                address: str, confirmed: bool = False) -> Upload:
         with self._lock:
+            self._held.pop(unit.id, None)
             entry = self.collection.add_entry(raw, submitter=unit.code)
             report = entry.report
             with self.store.transaction() as db:
@@ -234,7 +283,8 @@ class Service:
                 db.execute("INSERT INTO entries VALUES (?, ?)", (cur.lastrowid, entry_json(raw)))
                 who = "办公室（代报纸质报表）" if via == "office" else unit.name
                 verdict = "通过" if entry.valid else "未通过"
-                self.store.audit(db, who, "上传报表", f"{unit.name}：{name}（{size}字节，{verdict}）", address)
+                what = "确认以新文件取代已通过的报表" if confirmed else "上传报表"
+                self.store.audit(db, who, what, f"{unit.name}：{name}（{size}字节，{verdict}）", address)
             self._raw[unit.id] = raw
             self._entries[unit.id] = entry
         upload = self.store.upload(int(cur.lastrowid or 0))
@@ -245,7 +295,28 @@ class Service:
         with self._lock:
             return self._entries.get(unit_id)
 
+    def history(self, unit: UnitRow, line: Line | None) -> list[Sent]:
+        """The unit's uploads, newest first, each with the verdict it has now (see `Sent`)."""
+        rechecks = self.store.rechecks(unit.id)
+        out = []
+        for i, up in enumerate(self.store.uploads(unit.id)):
+            again = tuple(rechecks.get(up.id, ()))
+            if i == 0 and line is not None and line.state not in ("missing", "exempt", "other"):
+                st = line.status
+                out.append(Sent(up, st.key, st.errors, st.warnings, True, again))
+            else:
+                key = report_state(up.valid, up.errors, up.unexplained)
+                out.append(Sent(up, key, up.errors, up.warnings, i == 0, again))
+        return out
+
     def report(self, upload: Upload) -> Report:
+        """The findings of ``upload``: as judged now when it is its unit's current return (a
+        restart with last year's data may have judged it anew), else as kept when uploaded."""
+        with self._lock:
+            entry = self._entries.get(upload.unit)
+        latest = self.store.uploads(upload.unit)[:1]
+        if entry is not None and latest and latest[0].id == upload.id:
+            return entry.report
         return report_from_json(self.store.report_text(upload.id))
 
     # ------------------------------------------------------------ the register
@@ -263,26 +334,16 @@ class Service:
             lines = []
             for unit in self.store.units():
                 status = by_code.get(unit.code) if unit.code else statuses.get((unit.code, unit.name))
-                line = self._line(unit, status, latest.get(unit.id))
-                if unit.id in back and line.state != "exempt":  # the office sent it back: not passed
-                    line = Line(unit, "failing", f"已退回：{back[unit.id].note}", line.upload)
-                lines.append(line)
+                returned = back[unit.id].note if unit.id in back else None  # the office sent it back
+                lines.append(self._line(unit, status, latest.get(unit.id), returned))
             self._register = (version, lines)
             return lines
 
-    def _line(self, unit: UnitRow, status: Any, upload: Upload | None) -> Line:
-        if unit.exempt is not None:
-            return Line(unit, "exempt", unit.exempt, upload)
-        entry = self._entries.get(unit.id)
-        if upload is None or entry is None:
-            return Line(unit, "missing", "", upload)
-        detail = status.detail if status is not None else ""
-        if status is not None and status.status == "valid":
-            return Line(unit, "passed", detail, upload)
-        if entry.report.errors == 0 and entry.report.unexplained and entry.values is not None \
-                and (status is None or status.status == "invalid"):
-            return Line(unit, "explain", detail, upload)
-        return Line(unit, "failing", detail, upload)
+    def _line(self, unit: UnitRow, status: UnitStatus | None, upload: Upload | None,
+              returned: str | None = None) -> Line:
+        if upload is None or unit.id not in self._entries:
+            status = None  # nothing of the unit's own received
+        return Line(unit, unit_state(status, exempt=unit.exempt, returned=returned), upload)
 
     # ------------------------------------------------------------ management
 
@@ -326,19 +387,19 @@ class Service:
         content and its findings); None when there is nothing to mark: no findings, or a file not
         read as a workbook (a Word report, a web page, a refused file).  Raises `Exceeded` when the
         worker passed a limit."""
-        report_text = await self.run(self.store.report_text, upload.id)
+        report_text = report_json(await self.run(self.report, upload))
         raw_text = (await self.run(self.store.entry_texts, [upload.id])).get(upload.id)
         if raw_text is None or not report_from_json(report_text).findings:
             return None
         if entry_from_json(raw_text).file_kind in ("", *DOCUMENT_KINDS):
             return None
-        key = hashlib.sha256(f"{upload.sha256}\n{report_text}".encode()).hexdigest()[:32]
+        key = hashlib.sha256(f"{upload.sha256}\n{upload.name}\n{report_text}".encode()).hexdigest()[:32]
         out = self.store.data / ANNOTATED / key
         done = list(out.glob("*_校验结果.*")) if out.is_dir() else []
         if done:
             return done[0]
         made = self._made(f"annotated:{key}", make_annotated, str(self.store.path(upload)), report_text, str(out),
-                          owner=f"unit:{upload.unit}")
+                          upload.name, owner=f"unit:{upload.unit}")
         try:
             made_path: str = await asyncio.wrap_future(made)
         except RuntimeError:  # the file no longer reads as it did: nothing to mark
@@ -406,10 +467,11 @@ class Service:
         return target
 
     def reminder(self, links: dict[int, str] | None = None) -> str:
-        """催报: who is missing or failing, with what; ready to paste into a message."""
+        """催报: who is missing or failing, with what; ready to paste into a message (the words
+        of each unit's state, as its page and the register show it)."""
         lines = self.register()
         missing = [x for x in lines if x.state == "missing"]
-        failing = [x for x in lines if x.state in ("failing", "explain")]
+        failing = [x for x in lines if x.status.reminder]
         deadline = self.form.deadline
         out = [f"【催报】{self.region}{self.year}年度政府信息公开情况统计表报送情况（{now()[:16]}）"]
         if not missing and not failing:
@@ -418,16 +480,11 @@ class Service:
         if missing:
             out.append(f"尚未报送（{len(missing)}个）：")
             out.extend(f"  {i}. {x.unit.name}" for i, x in enumerate(missing, 1))
-        if failing:
-            out.append(f"已报送但未通过校验（{len(failing)}个）：")
-            for i, x in enumerate(failing, 1):
-                up = x.upload
-                what = []
-                if up is not None and up.errors:
-                    what.append(f"错误{up.errors}项")
-                if up is not None and up.unexplained:
-                    what.append(f"提醒{up.unexplained}项待说明")
-                out.append(f"  {i}. {x.unit.name}（{'，'.join(what) or x.detail or x.label}）")
+        for key, title in (("failing", "已报送但未通过"), ("explain", "有提醒待说明"), ("returned", "已退回")):
+            group = [x for x in failing if (x.state if not x.status.returned else "returned") == key]
+            if group:
+                out.append(f"{title}（{len(group)}个）：")
+                out.extend(f"  {i}. {x.unit.name}（{x.status.reminder}）" for i, x in enumerate(group, 1))
         ask = "请尽快通过本单位的报送链接下载模板、填写并上传；未通过的单位请按网页上列出的问题修改后重新上传。"
         out.append(ask + (f"报送截止：{deadline}。" if deadline else ""))
         return "\n".join(out) + "\n"

@@ -70,6 +70,15 @@ CREATE TABLE IF NOT EXISTS entries (    -- each upload as read, before the cycle
     upload INTEGER PRIMARY KEY REFERENCES uploads(id),
     entry TEXT NOT NULL              -- `xxgk.cycle.stored.entry_json`
 );
+CREATE TABLE IF NOT EXISTS rechecks (
+    id INTEGER PRIMARY KEY,
+    upload INTEGER NOT NULL REFERENCES uploads(id),
+    at TEXT NOT NULL,
+    before TEXT NOT NULL,            -- the state's words before (已通过 …)
+    after TEXT NOT NULL,             -- and as judged now
+    counts TEXT NOT NULL,            -- what is open now (错误1项，提醒2项待说明), "" when nothing
+    reason TEXT NOT NULL             -- why it was judged anew (根据上年数据重新校验 …)
+);
 CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
 UPLOAD_COLUMNS = "id, unit, at, name, size, sha256, path, via, valid, errors, warnings, unexplained, pruned"
@@ -102,6 +111,24 @@ class Upload:
     warnings: int
     unexplained: int
     pruned: bool = False
+
+
+@dataclass(frozen=True)
+class Recheck:
+    """A return judged anew (a restart with last year's data, changed rules) with another verdict."""
+
+    upload: int
+    at: str
+    before: str
+    after: str
+    counts: str
+    reason: str
+
+    @property
+    def text(self) -> str:
+        """根据上年数据重新校验：原结论“已通过”，现为“提醒待说明”（提醒2项待说明）。"""
+        counts = f"（{self.counts}）" if self.counts else ""
+        return f"{self.reason}：原结论“{self.before}”，现为“{self.after}”{counts}。"
 
 
 def now(ago: float = 0) -> str:
@@ -233,6 +260,20 @@ class Store:
         rows = self._rows("SELECT e.entry FROM entries e JOIN uploads u ON u.id = e.upload WHERE u.path = ?"
                           " ORDER BY u.id DESC LIMIT 1", (path,))
         return str(rows[0][0]) if rows else None
+
+    def rechecks(self, unit_id: int) -> dict[int, list[Recheck]]:
+        """The rechecks of a unit's uploads that changed a verdict, by upload, oldest first."""
+        rows = self._rows("SELECT r.upload, r.at, r.before, r.after, r.counts, r.reason FROM rechecks r"
+                          " JOIN uploads u ON u.id = r.upload WHERE u.unit = ? ORDER BY r.id", (unit_id,))
+        out: dict[int, list[Recheck]] = {}
+        for r in rows:
+            out.setdefault(r[0], []).append(Recheck(*r))
+        return out
+
+    def last_verdicts(self) -> dict[int, str]:
+        """The verdict last recorded for each upload judged anew (upload id -> the state's words)."""
+        rows = self._rows("SELECT upload, after FROM rechecks WHERE id IN (SELECT max(id) FROM rechecks GROUP BY upload)")
+        return {r[0]: r[1] for r in rows}
 
     def put_file(self, data: bytes, suffix: str) -> tuple[str, str]:
         """Keep ``data`` under its SHA-256 (written once, atomically, synced); its (sha256, relative path)."""

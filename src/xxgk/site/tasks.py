@@ -18,13 +18,14 @@ from xxgk.forms.builtin import form_by_id
 __all__ = ["Made", "make_annotated", "make_summary"]
 
 
-def make_annotated(source: str, report_text: str, out_dir: str) -> str:
-    """The marked copy of ``source`` with the findings of ``report_text``, in ``out_dir``."""
+def make_annotated(source: str, report_text: str, out_dir: str, name: str = "") -> str:
+    """The marked copy of ``source`` with the findings of ``report_text``, in ``out_dir`` (named
+    after ``name``, the file's name as its sender knows it)."""
     from xxgk.read.open import read
     from xxgk.report.annotate import annotate
 
     report = report_from_json(report_text)
-    return str(annotate(read(Path(source)), report.findings, Path(out_dir), overwrite=True))
+    return str(annotate(read(Path(source)), report.findings, Path(out_dir), overwrite=True, name=name))
 
 
 def make_summary(made_of: Made, kind: str, target: str) -> str:

@@ -7,7 +7,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from xxgk.report.text import closing, finding_line
+from xxgk.cycle.discover import READ
+from xxgk.cycle.state import unit_state
+from xxgk.cycle.summary import UnitStatus
+from xxgk.report.text import finding_line
 from xxgk.site import datadir, figures, security
 from xxgk.site.http import (
     MB,
@@ -21,6 +24,7 @@ from xxgk.site.http import (
     stored_file,
     wants_json,
 )
+from xxgk.site.lines import Held
 from xxgk.site.store import UnitRow, Upload
 
 
@@ -54,19 +58,19 @@ async def unit_page(request: Request) -> Response:
     unit = unit_of(request)
     service = service_of(request)
     token = request.path_params["token"]
-    history = service.store.uploads(unit.id)
-    current = history[0] if history else None
-    report = service.report(current) if current else None
-    entry = service.entry(unit.id)
     line = next((x for x in await service.run(service.register) if x.unit.id == unit.id), None)
+    sent = service.history(unit, line)
+    current = sent[0].upload if sent else None
+    report = service.report(current) if current else None  # as judged now, as the register has it
+    entry = service.entry(unit.id)
     findings = report.findings if report else []
     return page(request, "unit.html", {
-        "unit": unit, "token": token, "history": history, "current": current, "report": report,
+        "unit": unit, "token": token, "sent": sent, "current": current, "report": report,
         "line": line, "lines": [finding_line(f, service.form) for f in findings], "findings": findings,
-        "closing": closing(report) if report else "",
         "tables": figures.tables(service.form, entry.values if entry else None, findings) if current else [],
         "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
         "max_mb": request.app.state.settings.max_upload // MB,
+        "accept": ",".join(READ), "kinds": " / ".join(READ),
         "cycle": datadir.cycle_settings(service.store), "sent_back": datadir.sent_back(service.store).get(unit.id),
     })
 
@@ -81,13 +85,36 @@ async def unit_template(request: Request) -> Response:
 
 async def unit_upload(request: Request) -> Response:
     unit = unit_of(request)
-    up = await receive_upload(request, unit, f"unit:{unit.token_hash}", via="unit")
+    token = request.path_params["token"]
+    up = await receive_upload(request, unit, f"unit:{unit.token_hash}", via="unit", hold_worse=True)
     if isinstance(up, Response):
         return up
-    target = f"/u/{request.path_params['token']}#result"
+    if isinstance(up, Held):
+        target = f"/u/{token}/confirm/{up.digest}#confirm"
+        if wants_json(request):
+            return JSONResponse({"ok": True, "valid": False, "held": True, "redirect": target})
+        return RedirectResponse(target, status_code=303)
+    target = f"/u/{token}#result"
     if wants_json(request):
         return JSONResponse({"ok": True, "valid": up.valid, "redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+async def unit_confirm(request: Request) -> Response:
+    """An upload that would replace a passed return with a worse one: its findings, and the
+    choice — keep the return that passed, or let the last upload count."""
+    unit = unit_of(request)
+    service = service_of(request)
+    held = service.held(unit, request.path_params["digest"])
+    if held is None:
+        return RedirectResponse(f"/u/{request.path_params['token']}#result", status_code=303)
+    findings = held.entry.report.findings
+    return page(request, "unit_confirm.html", {
+        "unit": unit, "token": request.path_params["token"], "held": held,
+        "state": unit_state(UnitStatus(unit.code, unit.name, "invalid", (held.entry,))),
+        "findings": findings, "texts": [finding_line(f, service.form) for f in findings],
+        "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
+    })
 
 
 async def unit_file(request: Request) -> Response:
@@ -105,6 +132,7 @@ ROUTES = [
     Route("/u/{token}", unit_page),
     Route("/u/{token}/template", unit_template),
     Route("/u/{token}/upload", unit_upload, methods=["POST"]),
+    Route("/u/{token}/confirm/{digest}", unit_confirm),
     Route("/u/{token}/file/{upload:int}", unit_file),
     Route("/u/{token}/annotated/{upload:int}", unit_annotated),
 ]

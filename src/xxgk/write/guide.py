@@ -13,9 +13,12 @@ from collections.abc import Mapping
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
+from xxgk.check.rulecheck import note_words
 from xxgk.forms import identity as ids
 from xxgk.forms import rules
+from xxgk.forms.layout import layout_of
 from xxgk.forms.model import VALUE_KINDS, Form, Rule, Table
+from xxgk.write.livecheck import hint_text, note_places
 from xxgk.write.styles import Styles
 
 SHEET = "填报说明"
@@ -59,8 +62,9 @@ def rule_text(form: Form, rule: Rule) -> str:
     """A rule's message, worded for all the columns (or rows) it applies to; a single check
     in the very words its in-sheet hint shows (`Check.hint`)."""
     checks = [c for c in (*form.checks, *form.previous_checks) if c.rule is rule]
+    layout = layout_of(form)
     if len(checks) == 1:
-        text = checks[0].hint
+        text = hint_text(checks[0], note_places(form, layout, checks[0]))
     else:
         what = "栏" if rule.per == "column" else "行"
         codes = "、".join(
@@ -69,7 +73,8 @@ def rule_text(form: Form, rule: Rule) -> str:
         )
         text = rule.message.format(column="各栏", row="各行", code="各") + f"（适用于第{codes}{what}）"
         if rule.severity == "warning" and checks:
-            text += checks[0].note_hint + "。"
+            places = dict.fromkeys(p for c in checks for p in note_places(form, layout, c))  # each row's own
+            text += note_words([p.a1 for p in places]) + "。"
     if any(n.startswith(rules.LAST) for n in rule.expr.names):
         text += "（与上年报表比对，报送后由汇总单位检查）"
     return text

@@ -23,6 +23,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from xxgk.check.rulecheck import note_words
 from xxgk.forms.findings import EXPLAINED_MARK, SEVERITY_MARK
 from xxgk.forms.identity import CHECK_SHEET
 from xxgk.forms.layout import Layout, Place, a1
@@ -44,6 +45,20 @@ def status_text(problems: int, blanks: int) -> str:
     if blanks:
         parts.append(f"尚有{blanks}格未填写")
     return "，".join(parts)
+
+
+def note_places(form: Form, layout: Layout, check: Check) -> tuple[Place, ...]:
+    """The 情况说明 cells of the rows ``check`` involves, its anchor's first."""
+    table = form.table_cells[check.rule.table.id]
+    return tuple(dict.fromkeys(layout.note(next(c for c in table if c.row is row)) for row in check.note_rows))
+
+
+def hint_text(check: Check, notes: tuple[Place, ...]) -> str:
+    """A check in the template's words: its message, and for a warning the Excel cells where
+    its 情况说明 goes (``notes``), as `xxgk check` says it."""
+    if check.rule.severity != "warning":
+        return check.message
+    return f"{check.message}{note_words([p.a1 for p in notes])}。"
 
 
 @dataclass(frozen=True)
@@ -71,7 +86,7 @@ class LiveCheck:
 
     @property
     def text(self) -> str:
-        return self.check.hint
+        return hint_text(self.check, self.notes)
 
     @property
     def prefix(self) -> str:
@@ -94,10 +109,8 @@ class LiveChecks:
         notes = notes or {}
         self.items = []
         for i, check in enumerate(form.checks):
-            table = form.table_cells[check.rule.table.id]
-            places = tuple(layout.note(next(c for c in table if c.row is row)) for row in check.note_rows)
             self.items.append(LiveCheck(
-                check, i + 1, places, violated=not check.evaluate(computed),
+                check, i + 1, note_places(form, layout, check), violated=not check.evaluate(computed),
                 explained=bool(check.explanation(notes)),
             ))
         self.blanks = sum(c.key not in (values or {}) for c in form.inputs)

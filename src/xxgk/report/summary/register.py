@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.cycle.summary import Summary
+from xxgk.cycle.state import STATES, unit_state
+from xxgk.cycle.summary import STATUS_LABELS, Summary
 from xxgk.report.summary.formats import TITLE_ROW, Formats, fit_rows, print_setup, table_head
 
 REGISTER_SHEET = "报送情况"
@@ -16,7 +18,10 @@ REGISTER_WIDTHS = (5, 12, 24, 10, 38, 9, 13, 11, 6, 6, 8, 36)  # a file name in 
 
 
 def register_sheet(ws: Worksheet, fx: Formats, summary: Summary) -> None:
-    counts = summary.counts_text()
+    states = [unit_state(line) for line in summary.register]  # the words the site shows too
+    tally = Counter(s.label for s in states)
+    order = [*STATES.values(), *STATUS_LABELS.values()]
+    counts = "，".join(f"{label}{tally[label]}" for label in dict.fromkeys(order) if tally[label])
     ws.write_string(0, 0, f"报送情况（{counts or '无'}）", fx.title)
     head = table_head(ws, fx, 1, REGISTER_HEADERS, REGISTER_WIDTHS)
     texts = []
@@ -30,7 +35,7 @@ def register_sheet(ws: Worksheet, fx: Formats, summary: Summary) -> None:
             (i + 1, fx.number),
             (line.code, fx.text),
             (line.name, fx.text),
-            (line.label, fx.status[line.status]),
+            (states[i].label, fx.status[line.status]),
             ("\n".join(e.shown_file for e in entries), fx.text),
             (sig.get("填报人", ""), fx.text),
             (sig.get("联系电话", ""), fx.text),

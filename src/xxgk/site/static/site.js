@@ -26,7 +26,7 @@
         .then(function (r) { return r.json().catch(function () { return { ok: false, error: "服务器返回了无法识别的结果（" + r.status + "）。" }; }); })
         .then(function (reply) {
           if (reply.ok) {
-            say(reply.valid ? "已通过，正在显示结果……" : "已上传，正在显示校验结果……");
+            say(reply.held ? "新文件未通过校验，请确认是否以它为准……" : reply.valid ? "已通过，正在显示结果……" : "已上传，正在显示校验结果……");
             window.location.assign(reply.redirect.replace("#", "?t=" + Date.now() + "#"));
           } else {
             button.disabled = false;
