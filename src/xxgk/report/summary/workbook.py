@@ -42,6 +42,7 @@ from xxgk.report.summary.texts import completeness_text, incomplete_text
 from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, LastYear, years_by_unit_sheet, years_sheet
 from xxgk.write.formsheet import Fields, FormSheet, metadata, new_workbook, write_identity
 from xxgk.write.livecheck import LiveChecks
+from xxgk.write.rowstream import StreamedSheet
 from xxgk.write.styles import Styles
 
 
@@ -90,7 +91,7 @@ def _render(summary: Summary, target: Path, last: LastYear | None) -> None:
         ).write(i == 0)
     units = [(b.code, f"{b.name}（汇总）" if b.is_summary else b.name, b.values) for b in summary.blocks]
     detail_title = f"{summary.region}{summary.year}年度分单位明细（{form.name}）"
-    write_detail(wb, wb.add_worksheet(DETAIL_SHEET), detail, detail_title, units, summary.totals)
+    write_detail(wb, wb.add_worksheet(DETAIL_SHEET, StreamedSheet), detail, detail_title, units, summary.totals)
     fill = {cell.key: f"=SUM({detail.range(cell.key)})" if detail.units else None for cell in form.inputs}
     for sheet in layout.sheets:
         FormSheet(

@@ -1,0 +1,141 @@
+"""A worksheet whose long, regular runs of rows are streamed into its XML as it is saved.
+
+xlsxwriter keeps every cell written as an object until the workbook is closed, then writes
+each one through several Python calls: about 15 µs a cell here, 9 s for the 分单位明细 and
+the register of 10,000 units.  Its ``constant_memory`` mode streams, but only for a whole
+workbook written strictly row by row, which the form sheets (merged header blocks, notes
+written beside their rows) are not.  `StreamedSheet` is an ordinary xlsxwriter worksheet
+that also takes *runs*: consecutive rows of values in fixed columns with one format per
+column, kept as a function that yields the rows.  When the workbook is saved, each run is
+rendered into the sheet's XML in one pass — the rows drawn, formats' indices looked up once,
+text as inline strings as ``constant_memory`` writes it — between the rows written cell by
+cell, which stay xlsxwriter's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+__all__ = ["Kind", "StreamedSheet"]
+
+Rows = Callable[[], Iterable[Sequence[Any]]]  # yields each row's values, one per column
+
+_XML_SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+
+
+Kind = Literal["text", "number"]
+
+
+@dataclass(frozen=True)
+class _Run:
+    first: int
+    count: int
+    columns: tuple[tuple[int, Format | None, Kind], ...]
+    rows: Rows
+
+
+def _text(value: str) -> str:
+    """A string's inline-string element body, escaped as xlsxwriter escapes one."""
+    if _XML_SPECIAL.search(value):
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = _CONTROL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+    space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() else ""
+    return f"<is><t{space}>{value}</t></is>"
+
+
+class StreamedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type hints
+    """An xlsxwriter worksheet that also takes runs of rows (`stream_rows`); add it with
+    ``workbook.add_worksheet(name, worksheet_class=StreamedSheet)``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._runs: dict[int, _Run] = {}
+
+    def stream_rows(self, first: int, count: int, columns: Sequence[tuple[int, Format | None, Kind]],
+                    rows: Rows) -> None:
+        """Rows ``first`` … ``first + count - 1`` are ``rows()``, each a sequence of values for
+        ``columns`` ((column, format, kind) triples, left to right): a ``text`` column takes a
+        `str`, a ``number`` column an int or a finite float.  ``rows`` is called once, while
+        the workbook is saved.  Nothing else may be written into these rows."""
+        if count <= 0 or not columns:
+            return
+        if self.constant_memory:
+            raise ValueError("stream_rows needs a workbook without constant_memory")
+        cols = [c for c, _, _ in columns]
+        if cols != sorted(set(cols)) or cols[0] < 0:
+            raise ValueError("stream_rows: columns must be given left to right")
+        last = first + count - 1
+        if any(first < o.first + o.count and o.first <= last for o in self._runs.values()):
+            raise ValueError(f"rows {first + 1}–{last + 1} overlap another run")
+        if self._check_dimensions(first, cols[0]) or self._check_dimensions(last, cols[-1]):
+            raise ValueError(f"rows {first + 1}–{last + 1} lie outside the worksheet")
+        self._runs[first] = _Run(first, count, tuple(columns), rows)
+
+    # ---------------------------------------------------------------- saving
+
+    def _write_rows(self) -> None:
+        if not self._runs:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        row = self.dim_rowmin
+        while row <= self.dim_rowmax:
+            run = self._runs.get(row)
+            if run is not None:
+                self._write_run(run)
+                row += run.count
+                continue
+            if row in self.row_info or row in self.comments or self.table[row]:
+                self._write_table_row(row)
+            row += 1
+
+    def _write_table_row(self, row: int) -> None:
+        """One row of cells written through xlsxwriter (as its `_write_rows` writes one)."""
+        span = self.row_spans.get(row // 16)
+        info = self.row_info.get(row)
+        if self.table[row]:
+            self._write_row(row, span, info)
+            cells = self.table[row]
+            for col in sorted(cells):
+                self._write_cell(row, col, cells[col])
+            self._xml_end_tag("row")
+        else:
+            self._write_empty_row(row, span, info)
+
+    def _write_run(self, run: _Run) -> None:
+        for r in range(run.first, run.first + run.count):
+            if self.table.get(r) or r in self.row_info or r in self.comments:
+                raise ValueError(f"row {r + 1} is both streamed and written cell by cell")
+        if self.default_row_height != self.original_row_height:
+            raise ValueError("stream_rows: rows of the default height only")
+        # one row as a format string: {0} its number, {1}… its values (text already escaped)
+        cells = []
+        for i, (col, fmt, kind) in enumerate(run.columns, start=1):
+            style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+            value = f'{{{i}}}</c>' if kind == "text" else f"<v>{{{i}:.16G}}</v></c>"
+            kind_attr = ' t="inlineStr"' if kind == "text" else ""
+            cells.append(f'<c r="{xl_col_to_name(col)}{{0}}"{style}{kind_attr}>{value}')
+        template = '<row r="{0}">' + "".join(cells) + "</row>"
+        texts = [i for i, (_, _, kind) in enumerate(run.columns) if kind == "text"]
+        width = len(run.columns)
+        write, fill = self.fh.write, template.format
+        n = run.first
+        for values in run.rows():
+            n += 1
+            if n > run.first + run.count or len(values) != width:
+                raise ValueError(f"row {n}: {len(values)} values for {width} columns, or past the run")
+            if texts:
+                values = list(values)
+                for i in texts:
+                    values[i] = _text(values[i])
+            write(fill(n, *values))
+        if n != run.first + run.count:
+            raise ValueError(f"{n - run.first} rows streamed from row {run.first + 1}, {run.count} announced")
