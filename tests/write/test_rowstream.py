@@ -65,6 +65,16 @@ def test_text_is_escaped(tmp_path_factory: pytest.TempPathFactory, texts: list[s
         assert got[i][:2] == [want, -2.5]
 
 
+def test_text_that_looks_escaped_stays_literal(tmp_path: Path) -> None:
+    path = tmp_path / "s.xlsx"
+    wb, ws = _book(path)
+    texts = ["_x0041_单位", "a\x01b", "<&>"]
+    ws.stream_rows(0, 3, [(0, None, "text")], lambda: [[t] for t in texts])
+    wb.close()
+    got = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("明细").to_python()
+    assert [r[0] for r in got] == texts
+
+
 def test_misuse_is_refused(tmp_path: Path) -> None:
     wb, ws = _book(tmp_path / "s.xlsx")
     ws.stream_rows(2, 3, [(0, None, "text")], lambda: [["a"], ["b"], ["c"]])
