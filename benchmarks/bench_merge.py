@@ -34,15 +34,14 @@ openpyxl arrived at the same totals.  A script, not a test: timings vary by mach
 What the profiles (cProfile, 2,000 and 10,000 returns; a synthetic 10,000-unit summary for
 the writers) found, and what was done:
 
-* Writing the summary was cell by cell through xlsxwriter, about 15 µs a cell (the call,
-  the cell object kept until closing, then each written through several calls): the
-  分单位明细 of 10,000 units (580,000 cells) took most of 5.8 s of CPU.  Its unit rows are
-  now streamed into the sheet's XML as the workbook is saved (`write.rowstream`: one format
-  string per band row, formats looked up once; xlsxwriter's ``constant_memory`` needs a
-  whole workbook written row by row, which the form sheets are not): 2.2 s of CPU for the
-  whole summary, of which zlib compressing the 24 MB sheet is about a quarter and the
-  报送情况 register (still cell by cell; its rows have their own heights and per-status
-  formats) about a third.
+* Writing the summary was cell by cell through xlsxwriter, about 15 µs a cell under the
+  profiler (the call, the cell object kept until closing, then each written through several
+  calls): the 分单位明细 (580,000 cells for 10,000 units) and the 报送情况 register (120,000)
+  took most of 5 to 5.8 s of CPU.  Their unit rows are now streamed into the sheet's XML
+  as the workbook is saved (`write.rowstream`: one format string per row, formats looked up
+  once; xlsxwriter's ``constant_memory`` needs a whole workbook written row by row, which
+  the form sheets are not): 1.6 s of CPU for the whole summary of 10,000 units, of which
+  zlib compressing the 24 MB 分单位明细 is about a third.
 * The long CSV went through a tuple of 11 fields per value and `csv.writer`: 2.1 s of CPU
   for 580,000 lines; the fields a unit or a cell always has are now quoted once and each
   line joined around its value: 0.5 s, the same bytes.

@@ -61,8 +61,7 @@ def test_text_is_escaped(tmp_path_factory: pytest.TempPathFactory, texts: list[s
     openpyxl.load_workbook(path)  # well-formed XML: openpyxl parses it strictly
     got = pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_name("明细").to_python(skip_empty_area=False)
     for i, text in enumerate(texts):
-        want = text.replace("\r\n", "\n").replace("\r", "\n")  # XML normalises line ends
-        assert got[i][:2] == [want, -2.5]
+        assert got[i][:2] == [text, -2.5]  # "\r" too: written as _x000D_, as Excel writes it
 
 
 def test_text_that_looks_escaped_stays_literal(tmp_path: Path) -> None:
@@ -92,3 +91,22 @@ def test_rows_must_match_the_run(tmp_path: Path) -> None:
     ws.stream_rows(0, 3, [(0, None, "number")], lambda: [[1], [2]])
     with pytest.raises(ValueError, match="2 rows streamed"):
         wb.close()
+
+
+def test_cell_columns_and_heights_of_their_own(tmp_path: Path) -> None:
+    """A ``cell`` column takes text, numbers, "" (a blank cell, formatted) and (value, format)
+    pairs; a streamed row keeps the height `set_row` gave it."""
+    path = tmp_path / "s.xlsx"
+    wb, ws = _book(path)
+    red = wb.add_format({"bg_color": "#FFC7CE"})
+    boxed = wb.add_format({"border": 1})
+    rows: list[list[Any]] = [["甲", ("未通过", red), 3], ["乙", "", ""], ["丙", 2.5, ("x", boxed)]]
+    ws.stream_rows(1, 3, [(0, None, "text"), (1, boxed, "cell"), (2, boxed, "cell")], lambda: rows)
+    ws.set_row(2, 45)
+    wb.close()
+    sheet = openpyxl.load_workbook(path)["明细"]
+    assert [[c.value for c in r] for r in sheet.iter_rows(min_row=2, max_row=4)] == [
+        ["甲", "未通过", 3], ["乙", None, None], ["丙", 2.5, "x"]]
+    assert sheet["B2"].fill.fgColor.rgb == "FFFFC7CE" and sheet["B3"].border.left.style == "thin"
+    assert sheet["C3"].border.left.style == "thin" and sheet["C4"].border.left.style == "thin"
+    assert sheet.row_dimensions[3].height == 45 and not sheet.row_dimensions[2].height

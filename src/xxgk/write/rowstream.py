@@ -30,7 +30,7 @@ Rows = Callable[[], Iterable[Sequence[Any]]]  # yields each row's values, one pe
 _SPECIAL = re.compile(r"[&<>\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 
 
-Kind = Literal["text", "number"]
+Kind = Literal["text", "number", "cell"]  # cell: any value, rendered cell by cell (see `_cell`)
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,10 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type 
                     rows: Rows) -> None:
         """Rows ``first`` … ``first + count - 1`` are ``rows()``, each a sequence of values for
         ``columns`` ((column, format, kind) triples, left to right): a ``text`` column takes a
-        `str`, a ``number`` column an int or a finite float.  ``rows`` is called once, while
-        the workbook is saved.  Nothing else may be written into these rows."""
+        `str`, a ``number`` column an int or a finite float, a ``cell`` column either, ""
+        for a blank cell, or a (value, format) pair.  ``rows`` is called once, while the
+        workbook is saved.  Rows may have heights of their own (``set_row``); nothing else
+        may be written into them."""
         if count <= 0 or not columns:
             return
         if self.constant_memory:
@@ -111,30 +113,54 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type 
 
     def _write_run(self, run: _Run) -> None:
         for r in range(run.first, run.first + run.count):
-            if self.table.get(r) or r in self.row_info or r in self.comments:
+            if self.table.get(r) or r in self.comments:
                 raise ValueError(f"row {r + 1} is both streamed and written cell by cell")
         if self.default_row_height != self.original_row_height:
             raise ValueError("stream_rows: rows of the default height only")
-        # one row as a format string: {0} its number, {1}… its values (text already escaped)
+        # a row's cells as a format string: {0} its number, {1}… its values (text already
+        # escaped; a ``cell`` column's whole cell after its reference, rendered by `_cell`)
         cells = []
         for i, (col, fmt, kind) in enumerate(run.columns, start=1):
             style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
-            value = f'{{{i}}}</c>' if kind == "text" else f"<v>{{{i}:.16G}}</v></c>"
-            kind_attr = ' t="inlineStr"' if kind == "text" else ""
-            cells.append(f'<c r="{xl_col_to_name(col)}{{0}}"{style}{kind_attr}>{value}')
-        template = '<row r="{0}">' + "".join(cells) + "</row>"
+            ref = f'<c r="{xl_col_to_name(col)}{{0}}"'
+            if kind == "text":
+                cells.append(f'{ref}{style} t="inlineStr">{{{i}}}</c>')
+            elif kind == "number":
+                cells.append(f"{ref}{style}><v>{{{i}:.16G}}</v></c>")
+            else:
+                cells.append(f"{ref}{{{i}}}")
+        fill = "".join(cells).format
         texts = [i for i, (_, _, kind) in enumerate(run.columns) if kind == "text"]
-        width = len(run.columns)
-        write, fill = self.fh.write, template.format
+        free = [(i, fmt) for i, (_, fmt, kind) in enumerate(run.columns) if kind == "cell"]
+        width, heights = len(run.columns), self.row_info
+        write = self.fh.write
         n = run.first
         for values in run.rows():
             n += 1
             if n > run.first + run.count or len(values) != width:
                 raise ValueError(f"row {n}: {len(values)} values for {width} columns, or past the run")
-            if texts:
+            if texts or free:
                 values = list(values)
                 for i in texts:
                     values[i] = _text(values[i])
-            write(fill(n, *values))
+                for i, fmt in free:
+                    values[i] = _cell(values[i], fmt)
+            if n - 1 in heights:  # a height of its own (set_row)
+                self._write_row(n - 1, None, heights[n - 1])
+                write(fill(n, *values))
+                write("</row>")
+            else:
+                write(f'<row r="{n}">{fill(n, *values)}</row>')
         if n != run.first + run.count:
             raise ValueError(f"{n - run.first} rows streamed from row {run.first + 1}, {run.count} announced")
+
+
+def _cell(value: Any, fmt: Format | None) -> str:
+    """A ``cell`` column's cell after its reference: text, a number, "" for a blank cell with
+    the column's format, or a (value, format) pair for a format of its own."""
+    if isinstance(value, tuple):
+        value, fmt = value
+    style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+    if isinstance(value, str):
+        return f'{style} t="inlineStr">{_text(value)}</c>' if value else f"{style}/>"
+    return f"{style}><v>{value:.16G}</v></c>"

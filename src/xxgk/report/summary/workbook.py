@@ -99,7 +99,7 @@ def _render(summary: Summary, target: Path, last: LastYear | None) -> None:
             values=summary.totals, formulas=fill, notes=summary.notes,
             status=incomplete_text(summary) or None, info=region,
         ).write(False)
-    register_sheet(wb.add_worksheet(REGISTER_SHEET), fx, summary)
+    register_sheet(wb.add_worksheet(REGISTER_SHEET, StreamedSheet), fx, summary)
     issues_sheet(wb.add_worksheet(ISSUES_SHEET), fx, summary)
     if last is not None:
         years_sheet(wb.add_worksheet(YEARS_SHEET), fx, summary, last)
