@@ -14,6 +14,7 @@ cell, which stay xlsxwriter's own.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type 
     def __init__(self) -> None:
         super().__init__()
         self._runs: dict[int, _Run] = {}
+        self._row_tags: dict[tuple[Any, ...], str] = {}
 
     def stream_rows(self, first: int, count: int, columns: Sequence[tuple[int, Format | None, Kind]],
                     rows: Rows) -> None:
@@ -145,14 +147,28 @@ class StreamedSheet(Worksheet):  # type: ignore[misc]  # xlsxwriter has no type 
                     values[i] = _text(values[i])
                 for i, fmt in free:
                     values[i] = _cell(values[i], fmt)
-            if n - 1 in heights:  # a height of its own (set_row)
-                self._write_row(n - 1, None, heights[n - 1])
-                write(fill(n, *values))
-                write("</row>")
-            else:
-                write(f'<row r="{n}">{fill(n, *values)}</row>')
+            info = heights.get(n - 1)  # a height of its own (set_row)
+            start = f'<row r="{n}">' if info is None else self._row_tag(info).format(n)
+            write(f"{start}{fill(n, *values)}</row>")
         if n != run.first + run.count:
             raise ValueError(f"{n - run.first} rows streamed from row {run.first + 1}, {run.count} announced")
+
+
+    def _row_tag(self, info: Any) -> str:
+        """The start tag xlsxwriter writes for a row of these properties (`RowInfo`), with
+        ``{0}`` for its number: drawn once for each distinct set of properties."""
+        key = (info.height, id(info.row_format), info.hidden, info.level, info.collapsed)
+        tag = self._row_tags.get(key)
+        if tag is None:
+            saved: Any = self.fh  # type: ignore[has-type]
+            self.fh = drawn = io.StringIO()
+            try:
+                self._write_row(0, None, info)
+            finally:
+                self.fh = saved
+            tag = drawn.getvalue()
+            tag = self._row_tags[key] = tag.replace('<row r="1"', '<row r="{0}"', 1)
+        return tag
 
 
 def _cell(value: Any, fmt: Format | None) -> str:
