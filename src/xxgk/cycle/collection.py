@@ -159,6 +159,10 @@ class Collection:
     def judge(self, entry: Entry) -> Entry:
         """The entry as this cycle sees it: the decisions that depend on the cycle (form,
         year, roster, last year) added as findings, in a new entry."""
+        if entry.submitter and any(f.code == "file.no_unit" for f in entry.report.findings):
+            # its unit is the one that handed it in
+            kept = [f for f in entry.report.findings if f.code != "file.no_unit"]
+            entry = replace(entry, report=replace(entry.report, findings=kept))
         if entry.form and entry.year is not None:
             if entry.form != self._form.id:
                 return entry.with_findings(

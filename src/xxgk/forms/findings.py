@@ -32,6 +32,8 @@ Code = Literal[
     "file.wrong_year",
     "file.other_unit",
     "file.form_changed",
+    "file.older_form",
+    "file.no_unit",
     "file.empty",
     "file.variant",
     "structure.moved",
@@ -54,6 +56,7 @@ Code = Literal[
     "value.precision",
     "value.in_header",
     "formula.mismatch",
+    "formula.blank",
     "rule.error",
     "rule.warning",
     "previous.mismatch",
@@ -76,6 +79,8 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     "file.wrong_year": (ERROR, "该文件是{found}年度的统计表，而本次收集{expected}年度。请使用正确年度的模板填写。"),
     "file.other_unit": (WARNING, "文件名或报送单位为“{found}”，而文件内填报的单位是“{expected}”（{detail}）。可能用了其他单位的模板，请核对后用本单位的模板重新报送。"),
     "file.form_changed": (WARNING, "该文件的模板版本（{found}）与当前表式（{expected}）不一致，已按指标名称读取，请核对。"),
+    "file.older_form": (INFO, "该报告的表格按{found}填写，{year}年度的表式为{expected}；已按报告所用的表式读取，数字照印读取。"),
+    "file.no_unit": (ERROR, "无法识别报送单位：{detail}。请写明填报单位后重新报送。"),
     "file.empty": (ERROR, "统计表尚未填写（所有填报单元格均为空）。"),
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
@@ -101,6 +106,7 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     "value.in_header": (ERROR, "{place}“{label}”（{cell}）是标题行，不应填写数值，却填写了“{found}”。请清空该单元格。"),
     # formulas and rules
     "formula.mismatch": (ERROR, "{place}“{label}”（{cell}）为合计项，填报值{found}与各分项之和{expected}不符（{detail}）。请恢复公式或改正数字。"),
+    "formula.blank": (WARNING, "合计项未填写（共{count}格）：{detail}，已按各分项之和读取。请填写合计数；确有原因空着的，请在本表的“情况说明”中写明。"),
     "rule.error": (ERROR, "{message}（{detail}）"),
     "rule.warning": (WARNING, "{message}（{detail}{notes}）"),
     "previous.mismatch": (WARNING, "{message}（{detail}{notes}）"),
