@@ -174,3 +174,16 @@ def test_the_official_tables_with_no_figures_are_not_filled_in(tmp_path: Path, k
     result = check_return(ret)
     assert [f.code for f in result.report.findings] == ["file.empty"]
     assert "尚未填写" in result.report.findings[0].message
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_rows_of_2019_blocks_a_later_report_carries_are_never_dropped_silently(tmp_path: Path, kind: str) -> None:
+    from retyped import swap
+
+    values = sound_values(GK2021)
+    ts = apply(tables(GK2021, values), swap(0, tables(GK2019, sound_values(GK2019, seed=5))))
+    ret = read(WRITERS[kind](ts, title(2021), tmp_path / f"r.{kind}"))
+    assert ret.form is GK2021
+    ignored = " ".join(f.message for f in ret.findings if f.code == "structure.ignored")
+    assert "其他对外管理服务事项" in ignored and "政府集中采购" in ignored
+    assert all(f.severity == "info" for f in ret.findings)

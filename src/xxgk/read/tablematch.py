@@ -279,12 +279,18 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
         ):
             problems.extra_rows.append(f"第{r + 1}行（无指标名称却填有数值）")
     end = last
+    # the next table begins where a label of another table is printed (not one this table
+    # shares with it, as a stub: 信息内容 heads a 2019 block the later form has not)
+    own = {norm(table.title), norm(table.stub), *(norm(c.label) for c in table.columns)}
+    foreign = stop - label_set - group_set - own
     for r in range(last + 1, min(last + 1 + TRAILING, grid.height)):
         texts = row_text(grid, r, lab_lo, lab_hi)
-        values = [grid.get(r, c) for c in value_cols]
+        # a table read through an older printing may have no value column of its own left:
+        # then any figure right of the labels is a row the report adds
+        values = [grid.get(r, c) for c in value_cols or range(lab_hi + 1, grid.width(r)) if c != code_col]
         if not texts and all(v is None for v in values):
             break
-        if any(t.startswith(SIGNATURE_NORMS) for t in texts) or not stop.isdisjoint(grid.norm_row(r)):
+        if any(t.startswith(SIGNATURE_NORMS) for t in texts) or not foreign.isdisjoint(grid.norm_row(r)):
             break  # the signature block, or the next table of the form
         if texts and all(t in group_set for t in texts):
             continue
