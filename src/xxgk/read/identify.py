@@ -142,9 +142,7 @@ def identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tupl
             # the form whose tables the report follows: read as printed, not through a later
             # form's known older printings (a 2019 report also reads as the 2021 form so)
             fewest = min(_older(t[1]) for t in titles)
-            later = [t for t in titles if _older(t[1]) > fewest]
             titles = [t for t in titles if _older(t[1]) == fewest]
-            _note_later(titles, later)
         if len(titles) > 1:
             # the form of the year in the title; then the one read with fewest notices
             years = {y for t in titles if (y := t[2].year) is not None}
@@ -157,6 +155,7 @@ def identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tupl
             if len({t[0].fingerprint for t in titles}) > 1 and len(named) != 1:
                 raise ReadError("file.not_ours", "同时符合多个表式：" + "、".join(t[0].id for t in titles))
             titles = named or titles
+        _note_year_form(*titles[0], forms)
         return titles[0]
     if partial:
         share, form, problems = partial[0]
@@ -170,17 +169,16 @@ def _older(match: FormMatch) -> int:
     return sum(f.code == "structure.older" for f in match.findings)
 
 
-def _note_later(chosen: list[tuple[Form, FormMatch, Title]], later: list[tuple[Form, FormMatch, Title]]) -> None:
-    """A report of a year whose form is a later one, printed in its own earlier form: read as
-    printed, with a notice naming the year's form (the cycle decides whether it counts)."""
-    for form, match, title in chosen:
-        year = title.year
-        if year is None or form.applies_to(year):
-            continue
-        due = next((f for f, _, _ in later if f.applies_to(year)), None)
-        if due is not None:
-            match.findings.append(make("file.older_form", found=f"{form.name}（{form.id}）", year=year,
-                                       expected=f"{due.name}（{due.id}）"))
+def _note_year_form(form: Form, match: FormMatch, title: Title, forms: list[Form]) -> None:
+    """A report whose title names a year of another form (a 2022 report in the 2019 tables):
+    read as printed, with a notice naming the year's form (the cycle decides whether it counts)."""
+    year = title.year
+    if year is None or form.applies_to(year):
+        return
+    due = next((f for f in forms if f.id != form.id and f.applies_to(year)), None)
+    if due is not None:
+        match.findings.append(make("file.older_form", found=f"{form.name}（{form.id}）", year=year,
+                                   expected=f"{due.name}（{due.id}）"))
 
 
 def _title(book: Book, form: Form, match: FormMatch) -> Title:
