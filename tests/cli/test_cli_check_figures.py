@@ -60,3 +60,22 @@ def test_check_and_merge_both_say_a_report_without_its_title_names_no_unit(tmp_p
     said = json.dumps(doc, ensure_ascii=False)
     assert issue["message"] in said  # the same words
     assert "无法识别报送单位" in said and UNIT not in said
+
+
+def test_year_picks_the_cycle_not_the_form(tmp_path: Path) -> None:
+    gk2019 = builtin("gk2019")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    WRITERS["html"](tables(gk2019, sound_values(gk2019)), "2019年上海市人民政府办公厅政府信息公开工作年度报告",
+                    folder / "r.html")
+    own = CliRunner().invoke(main, ["check", str(folder), "--year", "2019", "--format", "json"])
+    assert own.exit_code == 0, own.output
+    [ret] = json.loads(own.output)["returns"]
+    assert (ret["form"], ret["year"], ret["agency"]["name"]) == ("gk2019", 2019, "上海市人民政府办公厅")
+    assert ret["issues"] == [] and ret["figures"]["t2_9.1.2"]["label"] == "政府集中采购（采购总金额）"
+    later = CliRunner().invoke(main, ["check", str(folder), "--year", "2021", "--format", "json"])
+    [ret] = json.loads(later.output)["returns"]
+    assert ret["form"] == "gk2019"  # still read as its own form; the 2021 cycle says it is not its year
+    [issue] = ret["issues"]
+    assert issue["code"] == "file.wrong_year" and "2019年度" in issue["message"]
+    assert "gk2021" not in issue["message"] and "请改用本年度表式" not in issue["message"]

@@ -164,7 +164,9 @@ class Collection:
             kept = [f for f in entry.report.findings if f.code != "file.no_unit"]
             entry = replace(entry, report=replace(entry.report, findings=kept))
         if entry.form and entry.year is not None:
-            if entry.form != self._form.id:
+            # a report of another year is told its year, not another year's form (a 2019
+            # report in its own 2019 tables is no wrong template)
+            if entry.form != self._form.id and entry.year == self._year:
                 return entry.with_findings(
                     [make("file.wrong_form", found=entry.form, expected=f"{self._form.name}（{self._form.id}）")],
                     values=None)
