@@ -86,7 +86,8 @@ def check_return(ret: Return) -> CheckResult:
     findings = report.findings
     findings.extend(ret.findings)
     ident = ret.identity
-    if ident.kind == "return" and not ident.agency_code.strip() and not ident.agency_name.strip():
+    if ident.source == "labels" and ident.kind == "return" and not (ident.agency_code.strip() or ident.agency_name.strip()):
+        # read by its labels (no template's metadata): its title or 填报单位 line was the only clue
         findings.append(make("file.no_unit", detail=NO_UNIT[ret.kind in DOCUMENT_KINDS]))
     raw = ret.cells
     places = layout_of(form).places
