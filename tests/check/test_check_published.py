@@ -57,3 +57,23 @@ def test_a_file_not_read_has_no_figures(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
     path.write_bytes(b"not a workbook")
     assert figures_read(check_file(path)) == []
+
+
+def test_a_row_left_out_is_explained_by_a_note_in_its_table() -> None:
+    from books import figures_return
+    from xxgk.forms.findings import make
+
+    values = {k: v for k, v in sound_values(GK2021).items() if GK2021.cells[k].kind == "input"}
+
+    def left_out(notes: dict[str, str]) -> list[tuple[str, bool, str]]:
+        ret = figures_return(GK2021, values, notes=notes, year=2021, agency_name=UNIT)
+        for key in ("t2_1.1.1", "t2_1.1.2", "t2_1.1.3"):
+            ret.cells[key] = ret.cells[key]._replace(cell="", value=None)
+        ret.findings.append(make("structure.absent", indicator="t2_1.1", label="第1行“规章”", detail="……"))
+        result = check_return(ret)
+        return [(f.code, f.explained, f.explanation) for f in result.report.findings]
+
+    assert left_out({}) == [("structure.absent", False, "")]
+    note = "本单位没有规章制定权"
+    assert left_out({"t2_1.2.1": note}) == [("structure.absent", True, note)]
+    assert left_out({"t3.1.1": note}) == [("structure.absent", False, "")]  # another table's note

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,7 +85,7 @@ def check_return(ret: Return) -> CheckResult:
         agency_name=ret.identity.agency_name,
     )
     findings = report.findings
-    findings.extend(ret.findings)
+    findings.extend(_explained_absent(form, ret.findings, ret.notes))
     ident = ret.identity
     if ident.source == "labels" and ident.kind == "return" and not (ident.agency_code.strip() or ident.agency_name.strip()):
         # read by its labels (no template's metadata): its title or 填报单位 line was the only clue
@@ -108,6 +109,20 @@ def check_return(ret: Return) -> CheckResult:
     findings.extend(formula_findings(form, raw, values.cached, values.known, values.unsure))
     findings.extend(rule_findings(ret, values.known, values.unsure, where))
     return CheckResult(report, values.known, ret, frozenset(values.unknown))
+
+
+def _explained_absent(form: Form, found: list[Finding], notes: Mapping[str, str]) -> list[Finding]:
+    """The reader's findings, a row left out (``structure.absent``, its indicator the row's
+    key) explained by a 情况说明 written anywhere in its table (一个单位没有规章制定权…)."""
+    if not notes or not any(f.code == "structure.absent" for f in found):
+        return found
+    tables = {t.id: t for t in form.tables}
+    out = []
+    for f in found:
+        table = tables.get(f.indicator.rpartition(".")[0]) if f.code == "structure.absent" else None
+        note = table and next((t.strip() for r in table.rows if (t := notes.get(row_key(table, r), "")).strip()), "")
+        out.append(dc_replace(f, explained=True, explanation=note) if note else f)
+    return out
 
 
 def parse_values(ret: Return, where: Where) -> CellValues:

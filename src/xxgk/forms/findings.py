@@ -85,7 +85,7 @@ CATALOGUE: dict[Code, tuple[Severity, str]] = {
     "file.variant": (ERROR, "该表与标准表式不一致，无法读取：{detail}。请使用标准模板填写，不要增删行列。"),
     # structure
     "structure.moved": (WARNING, "{label}：位置与模板不同（{detail}），已按指标名称和行次读取，请勿增删行。"),
-    "structure.absent": (WARNING, "{label}：表中没有这一行（{detail}），已按空白读取。如确有数据，请补上该行。"),
+    "structure.absent": (WARNING, "{label}：表中没有这一行（{detail}），已按空白读取。如确有数据，请补上该行；本单位没有这一项的，请在本表的“情况说明”中写明。"),
     "structure.near": (INFO, "{detail}：指标名称与标准表式略有不同，已按标准名称读取，请核对。"),
     "structure.ignored": (INFO, "{detail}：不属于本年度标准表式，已忽略。"),
     "structure.older": (INFO, "{label}：按旧表式读取（{detail}）。请改用本年度表式。"),

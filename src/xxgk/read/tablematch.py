@@ -244,7 +244,7 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
     first, last = min(rows.values()), max(rows.values())
     for row in absent:
         findings.append(make(
-            "structure.absent", sheet=grid.name, label=_row_name(row),
+            "structure.absent", sheet=grid.name, label=_row_name(row), indicator=f"{table.id}.{row.id}",
             detail=f"{table.title or table.sheet}在第{first + 1}至{last + 1}行，其中没有“{row.label}”",
         ))
     taken = set(rows.values())
@@ -343,7 +343,8 @@ def _headed_only(grid: Grid, table: Table, lo: int, stop: frozenset[str]) -> Tab
         return Problems(missing=[f"{_row_name(row)}（该处为{'、'.join(instead)}）" for row in table.rows[:1]]
                         + [_row_name(row) for row in table.rows[1:]])
     where = f"{table.title or table.sheet}只有表头（第{start + 1}至{end + 1}行）"
-    findings = [make("structure.absent", sheet=grid.name, cell=a1(start, 0), label=_row_name(row), detail=where)
+    findings = [make("structure.absent", sheet=grid.name, cell=a1(start, 0), label=_row_name(row), detail=where,
+                     indicator=f"{table.id}.{row.id}")
                 for row in table.rows if row.kind != "header"]
     return TableMatch(table, grid.name, {}, {}, None, end, findings, headed_only=True)
 
