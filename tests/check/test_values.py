@@ -14,6 +14,7 @@ from xxgk.check import values
 from xxgk.check.values import Parsed, parse
 from xxgk.forms.builtin import builtin
 from xxgk.forms.findings import Code
+from xxgk.read.returns import Formula
 
 D = Decimal
 
@@ -72,7 +73,7 @@ def test_numbers(raw: object, kind: str, want: Parsed) -> None:
         (10**15 + 1, "count", "value.too_large", "1000000000000001"),
         (-(10**16), "signed", "value.too_large", "-10000000000000000"),
         (1e15 + 0.5, "amount", "value.too_large", "1000000000000000.5"),
-        (values.Formula("C5+1"), "count", "value.formula", "=C5+1"),
+        (Formula("C5+1"), "count", "value.formula", "=C5+1"),
     ],
 )
 def test_bad_numbers(raw: object, kind: str, code: str, found: str) -> None:

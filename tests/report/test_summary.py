@@ -28,7 +28,7 @@ from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.issues import ISSUES_SHEET
 from xxgk.report.summary.register import REGISTER_SHEET
 from xxgk.report.summary.workbook import write_summary
-from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, last_year
+from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET
 
 GK2018 = builtin("gk2018")
 GK2021 = builtin("gk2021")
@@ -246,8 +246,8 @@ def test_year_over_year_per_unit_then_totals_only_when_complete(tmp_path: Path) 
     assert all(f.code == "previous.mismatch" and f.sheet.startswith("汇总表") for f in carried)
     assert all("分单位明细中没有" in e.notices[0] for e in now.entries)
     # the 本年与上年 sheet: each figure beside last year's, the change, the finding
-    assert now.previous is not None
-    path = write_summary(now, tmp_path / "2022.xlsx", last=last_year(now.previous, GK2021))
+    assert now.last is not None and now.last.file == "2021.xlsx"
+    path = write_summary(now, tmp_path / "2022.xlsx")
     book = Book(path)
     rows = book.grids[YEARS_SHEET]
     shown = next(r for r in rows if r[0] == GK2021.cells["t3.2.7"].place)

@@ -17,12 +17,12 @@ from typing import Any, NamedTuple
 
 from xxgk.forms.findings import Code, Finding, make
 from xxgk.forms.model import AMOUNT_UNIT, VALUE_KINDS, Cell
+from xxgk.read.returns import Formula
 
 __all__ = [
     "ACCEPTED",
     "HEADER_MARKS",
     "MAX_MAGNITUDE",
-    "Formula",
     "ZERO_TEXTS",
     "Parsed",
     "describe",
@@ -65,13 +65,6 @@ _TRANSLATE = str.maketrans(
     }
 )
 _NUMBER = re.compile(r"([+-]?)((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
-
-
-class Formula(NamedTuple):
-    """An input cell holding a formula whose result cannot be known (a cell reference, a
-    function): the reader puts this in place of the stored result, which may be stale."""
-
-    text: str
 
 
 class Parsed(NamedTuple):

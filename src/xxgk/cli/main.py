@@ -106,7 +106,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
         _make_dir(annotate_dir, "--annotate")
     try:
         units = _roster(roster) if roster is not None else None
-        done = batch.check(paths, year=year, roster=units, previous=previous, forms=known,
+        done = batch.check_paths(paths, year=year, roster=units, previous=previous, forms=known,
                            exclude=[annotate_dir] if annotate_dir is not None else [])
     except RosterError as exc:
         fail(str(exc))
@@ -279,7 +279,6 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     from xxgk.report.summary.csvout import write_csv
     from xxgk.report.summary.texts import summary_text
     from xxgk.report.summary.workbook import write_summary
-    from xxgk.report.summary.years import last_year
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):
@@ -301,8 +300,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        last = last_year(result.previous, result.form) if result.previous is not None else None
-        write_summary(result, output, overwrite=force, last=last)
+        write_summary(result, output, overwrite=force)
         if csv_path is not None:
             write_csv(result, csv_path, overwrite=force)
     except CollectionError as exc:

@@ -26,7 +26,7 @@ from xxgk.cycle.roster import Unit
 from xxgk.cycle.summary import Prefer, Summary
 from xxgk.forms.model import Form
 
-__all__ = ["Checked", "check", "collect", "merge"]
+__all__ = ["Checked", "check_paths", "collect", "merge"]
 
 
 def collect(paths: Iterable[Path | str], exclude: Iterable[Path | str] = ()) -> Found:
@@ -88,7 +88,7 @@ class Checked:
         return all(e.report.valid for e in self.entries)
 
 
-def check(
+def check_paths(
     paths: Iterable[Path | str],
     *,
     year: int | None = None,

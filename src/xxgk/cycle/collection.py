@@ -46,7 +46,7 @@ from xxgk.cycle.roster import Unit
 from xxgk.cycle.rosterindex import RosterIndex
 from xxgk.cycle.summary import FAILING, Prefer, Summary, UnitStatus
 from xxgk.cycle.totals import aggregate_checks, block_totals, flatten
-from xxgk.forms.builtin import builtin, for_year
+from xxgk.forms.builtin import for_year, form_by_id
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.model import Form
 
@@ -82,12 +82,6 @@ def cycle_of(entries: Sequence[Entry], *, year: int | None = None,
     (form_id, found), _ = ranked[0]
     assert found is not None
     return form_by_id(form_id, forms), found
-
-
-def form_by_id(form_id: str, forms: Sequence[Form] | None = None) -> Form:
-    """A form given (``--forms``) by its id, else the built-in one."""
-    known = [f for f in forms or () if f.id == form_id]
-    return known[0] if known else builtin(form_id)
 
 
 class Collection:
@@ -211,7 +205,8 @@ class Collection:
             form=form, year=self._year, region=self._region, totals=totals, blocks=done.blocks,
             register=done.register, entries=list(self._entries), units=units, notes=notes,
             findings=findings, roster=list(self.roster) if self.roster is not None else None,
-            prefer=self.prefer, expected=expected, previous=self.previous,
+            prefer=self.prefer, expected=expected,
+            last=self.previous.last_year(form) if self.previous is not None else None,
         )
         if self.previous is not None:
             summary.findings = [*summary.findings, *self.previous.compare_summary(

@@ -21,7 +21,7 @@ from pathlib import Path
 __all__ = ["READ", "SKIPPED", "Found", "find"]
 
 # read as spreadsheets (.et: WPS's own format, which is a spreadsheet; reading says so if it fails),
-# and the annual report itself: a Word document or a saved web page (docx_book, html_book)
+# and the annual report itself: a Word document or a saved web page (read.docx, read.html)
 READ = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".docx", ".html", ".htm")
 ARCHIVE = "压缩包，请解压后将其中的报表放入目录再处理"
 SKIPPED = {

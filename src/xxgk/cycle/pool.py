@@ -21,9 +21,9 @@ from pathlib import Path
 
 from xxgk.check.file import check_file
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
+from xxgk.forms.builtin import default_forms
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read.open import default_forms
 
 __all__ = ["read_entries"]
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from xxgk.check.file import check_file
-from xxgk.check.years import compare_years
+from xxgk.check.years import compare_years, previous_values
 from xxgk.cycle.entries import Entry
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
@@ -35,6 +35,16 @@ SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 
 class PreviousError(ValueError):
     """Last year's file cannot be used: the message says what was given and what is expected."""
+
+
+@dataclass(frozen=True)
+class LastYear:
+    """Last year's summary as this year's summary shows it: totals on this form's cell keys and,
+    when it follows the same form, each unit's own figures (by unit code)."""
+
+    file: str
+    totals: dict[str, Decimal]
+    units: dict[str, dict[str, Decimal]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,13 @@ class Previous:
             path=path, form=ret.form, kind=kind, year=ident.year, code=ident.agency_code.strip(),
             name=(ident.agency_name or ident.region).strip(), values=result.values, by_unit=by_unit,
         )
+
+    def last_year(self, form: Form) -> LastYear:
+        """These figures for the 本年与上年 sheets of a summary of ``form``: the totals on its
+        cells, and each unit's row when last year followed the same form."""
+        totals = previous_values(form, self.form, self.values)
+        units = {code: dict(row) for code, row in self.by_unit.items()} if self.form.id == form.id else {}
+        return LastYear(self.path.name, totals, units)
 
     def unused_reason(self, form: Form) -> str:
         """Why last year's data will not be compared with returns of ``form`` at all ("" if it will)."""

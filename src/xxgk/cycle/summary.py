@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from xxgk import __version__
 from xxgk.cycle.entries import Entry, Number
-from xxgk.cycle.previous import Previous
+from xxgk.cycle.previous import LastYear
 from xxgk.cycle.roster import Unit
 from xxgk.forms.findings import Finding, Report, batch_json
 from xxgk.forms.model import Form
@@ -97,7 +97,7 @@ class Summary:
     prefer: Prefer = "strict"
     expected: int = 0  # units the summary should hold: the roster's, else those found
     skipped: list[tuple[str, str]] = field(default_factory=list)  # files found but not read, and why
-    previous: Previous | None = None  # last year's data the collection compared with
+    last: LastYear | None = None  # last year's figures, when the collection compared with them
     built_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     tool_version: str = __version__
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from xxgk.forms.load import load
@@ -42,3 +44,20 @@ def resolve(spec: str | None, year: int) -> Form:
     if spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
         return load(Path(spec))
     return builtin(spec)
+
+
+@lru_cache(maxsize=1)
+def _loaded() -> tuple[Form, ...]:
+    return tuple(builtin_forms())
+
+
+def default_forms() -> list[Form]:
+    """The forms a return is matched against when none are given: the built-in ones,
+    loaded once per process (a batch reads thousands of files)."""
+    return list(_loaded())
+
+
+def form_by_id(form_id: str, forms: Sequence[Form] | None = None) -> Form:
+    """A form given (``--forms``) by its id, else the built-in one."""
+    known = [f for f in forms or () if f.id == form_id]
+    return known[0] if known else builtin(form_id)

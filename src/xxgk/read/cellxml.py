@@ -7,7 +7,7 @@ an error value (``#VALUE!``) comes back as an empty cell, and a number shown thr
 format calamine does not recognise (``[$-804]aaaa``, 星期三; the Chinese built-in formats
 27–36 and 50–58) comes back as its serial.  `amend` replaces such input cells' raw values
 with what the spreadsheet shows — a formula of numbers worked out (`formula.evaluate`),
-``values.Formula`` for any other formula, the error's text, a date — so that `values.parse`
+``returns.Formula`` for any other formula, the error's text, a date — so that `values.parse`
 refuses or reads them like any other content.
 
 Every scan is linear in the part's size.  The usual sheet is looked at quickly: ``bytes.find``
@@ -24,10 +24,9 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from xxgk.check.values import Formula
 from xxgk.forms.layout import a1
 from xxgk.read import biff, formula, xmlscan
-from xxgk.read.returns import RawCell
+from xxgk.read.returns import Formula, RawCell
 from xxgk.read.safety import preflight as safety
 
 __all__ = ["BUILTIN_DATES", "amend", "as_date", "date_styles", "formula_value", "is_date_format"]

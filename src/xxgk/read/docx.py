@@ -1,4 +1,4 @@
-"""A Word annual report (.docx) → `book.Tables`: every table of the body (python-docx)
+"""A Word annual report (.docx) → `tables.Tables`: every table of the body (python-docx)
 and the paragraphs before the first table.
 
 The package was vetted by `safety.preflight` first (archive bombs, DTDs in any part);
@@ -44,7 +44,7 @@ def read_docx(data: bytes) -> Tables:
 
 def _row(cells: list[_Cell]) -> list[str]:
     """A row's texts: python-docx gives a merged cell at every grid position it covers;
-    across columns only its first keeps the text (see `book.Tables`)."""
+    across columns only its first keeps the text (see `tables.Tables`)."""
     return [
         "" if i and cell._tc is cells[i - 1]._tc else cell_text(cell.text)
         for i, cell in enumerate(cells)

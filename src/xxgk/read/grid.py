@@ -164,7 +164,7 @@ class Book:
 
 
 class Document(Book):
-    """A Word document's or a web page's tables (`book.Tables`) as a book of sheets 表1, 表2 …"""
+    """A Word document's or a web page's tables (`tables.Tables`) as a book of sheets 表1, 表2 …"""
 
     def __init__(self, tables: Tables) -> None:
         self.preflight, self.meta = None, {}

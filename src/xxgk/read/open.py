@@ -9,13 +9,13 @@ import hashlib
 import io
 import os
 from collections.abc import Callable, Sequence
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Literal, cast
 
 import python_calamine as pc
 
-from xxgk.forms.builtin import builtin_forms
+from xxgk.forms.builtin import default_forms
 from xxgk.forms.model import Form
 from xxgk.read.cells import read_book
 from xxgk.read.docx import read_docx
@@ -62,17 +62,6 @@ _OPENERS: dict[FileKind, Callable[[bytes, safety.Preflight], Book]] = {
 
 
 # ---------------------------------------------------------------- entry points
-
-
-@lru_cache(maxsize=1)
-def _builtin_cached() -> tuple[Form, ...]:
-    return tuple(builtin_forms())
-
-
-def default_forms() -> list[Form]:
-    """The forms a return is matched against when none are given: the built-in ones,
-    loaded once per process (a batch reads thousands of files)."""
-    return list(_builtin_cached())
 
 
 def read(path: str | Path, forms: Sequence[Form] | None = None) -> Return:

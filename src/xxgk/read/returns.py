@@ -23,6 +23,13 @@ class ReadError(Exception):
         self.identity: Identity | None = None  # whose file it is, when known before the refusal
 
 
+class Formula(NamedTuple):
+    """An input cell holding a formula whose result cannot be known (a cell reference, a
+    function): the reader puts this in place of the stored result, which may be stale."""
+
+    text: str
+
+
 class RawCell(NamedTuple):
     """What one form cell held: the value as the spreadsheet library returned it.
 

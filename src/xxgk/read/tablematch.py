@@ -140,7 +140,7 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
     """Find ``table`` in ``grid`` at or below row ``lo`` by its labels in order.
 
     Besides exact labels: a known older printing of the table (`Older`), a misprint that is
-    the unique close match at its position (`match.align_near`), a few value rows left out
+    the unique close match at its position (`labels.align_near`), a few value rows left out
     (read as blank, with a warning) and rows added (ignored, with a notice) — each said in a
     finding on the match.  Anything less certain is a problem: the return is refused."""
     labels = [norm(r.label) for r in table.rows]

@@ -1,7 +1,7 @@
 """A return that is not a workbook — the annual report as a Word document or a web page —
 as the reader sees a workbook: named grids of cells, one per table of the document.
 
-`docx_book` and `html_book` build a `Tables`; the reader matches the form in it exactly as
+`read.docx` and `read.html` build a `Tables`; the reader matches the form in it exactly as
 in a workbook's sheets.  A merged cell's text is repeated down every row it spans (each
 row carries its group label) and given once across the columns it spans, in the first, as
 a workbook's merged cell (a value cell spanning three columns is one value, not three).

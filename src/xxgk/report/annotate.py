@@ -15,7 +15,7 @@ moved into place.
   have none.)
 * **.xls / .ods** (or an .xlsx openpyxl fails to load) cannot be edited by openpyxl.  When
   the return was read as one of our forms, the copy is that form's template drawn
-  again with the return's figures, text, 情况说明 and signature (`xlsxform.render_return`:
+  again with the return's figures, text, 情况说明 and signature (`formsheet.render_return`:
   layout, borders, live hints and status as in the template), then marked the same
   way; the marks follow the layout, not the original's addresses.  A workbook that is
   not one of our forms gets a content copy instead (every sheet's cells as read).

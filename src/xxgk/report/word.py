@@ -4,7 +4,7 @@ summary, ready to paste into the report.
 The tables are drawn as the notice prints them (`printed`): merged headers, 宋体 body and
 黑体 headings (East Asian fonts set explicitly, so Word and WPS do not fall back to a
 Latin font), A4 portrait.  The document's title names the unit (or region) and the year,
-so reading it back (`docx_book`) gives the same figures, form and year.
+so reading it back (`read.docx`) gives the same figures, form and year.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class ReportError(ValueError):
 
 
 def document_title(who: str, year: int | None) -> str:
-    """The document title; `book.report_title` reads unit and year back from it."""
+    """The document title; `read.tables.report_title` reads unit and year back from it."""
     return f"{who}{year or ''}年政府信息公开工作年度报告"
 
 

@@ -30,10 +30,11 @@ from xxgk.cycle.entries import Entry, entry_of, failed_entry
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.files import display_name
+from xxgk.forms.builtin import default_forms
 from xxgk.forms.findings import Finding, Report
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
-from xxgk.read.open import default_forms, read
+from xxgk.read.open import read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary

@@ -39,7 +39,7 @@ BIFF_STREAM = "Workbook"  # where `Preflight.xml` keeps an .xls workbook's strea
 @dataclass
 class Preflight:
     """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods``, ``xls``, or the
-    annual report as ``docx`` (every XML part vetted) or ``html`` (vetted by `html_book`);
+    annual report as ``docx`` (every XML part vetted) or ``html`` (vetted by `read.html`);
     with ``preflight(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str

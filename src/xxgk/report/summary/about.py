@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from xxgk.cycle.previous import LastYear
 from xxgk.cycle.summary import Summary
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup
 from xxgk.report.summary.texts import completeness_text
-from xxgk.report.summary.years import LastYear
 
 ABOUT_SHEET = "说明"
 

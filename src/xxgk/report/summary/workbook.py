@@ -8,7 +8,7 @@ Sheets, in order:
 * 分单位明细: every unit's figures, table by table in the official orientation
   (`forms.detail_layout.DetailLayout`), a 合计 row per band;
 * 汇总表（含校验）…: the working copy, drawn by the template's renderer
-  (`xlsxform.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
+  (`formsheet.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
   summary exactly like a return one level up: live checks, 情况说明.  Input cells are
   ``=SUM('分单位明细'!X5:X33)``, formula cells the form's own sums;
 * 报送情况: the status register; 校验问题: every finding of every file;
@@ -39,17 +39,16 @@ from xxgk.report.summary.formats import Formats
 from xxgk.report.summary.issues import ISSUES_SHEET, issues_sheet
 from xxgk.report.summary.register import REGISTER_SHEET, register_sheet
 from xxgk.report.summary.texts import completeness_text, incomplete_text
-from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, LastYear, years_by_unit_sheet, years_sheet
+from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, years_by_unit_sheet, years_sheet
 from xxgk.write.formsheet import Fields, FormSheet, metadata, new_workbook, write_identity
 from xxgk.write.livecheck import LiveChecks
 from xxgk.write.styles import Styles
 
 
-def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False,
-                  last: LastYear | None = None) -> Path:
-    """Write the summary workbook atomically (with ``last``: the 本年与上年 sheet); raises
-    FileExistsError unless ``overwrite``."""
-    return write_atomically(path, lambda tmp: _render(summary, tmp, last), overwrite=overwrite)
+def write_summary(summary: Summary, path: Path | str, *, overwrite: bool = False) -> Path:
+    """Write the summary workbook atomically (with last year's figures in the summary: the
+    本年与上年 sheets); raises FileExistsError unless ``overwrite``."""
+    return write_atomically(path, lambda tmp: _render(summary, tmp), overwrite=overwrite)
 
 
 def summary_meta(summary: Summary) -> dict[str, str]:
@@ -66,7 +65,8 @@ def summary_meta(summary: Summary) -> dict[str, str]:
 OFFICIAL_SIGNATURE = ("单位负责人", "审核人", "制表人", "联系电话", "制表日期")
 
 
-def _render(summary: Summary, target: Path, last: LastYear | None) -> None:
+def _render(summary: Summary, target: Path) -> None:
+    last = summary.last
     wb = new_workbook(target)
     styles = Styles(wb)
     fx = Formats(wb)

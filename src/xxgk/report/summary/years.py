@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.check.years import previous_values
+from xxgk.cycle.previous import LastYear
 from xxgk.cycle.summary import Summary, UnitBlock
 from xxgk.forms.layout import a1
-from xxgk.forms.model import Form
 from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
 from xxgk.report.summary.headlines import cell_name, headlines
 from xxgk.write.formsheet import cell_number
 from xxgk.write.guide import lines_needed
 
-if TYPE_CHECKING:
-    from xxgk.cycle.previous import Previous
-
 YEARS_SHEET = "本年与上年"
 YEARS_UNIT_SHEET = "本年与上年（按单位）"
-
-
-@dataclass(frozen=True)
-class LastYear:
-    """Last year's summary as the comparison needs it: totals on this form's cell keys and,
-    when it follows the same form, each unit's own figures (by unit code)."""
-
-    file: str
-    totals: dict[str, Decimal]
-    units: dict[str, dict[str, Decimal]]
-
-
-def last_year(previous: Previous, form: Form) -> LastYear:
-    """Last year's figures (validated and read once by `previous.Previous`) for the 本年与上年
-    sheet: the totals on this form's cells, and each unit's row when the form is the same."""
-    totals = previous_values(form, previous.form, previous.values)
-    units = {code: dict(row) for code, row in previous.by_unit.items()} if previous.form.id == form.id else {}
-    return LastYear(previous.path.name, totals, units)
 
 
 YEARS_TOTAL_HEADERS = ("行次/栏次", "指标", "本年", "上年", "增减", "增减%", "上年比对提醒")
