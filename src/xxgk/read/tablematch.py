@@ -292,6 +292,9 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
             break
         if any(t.startswith(SIGNATURE_NORMS) for t in texts) or not foreign.isdisjoint(grid.norm_row(r)):
             break  # the signature block, or the next table of the form
+        if not stop.isdisjoint(grid.norm_row(r)):  # a header this table shares: the next block
+            ignored += _unknown_block(grid, r + 1, lab_lo, lab_hi, code_col, stop | named)
+            break
         if texts and all(t in group_set for t in texts):
             continue
         if any(is_number(v) for v in values):
@@ -305,6 +308,24 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
     if problems:
         return problems
     return TableMatch(table, grid.name, rows, cols, note_col, end, findings)
+
+
+def _unknown_block(grid: Grid, lo: int, lab_lo: int, lab_hi: int, code_col: int | None,
+                   known: frozenset[str] | set[str]) -> list[str]:
+    """Rows with figures under a block header no table of the form has (2019's （九）政府集中采购
+    after the 2021 form's last block), down to a blank row, a label of the form or the
+    signature: named, so that no row is dropped silently."""
+    out = []
+    for r in range(lo, min(lo + TRAILING, grid.height)):
+        texts = row_text(grid, r, lab_lo, lab_hi)
+        numbers = any(is_number(v) for c, v in enumerate(grid.rows[r]) if c > lab_hi and c != code_col)
+        if not texts and not numbers or not known.isdisjoint(grid.norm_row(r)):
+            break
+        if any(t.startswith(SIGNATURE_NORMS) for t in texts):
+            break
+        if texts and numbers:
+            out.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
+    return out
 
 
 def _headed_only(grid: Grid, table: Table, lo: int, stop: frozenset[str]) -> TableMatch | Problems | None:
