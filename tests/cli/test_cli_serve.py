@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,50 @@ def test_first_start_makes_the_cycle(tmp_path: Path, served: list[dict[str, Any]
         hashes = {u.token_hash for u in store.units()}
         assert security.token_hash(token) in hashes and token not in hashes
         raw = (data / "xxgk.sqlite3").read_bytes()
-        assert token.encode() not in raw and password.encode() not in raw
+        assert password.encode() not in raw
+        # the current link is kept for the office's 发放链接 page: the directory is the office's alone
+        assert token.encode() in raw
     finally:
         store.close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("xxgk.sqlite3", "单位链接.csv"):
+        assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+
+
+def test_base_url_deadline_and_contact_are_kept(tmp_path: Path, served: list[dict[str, Any]]) -> None:
+    data = tmp_path / "site"
+    first = serve(data, "--host", "0.0.0.0", "--port", "8124")
+    assert first.exit_code == 0, first.output
+    assert "--base-url" in first.output and "其他电脑打不开" in first.output
+    assert links(data)[0].startswith("http://127.0.0.1:8124/u/")
+    given = serve(data, "--host", "0.0.0.0", "--base-url", "http://192.168.1.10:8124/", "--deadline", "2026-1-31",
+                  "--contact", "区政务公开办  张三 0955-1234567")
+    assert given.exit_code == 0, given.output
+    assert "报送截止 (deadline): 2026-01-31" in given.output and "其他电脑打不开" not in given.output
+    later = serve(data, "--host", "0.0.0.0")  # nothing given: what was kept holds
+    assert later.exit_code == 0 and "http://192.168.1.10:8124/office" in later.output
+    assert "2026-01-31" in later.output and "其他电脑打不开" not in later.output
+    assert all(x.startswith("http://192.168.1.10:8124/u/") for x in links(data))
+    store = Store(data)
+    try:
+        assert store.meta("contact") == "区政务公开办 张三 0955-1234567"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--deadline", "明年一月", "截止日期"), ("--deadline", "2026-02-30", "截止日期"),
+    ("--base-url", "192.168.1.10:8000", "链接地址"), ("--base-url", "http://", "链接地址"),
+])
+def test_bad_settings_are_usage_errors(tmp_path: Path, served: list[dict[str, Any]], option: str, value: str,
+                                       said: str) -> None:
+    result = serve(tmp_path / "site", option, value)
+    assert result.exit_code == 2 and said in result.output and served == []
+
+
+def links(data: Path) -> list[str]:
+    rows = list(csv.reader(io.StringIO((data / "单位链接.csv").read_text(encoding="utf-8-sig"))))
+    return [r[2] for r in rows[1:]]
 
 
 def test_later_start_reopens_and_keeps_links(tmp_path: Path, served: list[dict[str, Any]]) -> None:

@@ -214,3 +214,28 @@ def test_a_report_naming_no_unit_is_the_submitters_when_handed_in_by_one(tmp_pat
     assert [f.code for f in alone.report.findings] == ["file.no_unit"] and not alone.valid
     handed_in = c.add(path.read_bytes(), name="报告.docx", submitter=UNITS[0][0])
     assert handed_in.report.findings == [] and handed_in.valid
+
+
+def test_carried_figures_keep_the_year_over_year_checks_quiet() -> None:
+    """A template pre-filled with `Previous.carried` (上年结转, 现行有效件数 from the unit's row of
+    last year's summary) passes the year-over-year checks when the year brought no change."""
+    from decimal import Decimal
+
+    from xxgk.check.years import compare_years, previous_values
+    from xxgk.cycle.previous import Previous
+    from xxgk.forms.builtin import for_year
+
+    root = Path(__file__).resolve().parents[2]
+    previous = Previous.load(root / "samples" / "previous" / "沙坡头区2024年汇总.xlsx", year=2025, region="沙坡头区",
+                             merging=True)
+    form = for_year(2025)
+    code = next(iter(previous.by_unit))
+    carried = previous.carried(form, code)
+    assert {c.anchor for c in form.previous_checks if form.cells[c.anchor].kind == "input"} <= set(carried)
+    blank = {c.key: Decimal(0) for c in form.inputs}
+    values = {**blank, **form.compute({**blank, **carried})}
+    assert compare_years(form, values, previous.form, previous.by_unit[code]) == []
+    typed = {**blank, **form.compute(blank)}  # the same figures left blank: the checks speak
+    assert compare_years(form, typed, previous.form, previous.by_unit[code])
+    assert previous_values(form, previous.form, previous.by_unit[code])  # the unit's row was read
+    assert previous.carried(form, "no-such-unit") == {}

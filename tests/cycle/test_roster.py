@@ -154,3 +154,12 @@ def test_duplicate_names_are_reported(tmp_path: Path) -> None:
     path.write_text("名称\n滨河镇\n香山乡\n滨河 镇\n", encoding="utf-8")
     with pytest.raises(RosterError, match="第4行：名称“滨河 镇”与第2行重复"):
         read_roster(path)  # names only: they would be one unit
+
+
+def test_optional_category_column(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("代码,名称,类别\n1,甲局,部门\n2,乙镇,乡镇\n3,丙办,\n", encoding="utf-8")
+    assert [(u.code, u.category) for u in read_roster(path)] == [("1", "部门"), ("2", "乡镇"), ("3", "")]
+    plain = tmp_path / "p.csv"
+    plain.write_text("代码,名称\n1,甲局\n", encoding="utf-8")
+    assert read_roster(plain)[0].category == ""

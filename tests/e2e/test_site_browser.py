@@ -9,6 +9,7 @@ Screenshots of the unit's page and the register are written to ``docs/`` (linked
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import shutil
 import zipfile
@@ -52,7 +53,9 @@ def test_unit_and_office_in_the_browser(tmp_path: Path, monkeypatch: pytest.Monk
     faulty = return_bytes(returns, ROSTER[0], faulty=True, name="a_机关事务局_初稿.xlsx")
     good = return_bytes(returns, ROSTER[0], name="b_机关事务局_修改稿.xlsx")
     other = return_bytes(returns, ROSTER[1], seed=1, name="c_政府办.xlsx")
-    server = site_server.start(tmp_path / "data", roster, year=YEAR, region=REGION)
+    deadline = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    server = site_server.start(tmp_path / "data", roster, year=YEAR, region=REGION,
+                               extra=("--deadline", deadline, "--contact", "区政务公开办 张三 0955-1234567"))
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     try:

@@ -98,7 +98,7 @@ def test_detail_register_and_issues(mixed: tuple[Summary, Path]) -> None:
     summary, path = mixed
     book = Book(path)
     detail = DetailLayout(GK2018, len(summary.blocks))
-    assert [len(b.blocks) for b in detail.bands] == [20, 20, 18]  # 58 rows with figures, evened out
+    assert [len(b.blocks) for b in detail.bands] == [29, 29]  # 58 rows with figures, evened out
     first = detail.bands[0]
     assert book.get(DETAIL_SHEET, first.first - 1, first.blocks[0].col) == "2"  # 行次
     assert book.get(DETAIL_SHEET, first.top, first.blocks[0].col) == "（一）主动公开政府信息数"

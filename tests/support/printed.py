@@ -1,6 +1,6 @@
 """Every workbook xxgk writes, made from the shipped samples, for looking at printed pages:
 the template of each form, annotated copies of an .xlsx and an .xls return, and the district
-summaries of 2018 and 2025 (with last year's summary).  Shared by the print tests and
+summaries of 2018 and 2025 (with last year's summary, and without).  Shared by the print tests and
 ``docs/make_pictures.py``."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _run(*args: str) -> None:
 
 def build(out: Path, profile: Path) -> dict[str, Path]:
     """Name → workbook, written into ``out``: 模板2018, 模板2020, 模板2025, 标注xlsx, 标注xls,
-    汇总2018, 汇总2025 (``profile``: the LibreOffice profile that saves the .xls return)."""
+    汇总2018, 汇总2025 (with last year's summary), 汇总2025无上年 (``profile``: the LibreOffice profile that saves the .xls return)."""
     out.mkdir(parents=True, exist_ok=True)
     made: dict[str, Path] = {}
     for year in (2018, 2020, 2025):
@@ -50,9 +50,10 @@ def build(out: Path, profile: Path) -> dict[str, Path]:
     for name, src in (("标注xlsx", XLSX_RETURN), ("标注xls", xls_return)):
         copy = annotated / f"{src.stem}_校验结果.xlsx"
         made[name] = copy.replace(out / f"{name}.xlsx")
-    for year, extra in ((2018, ()), (2025, ("--previous", str(PREVIOUS)))):
-        path = out / f"汇总{year}.xlsx"
+    for name, year, extra in (("汇总2018", 2018, ()), ("汇总2025", 2025, ("--previous", str(PREVIOUS))),
+                              ("汇总2025无上年", 2025, ())):
+        path = out / f"{name}.xlsx"
         _run("merge", str(SAMPLES / "returns" / str(year)), "--roster", str(SAMPLES / "roster.csv"),
              "--region", "沙坡头区", "-o", str(path), "--force", *extra)
-        made[f"汇总{year}"] = path
+        made[name] = path
     return made

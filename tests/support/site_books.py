@@ -99,10 +99,11 @@ def readers() -> Readers:
     return _READERS[0]
 
 
-def open_site(data: Path, **settings: object) -> Site:
-    opened = open_data(data, year=YEAR, roster=ROSTER, region=REGION)
-    write_links(opened.store, Settings().base_url, opened.tokens)
-    service = Service(opened.store, opened.form, YEAR, REGION, readers())
+def open_site(data: Path, *, roster: list[Unit] | None = None, previous: Path | None = None,
+              **settings: object) -> Site:
+    opened = open_data(data, year=YEAR, roster=roster or ROSTER, region=REGION, previous=previous)
+    write_links(opened.store, Settings().base_url)
+    service = Service(opened.store, opened.form, YEAR, REGION, readers(), previous=opened.previous)
     app = create_app(service, Settings(**settings))  # type: ignore[arg-type]
     by_id = {u.id: u.code for u in opened.store.units()}
     links = {by_id[i]: f"/u/{t}" for i, t in opened.tokens.items()}

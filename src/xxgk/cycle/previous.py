@@ -25,6 +25,7 @@ from xxgk.cycle.entries import Entry
 from xxgk.forms.findings import Finding, make
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
+from xxgk.forms.rules import LAST
 from xxgk.read.returns import ReadError
 from xxgk.read.summary_figures import unit_figures
 
@@ -129,6 +130,27 @@ class Previous:
             figures = self.values
         values = {k: Decimal(v) for k, v in entry.values.items()}
         return compare_years(form, values, self.form, figures, notes=entry.notes), ""
+
+    def carried(self, form: Form, code: str) -> dict[str, Decimal]:
+        """What a unit's template may hold from its row of last year's summary, so that typing
+        the year's figures does not trip the year-over-year checks: each check's anchor cell
+        (上年结转, 现行有效件数 …) set from the one last-year cell it compares with, when
+        that makes the check hold with the other cells still blank; empty without the unit."""
+        figures = self.by_unit.get(code) if self.kind == "summary" and code else None
+        if not figures or not form.previous_checks:
+            return {}
+        last = previous_values(form, self.form, figures)
+        blank = {c.key: Decimal(0) for c in form.inputs}
+        out: dict[str, Decimal] = {}
+        for check in form.previous_checks:
+            before = [k for n, k in check.bind.items() if n.startswith(LAST)]
+            anchor = form.cells[check.anchor]
+            if len(before) != 1 or before[0] not in last or anchor.kind != "input":
+                continue
+            trial = {**blank, **form.compute({**blank, **out, check.anchor: last[before[0]]})}
+            if check.evaluate(trial, last):
+                out[check.anchor] = last[before[0]]
+        return out
 
     def compare_summary(self, form: Form, totals: Mapping[str, Decimal], notes: Mapping[str, str], *,
                         failing: int) -> list[Finding]:

@@ -19,6 +19,7 @@ from xxgk.read.returns import ReadError
 
 CODE_HEADERS = ("代码", "code", "单位代码")
 NAME_HEADERS = ("名称", "name", "单位名称")
+CATEGORY_HEADERS = ("类别", "category", "单位类别", "分组")  # optional: 部门, 乡镇 … (the register groups by it)
 SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SEARCH = 10  # rows searched for the header (a title and notes may sit above it)
 
@@ -31,10 +32,12 @@ class RosterError(ValueError):
 class Unit:
     code: str
     name: str
+    category: str = ""  # the roster's optional 类别 column
 
 
 def read_roster(path: Path | str) -> list[Unit]:
-    """Units in file order; raises `RosterError` on a missing 名称 column, an empty name (or
+    """Units in file order (with their 类别 when the roster has that column); raises
+    `RosterError` on a missing 名称 column, an empty name (or
     code, when there is a 代码 column), a duplicate code, or a duplicate name in a roster of
     names only (with codes, `duplicate_names` lists them for a warning)."""
     path = Path(path)
@@ -134,6 +137,8 @@ def _units(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
     name_col = _column(path, line, header, NAME_HEADERS)
     wanted = {_norm(n) for n in CODE_HEADERS}
     code_col = next((i for i, c in enumerate(header) if _norm(c) in wanted), None)
+    kinds = {_norm(n) for n in CATEGORY_HEADERS}
+    category_col = next((i for i, c in enumerate(header) if _norm(c) in kinds), None)
     units: list[Unit] = []
     seen: dict[str, int] = {}
     names: dict[str, int] = {}
@@ -154,7 +159,7 @@ def _units(path: Path, rows: list[tuple[int, list[str]]]) -> list[Unit]:
         if code:
             seen[code] = line
         names.setdefault(key, line)
-        units.append(Unit(code, name))
+        units.append(Unit(code, name, _get(row, category_col) if category_col is not None else ""))
     if not units:
         raise RosterError(f"{path}: 名单中没有单位 (no units after the header)")
     return units

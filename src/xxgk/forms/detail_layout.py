@@ -3,7 +3,8 @@
 Units run down, a table's columns across (its row label over them, the official column
 headers and 栏次 below); a one-column table such as gk2018 puts its rows across instead
 (行次 below each label).  Blocks are packed into bands no wider than a landscape A4
-page holds legibly, one band under the other.  `DetailLayout` is the one place that says
+page holds at the print scale, measured in the widths LibreOffice draws (`band_cols`), one
+band under the other.  `DetailLayout` is the one place that says
 where a unit's value sits: the summary writes there, its totals sum there, and
 `read.summary_figures` reads last year's figures back from there.
 """
@@ -21,7 +22,27 @@ from xxgk.forms.xlref import quote
 DETAIL_SHEET = "分单位明细"
 FIRST_BAND = 2  # row 0 is the title, row 1 says what the sheet holds
 UNIT_COLS = 2  # A: 代码, B: 单位
-BAND_COLS = 21  # value columns a band holds, at most (a wider block gets a band of its own)
+# 分单位明细 as printed: column widths in Excel's character units, and what LibreOffice draws
+WIDTH_CODE, WIDTH_NAME, WIDTH_VALUE = 5, 15, 4
+PRINT_SCALE = 60  # percent: two bands of a few dozen units on one landscape A4 page
+PAGE_WIDTH, PAGE_HEIGHT = 784, 480  # points of landscape A4 inside the margins (and above the footer)
+
+
+def drawn(width: float) -> float:
+    """Points LibreOffice draws a column ``width`` character units wide (Excel draws 3/4 of it:
+    LibreOffice, without Calibri, counts a character unit as 7 points, not 7 pixels)."""
+    return 7 * width + 5
+
+
+def band_cols() -> int:
+    """Value columns a band holds: as many as fit across the page beside 代码 and 单位 at
+    `PRINT_SCALE`, in the widths LibreOffice draws (a wider block gets a band of its own)."""
+    room = PAGE_WIDTH * 100 / PRINT_SCALE - drawn(WIDTH_CODE) - drawn(WIDTH_NAME)
+    return int(room // drawn(WIDTH_VALUE))
+
+
+BAND_COLS = band_cols()
+LEGACY_BAND_COLS = (21,)  # what summaries written before this layout used: still read back
 GAP = 1  # blank rows between bands
 FLAT_HEADER_ROW, FLAT_FIRST_ROW, FLAT_FIRST_COL = 1, 2, 2  # the sheet before the bands
 
@@ -77,7 +98,8 @@ class Band:
 class DetailLayout:
     """Where each value cell of each unit sits on 分单位明细, for ``units`` units."""
 
-    def __init__(self, form: Form, units: int) -> None:
+    def __init__(self, form: Form, units: int, columns: int = BAND_COLS) -> None:
+        """``columns``: value columns a band holds (`BAND_COLS`; an older summary's to read it back)."""
         self.form, self.units = form, units
         self.bands: list[Band] = []
         self.col: dict[str, int] = {}
@@ -86,7 +108,7 @@ class DetailLayout:
         valued = {(c.table.id, c.row.id) for c in form.value_cells}  # header rows carry no values
         for sheet in form.sheets:
             rows = [(t, r) for t in form.tables if t.sheet == sheet for r in t.rows if (t.id, r.id) in valued]
-            for group in _pack([len(t.columns) for t, _ in rows]):
+            for group in _pack([len(t.columns) for t, _ in rows], columns):
                 col, blocks = UNIT_COLS, []
                 for i in group:
                     table, row = rows[i]
@@ -152,8 +174,8 @@ def _runs(blocks: tuple[Block, ...]) -> list[tuple[Table, int, int]]:
     return out
 
 
-def _pack(widths: list[int]) -> list[list[int]]:
-    """Consecutive blocks in as few bands of ≤ BAND_COLS columns as possible, evened out
+def _pack(widths: list[int], columns: int) -> list[list[int]]:
+    """Consecutive blocks in as few bands of ≤ ``columns`` columns as possible, evened out
     (65 one-column rows: 17+16+16+16, not 18+18+18+11)."""
     def greedy(limit: int) -> list[list[int]]:
         bands: list[list[int]] = []
@@ -168,7 +190,7 @@ def _pack(widths: list[int]) -> list[list[int]]:
 
     if not widths:
         return []
-    limit = max(BAND_COLS, max(widths))
+    limit = max(columns, max(widths))
     fewest = len(greedy(limit))
     floor = max(max(widths), math.ceil(sum(widths) / fewest))
     return next(greedy(n) for n in range(floor, limit + 1) if len(greedy(n)) == fewest)

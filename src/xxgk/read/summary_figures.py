@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.forms.detail_layout import (
+    BAND_COLS,
     DETAIL_SHEET,
     FLAT_FIRST_COL,
     FLAT_FIRST_ROW,
     FLAT_HEADER_ROW,
+    LEGACY_BAND_COLS,
     DetailLayout,
     column_header,
 )
@@ -21,7 +23,8 @@ from xxgk.read.open import open_file
 def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
     """Every unit's own figures by unit code, read back from a summary's 分单位明细 (last year's
     values for units' returns checked against a district summary): the banded sheet `report.detail`
-    writes, or the one-row-per-unit sheet of earlier versions; empty when the sheet is
+    writes (bands of this version's width or of an earlier one's), or the one-row-per-unit sheet
+    of earlier versions; empty when the sheet is
     not there or not laid out for ``form``.  The file is vetted as a return is
     (`open.open_file`); raises `ReadError` when it cannot be read."""
     book = open_file(path)
@@ -31,18 +34,22 @@ def unit_figures(path: Path | str, form: Form) -> dict[str, dict[str, Decimal]]:
         rows = book.grid(DETAIL_SHEET).rows
     finally:
         book.close()
-    return _banded(rows, form) or _flat(rows, form)
+    for columns in (BAND_COLS, *LEGACY_BAND_COLS):
+        banded = _banded(rows, form, columns)
+        if banded:
+            return banded
+    return _flat(rows, form)
 
 
-def _banded(rows: list[list[Any]], form: Form) -> dict[str, dict[str, Decimal]]:
-    probe = DetailLayout(form, 0)
+def _banded(rows: list[list[Any]], form: Form, columns: int) -> dict[str, dict[str, Decimal]]:
+    probe = DetailLayout(form, 0, columns)
     if not probe.bands:
         return {}
     first = probe.bands[0].first
     units = 0
     while first + units < len(rows) and _at(rows, first + units, 0) not in ("合计", ""):
         units += 1
-    layout = DetailLayout(form, units)
+    layout = DetailLayout(form, units, columns)
     for band in layout.bands:
         for text, r0, c0, _, _ in layout.header_texts(band):
             if _at(rows, r0, c0) != text:

@@ -1,7 +1,8 @@
 """分单位明细 written: every unit's figures, table by table in the official orientation, printable.
 
-Where each value goes is `forms.detail_layout.DetailLayout`; this writes the bands there, a
-page break before a band that would not fit under the ones above it.
+Where each value goes is `forms.detail_layout.DetailLayout`; this writes the bands there,
+printed at `PRINT_SCALE` (the bands are as wide as that holds, in the widths LibreOffice
+draws), a page break before a band that would not fit under the ones above it.
 """
 
 from __future__ import annotations
@@ -13,27 +14,39 @@ from typing import Any
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from xxgk.forms.detail_layout import GAP, UNIT_COLS, Band, DetailLayout
+from xxgk.forms.detail_layout import (
+    GAP,
+    PAGE_HEIGHT,
+    PRINT_SCALE,
+    UNIT_COLS,
+    WIDTH_CODE,
+    WIDTH_NAME,
+    WIDTH_VALUE,
+    Band,
+    DetailLayout,
+)
 from xxgk.forms.layout import a1
 from xxgk.write.guide import lines_needed
 
 TITLE_ROW = 0
-WIDTH_CODE, WIDTH_NAME, WIDTH_VALUE = 11, 24, 8.5
-ROW_POINTS = 15  # a unit's row (the default height)
+FONT_POINTS = 8
+ROW_POINTS = 9.5  # a unit's row
+GAP_POINTS = 6  # the blank row between bands
+LINE_POINTS = 10  # a line of a header's wrapped text
 TITLE_POINTS = 40  # the sheet's two title rows
-PAGE_WIDTH, PAGE_HEIGHT = 784, 480  # printable points of landscape A4 within the margins and footer
 
 
 class DetailFormats:
     def __init__(self, wb: Workbook) -> None:
-        base = {"font_name": "宋体", "font_size": 9, "valign": "vcenter", "border": 1}
+        base = {"font_name": "宋体", "font_size": FONT_POINTS, "valign": "vcenter", "border": 1}
         self.title = wb.add_format({"font_name": "黑体", "font_size": 14, "valign": "vcenter"})
         self.note = wb.add_format({"font_name": "宋体", "font_size": 9})
         self.head = wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True})
-        self.text = wb.add_format({**base})
-        self.number = wb.add_format({**base, "num_format": "General"})
-        self.total_label = wb.add_format({**base, "bold": True})
-        self.total = wb.add_format({**base, "bold": True, "num_format": "General"})
+        # a long unit name or a wide number shrinks into its cell rather than being cut
+        self.text = wb.add_format({**base, "shrink": True})
+        self.number = wb.add_format({**base, "num_format": "General", "shrink": True})
+        self.total_label = wb.add_format({**base, "bold": True, "shrink": True})
+        self.total = wb.add_format({**base, "bold": True, "num_format": "General", "shrink": True})
 
 
 def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
@@ -51,8 +64,12 @@ def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
     ws.set_column(UNIT_COLS, widest, WIDTH_VALUE)
     heights: list[float] = []
     for band in layout.bands:
+        for r in range(band.first, band.total_row + 1):
+            ws.set_row(r, ROW_POINTS)
+        for r in range(band.total_row + 1, band.total_row + 1 + GAP):
+            ws.set_row(r, GAP_POINTS)
         header = _write_header(ws, fx, layout, band)
-        heights.append(header + ROW_POINTS * (len(units) + 1) + ROW_POINTS * GAP)
+        heights.append(header + ROW_POINTS * (len(units) + 1) + GAP_POINTS * GAP)
         keys = [k for k, b in layout.band_of.items() if b is band]
         for i, (code, name, values) in enumerate(units):
             r = band.first + i
@@ -70,7 +87,7 @@ def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
                 ws.write_formula(r, col, f"=SUM({a1(band.first, col)}:{a1(r - 1, col)})", fx.total, value)
             else:
                 ws.write_number(r, col, value, fx.total)
-    breaks = _page_breaks(layout, heights, widest)
+    breaks = _page_breaks(layout, heights)
     first = layout.bands[0] if layout.bands else None
     if first is not None:
         ws.freeze_panes(first.first, UNIT_COLS)
@@ -80,19 +97,16 @@ def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
     ws.repeat_columns(0, UNIT_COLS - 1)
     ws.set_paper(9)
     ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(PRINT_SCALE)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(2)
 
 
-def _page_breaks(layout: DetailLayout, heights: list[float], last_col: int) -> list[int]:
+def _page_breaks(layout: DetailLayout, heights: list[float]) -> list[int]:
     """Rows to start a new page at: before a band that would not fit under the ones above
-    it on a landscape A4 page printed one page wide (Excel's column widths: LibreOffice
-    draws wider, shrinking the page more, so a band estimated to fit does fit)."""
-    width = sum(w * 7 + 5 for w in (WIDTH_CODE, WIDTH_NAME, *[WIDTH_VALUE] * (last_col - 1))) * 0.75
-    scale = min(1.0, PAGE_WIDTH / width)
-    room = PAGE_HEIGHT / scale
+    it on a landscape A4 page printed at `PRINT_SCALE`."""
+    room = PAGE_HEIGHT * 100 / PRINT_SCALE
     used: float = TITLE_POINTS
     breaks: list[int] = []
     for band, height in zip(layout.bands, heights, strict=True):
@@ -112,11 +126,11 @@ def _write_header(ws: Worksheet, fx: DetailFormats, layout: DetailLayout, band: 
         else:
             ws.merge_range(r0, c0, r1, c1, text, fx.head)
         width = (WIDTH_CODE if c0 == 0 else WIDTH_NAME if c0 == 1 else WIDTH_VALUE) * (c1 - c0 + 1)
-        need = lines_needed(text, width * 11 / 9) / (r1 - r0 + 1)
+        need = lines_needed(text, width * 11 / FONT_POINTS) / (r1 - r0 + 1)
         lines[r0] = max(lines.get(r0, 1), need)
     total = 0.0
     for r in range(band.top, band.first):
-        height = 12 * math.ceil(lines.get(r, 1)) + 3
+        height = LINE_POINTS * math.ceil(lines.get(r, 1)) + 2
         ws.set_row(r, height)
         total += height
     return total

@@ -16,7 +16,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from xxgk.site import office_pages, security, unit_pages
+from xxgk.site import office_links, office_pages, office_tools, security, unit_pages
 from xxgk.site.http import HERE, MB, SecurityHeaders, http_error, server_error, templates
 from xxgk.site.service import Service
 
@@ -30,7 +30,7 @@ class Settings:
 
 def create_app(service: Service, settings: Settings | None = None) -> ASGIApp:
     """The site for ``service`` (whose store is open); the caller closes the service and the store."""
-    routes = [*unit_pages.ROUTES, *office_pages.ROUTES,
+    routes = [*unit_pages.ROUTES, *office_pages.ROUTES, *office_links.ROUTES, *office_tools.ROUTES,
               Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: server_error})
     app.state.service = service

@@ -38,6 +38,7 @@ from xxgk.read.open import read
 from xxgk.report import annotate
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
+from xxgk.site.datadir import sent_back
 from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
 from xxgk.write import template
 
@@ -228,10 +229,14 @@ class Service:
             statuses = {(s.code, s.name): s for s in self.collection.register()}
             by_code = {s.code: s for s in statuses.values() if s.code}
             latest = self.store.latest()
+            back = sent_back(self.store)
             lines = []
             for unit in self.store.units():
                 status = by_code.get(unit.code) if unit.code else statuses.get((unit.code, unit.name))
-                lines.append(self._line(unit, status, latest.get(unit.id)))
+                line = self._line(unit, status, latest.get(unit.id))
+                if unit.id in back and line.state != "exempt":  # the office sent it back: not passed
+                    line = Line(unit, "failing", f"已退回：{back[unit.id].note}", line.upload)
+                lines.append(line)
             self._register = (version, lines)
             return lines
 
@@ -267,12 +272,15 @@ class Service:
     # ------------------------------------------------------------ files made for download
 
     def template_file(self, unit: UnitRow) -> Path:
-        """The unit's pre-filled template, written once and kept."""
-        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}.xlsx"
+        """The unit's pre-filled template (with last year's summary kept: its 上年结转 and
+        现行有效件数 carried from the unit's row), written once and kept."""
+        carried = self.previous.carried(self.form, unit.code) if self.previous is not None else {}
+        kept = (self.store.meta("previous") or "").rsplit("/", 1)[-1][:8] if carried else ""
+        path = self.store.data / "templates" / f"{unit.id}-{template_key(unit)}{'-' + kept if kept else ''}.xlsx"
         if not path.exists():
             path.parent.mkdir(exist_ok=True)
             template.write_template(self.form, path, year=self.year, agency=unit.name, code=unit.code,
-                                    overwrite=True)
+                                    overwrite=True, values=carried)
         return path
 
     def annotated_file(self, upload: Upload) -> Path | None:
@@ -289,7 +297,8 @@ class Service:
         return annotate.annotate(ret, report.findings, out, overwrite=True)
 
     def summary_bytes(self, kind: str) -> bytes:
-        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them."""
+        """The summary workbook (``xlsx``) or CSV (``csv``), as `xxgk merge` writes them (with last
+        year's summary kept: its 本年与上年 sheets, as ``merge --previous``)."""
         with self._lock:
             result = self.collection.summary()
         tmp_dir = self.store.data / SCRATCH

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from xxgk.report.text import closing, finding_line
-from xxgk.site import figures, security
+from xxgk.site import datadir, figures, security
 from xxgk.site.http import (
     MB,
     accept_upload,
@@ -67,6 +67,7 @@ async def unit_page(request: Request) -> Response:
         "tables": figures.tables(service.form, entry.values if entry else None, findings) if current else [],
         "csrf": csrf_token(request, f"unit:{unit.token_hash}"),
         "max_mb": request.app.state.settings.max_upload // MB,
+        "cycle": datadir.cycle_settings(service.store), "sent_back": datadir.sent_back(service.store).get(unit.id),
     })
 
 

@@ -2,14 +2,16 @@
 
 One `FormSheet` writes a visible sheet of the form (title, info and status line,
 tables with their header and row-group spans from `layout`, hints, notes,
-signature, validation, highlights, page set-up); `new_workbook`, `metadata` and
-`write_identity` make and label the workbook around it.
+signature, validation, highlights, page set-up): what it shows is its `Content`, how it
+is drawn its `Look` (the working copy or the official one); `new_workbook`, `metadata`
+and `write_identity` make and label the workbook around it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -100,10 +102,11 @@ def render_return(form: Form, target: Path, meta: dict[str, str], *,
     live = LiveChecks(form, layout, values=numbers if values is not None else None, notes=notes)
     shown = {**numbers, **form.compute({**{c.key: Decimal(0) for c in form.inputs}, **numbers})} if numbers else {}
     title = form.title.format_map(Fields(agency=meta[ids.AGENCY_NAME], year=meta[ids.YEAR]))
+    content = Content(title, meta, values={k: v for k, v in shown.items()
+                                           if k in numbers or form.cells[k].kind == "formula"},
+                      notes=notes or {}, typed=typed or {}, signed=signed or {})
     for i, sheet in enumerate(layout.sheets):
-        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta,
-                  values={k: v for k, v in shown.items() if k in numbers or form.cells[k].kind == "formula"},
-                  notes=notes, typed=typed, signed=signed).write(i == 0)
+        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, content).write(i == 0)
     write_guide(wb, styles, form, meta)
     live.write_sheet(wb, styles)
     write_identity(wb, meta, {
@@ -143,37 +146,55 @@ def cell_number(value: Decimal | int) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+@dataclass(frozen=True)
+class Content:
+    """What a form sheet shows.  A blank template has a title and identity (``meta``) only.
+
+    A workbook written with figures (the summary) adds ``values`` (cell key → number: typed
+    into input cells, cached on formulas), ``formulas`` (input key → a formula that replaces
+    the input, locked), ``notes`` (row key → 情况说明), a fixed ``status`` text and the
+    ``info`` text in place of 填报单位.  ``typed`` (input key → text a return held there,
+    shown as typed) and ``signed`` (the signature fields) redraw a unit's return in the
+    template (the annotated copy)."""
+
+    title: str
+    meta: Mapping[str, str]
+    values: Mapping[str, Decimal] = field(default_factory=dict)
+    formulas: Mapping[str, str | None] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
+    typed: Mapping[str, str] = field(default_factory=dict)
+    signed: Mapping[str, str] = field(default_factory=dict)
+    status: str | None = None
+    info: str | None = None
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a form sheet is drawn: the working copy (fills, 校验提示 and 情况说明 columns, live
+    status, validation, protection) or, ``official``, the copy that is printed and sent: the
+    table alone, the status as a plain line under the info, and ``signature`` labels of its
+    own (制表人 …)."""
+
+    official: bool = False
+    signature: tuple[str, ...] = SIGNATURE
+
+
+WORKING = Look()
+
+
 class FormSheet:
-    """One visible sheet of the form: title, info, tables, hints, notes, signature.
-
-    A blank template leaves the optional arguments out.  A workbook written with
-    figures (the summary) passes ``values`` (cell key → number: typed into input
-    cells, cached on formulas), ``formulas`` (input key → a formula that replaces
-    the input, locked), ``notes`` (row key → 情况说明), a fixed ``status`` text and
-    the ``info`` text in place of 填报单位.
-
-    ``typed`` (input key → text a return held there, shown as typed) and ``signed`` (the
-    signature fields) redraw a unit's return in the template (the annotated copy).
-
-    ``official`` draws the copy that is printed and sent: the table alone (no 校验提示 or
-    情况说明 columns, no fills, no status, validation or protection), ``status`` as a plain
-    line under the info, and ``signature`` labels of its own (制表人 …).
-    """
+    """One visible sheet of the form: title, info, tables, hints, notes, signature; what it
+    shows is ``content``, how it is drawn ``look``."""
 
     def __init__(self, ws: Worksheet, styles: Styles, form: Form, layout: Layout, sheet: SheetLayout,
-                 live: LiveChecks, title: str, meta: Mapping[str, str], *,
-                 values: Mapping[str, Decimal] | None = None,
-                 formulas: Mapping[str, str | None] | None = None,
-                 notes: Mapping[str, str] | None = None,
-                 status: str | None = None, info: str | None = None,
-                 official: bool = False, signature: tuple[str, ...] = SIGNATURE,
-                 typed: Mapping[str, str] | None = None, signed: Mapping[str, str] | None = None) -> None:
+                 live: LiveChecks, content: Content, look: Look = WORKING) -> None:
         self.ws, self.s, self.form, self.layout, self.sheet = ws, styles, form, layout, sheet
-        self.live, self.title, self.meta = live, title, meta
-        self.values, self.formulas, self.notes = values or {}, formulas or {}, notes or {}
-        self.fixed_status, self.info = status, info
-        self.official, self.signature = official, signature
-        self.typed, self.signed = typed or {}, signed or {}  # text a return holds in input cells; its signature
+        self.live, self.title, self.meta = live, content.title, content.meta
+        self.values, self.formulas, self.notes = content.values, content.formulas, content.notes
+        self.fixed_status, self.info = content.status, content.info
+        self.official, self.signature = look.official, look.signature
+        self.typed, self.signed = content.typed, content.signed  # text a return holds in input cells; its signature
+        official = look.official
         sl = sheet
         self.right = sl.value_col0 + sl.value_cols - 1 if official else sl.last_col  # last printed column
         if official:
@@ -256,7 +277,7 @@ class FormSheet:
         year = f"统计年度：{self.meta[ids.YEAR]}年"
         if self.official:  # one line across the table: who, how many, which year, complete or not
             line = "　".join(x for x in (info, year, self.fixed_status) if x)
-            self._put(INFO_ROW, 0, INFO_ROW, self.right, line, s.info)
+            self._put(INFO_ROW, 0, INFO_ROW, self.right, line, s.info_wrap)  # wrapped, not cut at the edge
             return
         self._put(INFO_ROW, 0, INFO_ROW, sl.label_cols - 1, info, s.info)
         self._put(INFO_ROW, sl.code_col, INFO_ROW, sl.hint_col - 1, year, s.info)

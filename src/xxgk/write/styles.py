@@ -40,6 +40,7 @@ class Styles:
         head = {"font_name": TITLE_FONT, "bold": True, "align": "center", "bg_color": HEADER_FILL}
         self.title = fmt(_BASE, font_name=TITLE_FONT, font_size=18, align="center", text_wrap=True)
         self.info = fmt(_BASE, align="left")
+        self.info_wrap = fmt(_BASE, align="left", text_wrap=True)  # the official copy's line under the title
         self.status = fmt(_BASE, bold=True, align="center", font_color=ERROR_FONT, border=1)
         self.status_ok = wb.add_format({"font_color": OK_FONT})
         self.caption = fmt(_BASE, font_name=TITLE_FONT, font_size=12, align="left")

@@ -9,9 +9,10 @@ never leaves half a workbook under the final name.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from xxgk.files import write_atomically
@@ -21,9 +22,13 @@ from xxgk.write.names import file_name, unique
 
 
 def write_template(form: Form, path: Path | str, *, year: int, agency: str, code: str = "",
-                   template_id: str | None = None, overwrite: bool = False) -> Path:
-    """Write the template for one agency; raises FileExistsError unless ``overwrite``."""
+                   template_id: str | None = None, overwrite: bool = False,
+                   values: Mapping[str, Decimal] | None = None) -> Path:
+    """Write the template for one agency (``values``: input cells filled in advance, e.g. carried
+    from last year); raises FileExistsError unless ``overwrite``."""
     meta = metadata(form, year=year, agency=agency, code=code, template_id=template_id)
+    if values:
+        return write_atomically(path, lambda tmp: render_return(form, tmp, meta, values=values), overwrite=overwrite)
     return write_atomically(path, lambda tmp: _render(form, tmp, meta), overwrite=overwrite)
 
 

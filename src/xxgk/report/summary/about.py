@@ -6,15 +6,19 @@ from xlsxwriter.worksheet import Worksheet
 
 from xxgk.cycle.previous import LastYear
 from xxgk.cycle.summary import Summary
-from xxgk.report.summary.formats import Formats, fit_rows, print_setup
+from xxgk.report.summary.formats import DEFAULT_ROW, TITLE_ROW, Formats, fit_rows, print_setup
 from xxgk.report.summary.texts import completeness_text
+from xxgk.write.guide import display_width
 
 ABOUT_SHEET = "说明"
+FILE_WIDTH_MOST = 110
 
 
 def about_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear | None) -> None:
     form = summary.form
-    widths = (8, 44, 66, 18)
+    # a file's path on one line where the page holds it
+    longest = max((display_width(e.file) for e in summary.entries), default=0)
+    widths = (8, min(max(44, longest + 3), FILE_WIDTH_MOST), 66, 18)
     for c, w in enumerate(widths):
         ws.set_column(c, c, w)
     ws.write_string(0, 0, "说明", fx.title)
@@ -37,7 +41,7 @@ def about_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear | N
     for i, (key, value) in enumerate(pairs):
         ws.merge_range(2 + i, 0, 2 + i, 1, key, fx.key)
         ws.merge_range(2 + i, 2, 2 + i, 3, value, fx.text)
-    fit_rows(ws, [[value] for _, value in pairs], (widths[2] + widths[3],), 2)
+    height = TITLE_ROW + DEFAULT_ROW + fit_rows(ws, [[value] for _, value in pairs], (widths[2] + widths[3],), 2)
     r = 3 + len(pairs)
     for c, text in enumerate(("状态", "文件", "SHA-256", "单位")):
         ws.write_string(r, c, text, fx.head)
@@ -48,5 +52,5 @@ def about_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear | N
         for c, value in enumerate(row):
             ws.write_string(r + 1 + i, c, value, fx.mono if c == 2 else fx.text)
         texts.append([row[0], row[1], "", row[3]])
-    fit_rows(ws, texts, widths, r + 1)
-    print_setup(ws, header_rows=(r, r), last_col=3, last_row=r + len(summary.entries))
+    height += DEFAULT_ROW + fit_rows(ws, texts, widths, r + 1)
+    print_setup(ws, header_rows=(r, r), last_col=3, last_row=r + len(summary.entries), widths=widths, height=height)

@@ -9,11 +9,11 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from xxgk.cycle.summary import Summary
-from xxgk.forms.detail_layout import short_label
+from xxgk.forms.detail_layout import PAGE_HEIGHT, PAGE_WIDTH, drawn, short_label
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Cell, Form
 from xxgk.forms.xlref import quote
-from xxgk.report.summary.formats import Formats, fit_rows
+from xxgk.report.summary.formats import DEFAULT_ROW, TITLE_ROW, Formats, fit_rows
 from xxgk.report.summary.headlines import cell_name, headlines
 from xxgk.write.formsheet import cell_number
 
@@ -21,7 +21,11 @@ CHART_SHEET = "图表"
 CHART_TOP = 30  # units shown in the by-unit chart
 
 CHARTS_BY_UNIT, CHARTS_BY_PART = 2, 3
-CHART_LABEL_WIDTH = 32
+CHART_LABEL_WIDTH, CHART_VALUE_WIDTH = 40, 12
+CHART_WIDTH = 1000  # pixels: LibreOffice draws the columns under it as wide in points
+CHART_ROW = 12  # points of a table row beside a chart
+COLUMN_CHART = 200  # points of a column chart (a few parts)
+BLOCK_GAP = 2  # blank rows after a table and its chart
 
 
 def chart_cells(form: Form) -> tuple[list[Cell], list[Cell]]:
@@ -50,12 +54,13 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
     places = layout_of(form, summary=True).places
     by_unit, by_part = chart_cells(form)
     ws.set_column(0, 0, CHART_LABEL_WIDTH)
-    ws.set_column(1, 1, 14)
+    ws.set_column(1, 1, CHART_VALUE_WIDTH)
     top, skipped = 2, []
+    blocks: list[tuple[int, float]] = []  # each table and its chart: first row, points
     ws.write_string(0, 0, f"{summary.region}{summary.year}年度图表", fx.title)
-    drawn = 0
+    charted = 0
     for cell in by_unit:
-        if drawn == CHARTS_BY_UNIT:
+        if charted == CHARTS_BY_UNIT:
             break
         label = cell_name(cell)
         ranked = sorted(summary.blocks, key=lambda b: -Decimal(b.values.get(cell.key, 0)))[:CHART_TOP]
@@ -65,15 +70,14 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
         more = len(summary.blocks) > CHART_TOP
         heading = f"{label}（按单位{f'，前{CHART_TOP}名' if more else ''}）"
         rows: list[ChartRow] = [(b.name, None, cell_number(b.values.get(cell.key, 0))) for b in ranked]
-        height = _chart_table(ws, fx, top, heading, "单位", rows)
-        chart_rows = max(16, len(rows) + 4)
-        chart = _chart(wb, ws, top, len(rows), "bar", label, heading, "#4472C4", 20 * chart_rows)
-        chart.set_y_axis({"reverse": True})
-        top += max(height, chart_rows + 1) + 2
-        drawn += 1
-    drawn = 0
+        points = _chart_table(ws, fx, top, heading, "单位", rows)
+        _bar(_chart(wb, ws, top, len(rows), "bar", label, heading, "#4472C4", points))
+        blocks.append((top, points + CHART_ROW * BLOCK_GAP))
+        top = _gap(ws, top + len(rows) + 2)
+        charted += 1
+    charted = 0
     for total in by_part:
-        if drawn == CHARTS_BY_PART:
+        if charted == CHARTS_BY_PART:
             break
         label = cell_name(total)
         if not any(summary.totals.get(k) for k in total.parts):
@@ -85,26 +89,61 @@ def chart_sheet(wb: Workbook, ws: Worksheet, fx: Formats, summary: Summary) -> N
             place = places[key]
             parts.append((part_name(form, total, key), f"={quote(place.sheet)}!{place.a1}",
                          cell_number(summary.totals[key])))
-        height = _chart_table(ws, fx, top, heading, "项目", parts)
+        points = _chart_table(ws, fx, top, heading, "项目", parts)
+        rows_used = len(parts) + 2
         if len(parts) > 8:  # many parts: bars, one line each, readable labels
-            chart_rows = len(parts) + 4
-            chart = _chart(wb, ws, top, len(parts), "bar", label, heading, "#ED7D31", 20 * chart_rows)
-            chart.set_y_axis({"reverse": True})
+            _bar(_chart(wb, ws, top, len(parts), "bar", label, heading, "#ED7D31", points))
         else:
-            chart_rows = 16
-            _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", 320)
-        top += max(height, chart_rows + 1) + 2
-        drawn += 1
+            _chart(wb, ws, top, len(parts), "column", label, heading, "#ED7D31", max(points, COLUMN_CHART))
+            while points < COLUMN_CHART:  # rows under the short table, as tall as the chart
+                ws.set_row(top + rows_used, DEFAULT_ROW)
+                points += DEFAULT_ROW
+                rows_used += 1
+        blocks.append((top, points + CHART_ROW * BLOCK_GAP))
+        top = _gap(ws, top + rows_used)
+        charted += 1
     if skipped:
         ws.write_string(1, 0, "全部为0、未作图：" + "、".join(skipped), fx.note)
+    _print(ws, blocks)
+
+
+def _print(ws: Worksheet, blocks: list[tuple[int, float]]) -> None:
+    """Landscape A4 at the scale that fits a table and its chart across (LibreOffice draws the
+    chart as wide in points as it is in pixels), a page break before a chart that would not
+    fit under the ones above it: no chart cut in two."""
+    width = drawn(CHART_LABEL_WIDTH) + drawn(CHART_VALUE_WIDTH) + drawn(8.43) + CHART_WIDTH
+    scale = min(100, int(100 * PAGE_WIDTH / width))
+    room, used, breaks = PAGE_HEIGHT * 100 / scale, 2.0 * TITLE_ROW, []
+    for top, points in blocks:
+        if used + points > room and used > 2 * TITLE_ROW:
+            breaks.append(top)
+            used = 0
+        used += points
+    ws.set_h_pagebreaks(breaks)
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.set_print_scale(scale)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def _gap(ws: Worksheet, row: int) -> int:
+    """The blank rows after a table and its chart, from ``row``, as high as `_print` counts them;
+    the row after them."""
+    for r in range(row, row + BLOCK_GAP):
+        ws.set_row(r, CHART_ROW)
+    return row + BLOCK_GAP
+
+
+def _bar(chart: Chart) -> None:
+    """A bar chart's categories top-down, every one named (its category axis is the vertical one)."""
+    chart.set_y_axis({"reverse": True, "interval_unit": 1, "num_font": {"size": 7}})  # 7 points: no label skipped
 
 
 def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str, heading: str,
-           color: str, height: int) -> Chart:
-    """A one-series chart of the ``n``-row table at ``top`` (labels in A, values in B), beside it."""
+           color: str, height: float) -> Chart:
+    """A one-series chart of the ``n``-row table at ``top`` (labels in A, values in B), beside it,
+    ``height`` points tall."""
     name = quote(CHART_SHEET)
     chart = wb.add_chart({"type": kind})
     assert chart is not None
@@ -118,22 +157,24 @@ def _chart(wb: Workbook, ws: Worksheet, top: int, n: int, kind: str, label: str,
     chart.set_x_axis({"interval_unit": 1, "num_font": {"size": 8}})  # every category named, none skipped
     chart.set_title({"name": heading, "name_font": {"size": 12}})
     chart.set_legend({"none": True})
-    chart.set_size({"width": 680, "height": height})
+    chart.set_size({"width": CHART_WIDTH, "height": round(height * 4 / 3)})
     ws.insert_chart(top, 3, chart)
     return chart
 
 
 def _chart_table(ws: Worksheet, fx: Formats, top: int, heading: str, what: str,
-                 rows: list[ChartRow]) -> int:
-    """Heading, header and (label, formula or None, value) rows from ``top``; rows used."""
+                 rows: list[ChartRow]) -> float:
+    """Heading, header and (label, formula or None, value) rows from ``top``; the points they take."""
     ws.write_string(top, 0, heading, fx.title)
+    ws.set_row(top, TITLE_ROW)
     ws.write_string(top + 1, 0, what, fx.head)
     ws.write_string(top + 1, 1, "数值", fx.head)
-    fit_rows(ws, [[label] for label, _, _ in rows], (CHART_LABEL_WIDTH,), top + 2)
+    ws.set_row(top + 1, CHART_ROW + 2)
+    body = fit_rows(ws, [[label] for label, _, _ in rows], (CHART_LABEL_WIDTH,), top + 2, single=CHART_ROW)
     for i, (label, formula, value) in enumerate(rows):
         ws.write_string(top + 2 + i, 0, label, fx.text)
         if formula:
             ws.write_formula(top + 2 + i, 1, formula, fx.number, value)
         else:
             ws.write_number(top + 2 + i, 1, value, fx.number)
-    return 2 + len(rows)
+    return TITLE_ROW + CHART_ROW + 2 + body

@@ -9,7 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from xxgk.cycle.summary import UNKNOWN_UNIT, Summary
 from xxgk.forms.findings import ERROR
-from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
+from xxgk.report.summary.formats import TITLE_ROW, Formats, fit_rows, print_setup, table_head
 
 ISSUES_SHEET = "校验问题"
 SEVERITY_NAME = {ERROR: "错误", "warning": "提醒", "info": "提示"}
@@ -21,7 +21,7 @@ ISSUE_WIDTHS = (18, 24, 11, 26, 8, 6, 62, 26)
 def issues_sheet(ws: Worksheet, fx: Formats, summary: Summary) -> None:
     form = summary.form
     ws.write_string(0, 0, "校验问题（每份报送文件的全部校验结果）", fx.title)
-    table_head(ws, fx, 1, ISSUE_HEADERS, ISSUE_WIDTHS)
+    head = table_head(ws, fx, 1, ISSUE_HEADERS, ISSUE_WIDTHS)
     rows: list[tuple[str, str, Any]] = [
         (e.label if e.code or e.name else UNKNOWN_UNIT, Path(e.file).name, f)
         for e in summary.entries
@@ -38,7 +38,8 @@ def issues_sheet(ws: Worksheet, fx: Formats, summary: Summary) -> None:
         for c, value in enumerate(values):
             ws.write_string(r, c, value, fx.text)
         texts.append(values)
-    fit_rows(ws, texts, ISSUE_WIDTHS, 2)
+    body = fit_rows(ws, texts, ISSUE_WIDTHS, 2)
     ws.freeze_panes(2, 2)
     ws.autofilter(1, 0, 1 + max(1, len(rows)), len(ISSUE_HEADERS) - 1)
-    print_setup(ws, header_rows=(1, 1), last_col=len(ISSUE_HEADERS) - 1, last_row=1 + len(rows))
+    print_setup(ws, header_rows=(1, 1), last_col=len(ISSUE_HEADERS) - 1, last_row=1 + len(rows),
+                widths=ISSUE_WIDTHS, height=TITLE_ROW + head + body)

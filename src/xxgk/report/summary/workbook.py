@@ -8,7 +8,7 @@ Sheets, in order:
 * 分单位明细: every unit's figures, table by table in the official orientation
   (`forms.detail_layout.DetailLayout`), a 合计 row per band;
 * 汇总表（含校验）…: the working copy, drawn by the template's renderer
-  (`formsheet.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
+  (`write.formsheet.FormSheet`) at `layout_of(form, summary=True)` positions so the reader reads a
   summary exactly like a return one level up: live checks, 情况说明.  Input cells are
   ``=SUM('分单位明细'!X5:X33)``, formula cells the form's own sums;
 * 报送情况: the status register; 校验问题: every finding of every file;
@@ -40,7 +40,7 @@ from xxgk.report.summary.issues import ISSUES_SHEET, issues_sheet
 from xxgk.report.summary.register import REGISTER_SHEET, register_sheet
 from xxgk.report.summary.texts import completeness_text, incomplete_text
 from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, years_by_unit_sheet, years_sheet
-from xxgk.write.formsheet import Fields, FormSheet, metadata, new_workbook, write_identity
+from xxgk.write.formsheet import Content, Fields, FormSheet, Look, metadata, new_workbook, write_identity
 from xxgk.write.livecheck import LiveChecks
 from xxgk.write.styles import Styles
 
@@ -63,6 +63,7 @@ def summary_meta(summary: Summary) -> dict[str, str]:
 
 
 OFFICIAL_SIGNATURE = ("单位负责人", "审核人", "制表人", "联系电话", "制表日期")
+OFFICIAL = Look(official=True, signature=OFFICIAL_SIGNATURE)  # the 汇总表 sent up
 
 
 def _render(summary: Summary, target: Path) -> None:
@@ -83,21 +84,20 @@ def _render(summary: Summary, target: Path) -> None:
             c.key: f"={quote(sheet.name)}!{places[c.key].a1}" for c in form.value_cells
             if places[c.key].sheet == sheet.name
         }
+        content = Content(title, meta, values=summary.totals, formulas=refs, status=completeness_text(summary),
+                          info=f"{region}　汇总单位数：{len(summary.blocks)}")
         FormSheet(
             wb.add_worksheet(official_sheet_name(form.sheets[i], len(form.sheets))), styles, form, layout, sheet,
-            live, title, meta, values=summary.totals, formulas=refs, status=completeness_text(summary),
-            info=f"{region}　汇总单位数：{len(summary.blocks)}", official=True, signature=OFFICIAL_SIGNATURE,
+            live, content, OFFICIAL,
         ).write(i == 0)
     units = [(b.code, f"{b.name}（汇总）" if b.is_summary else b.name, b.values) for b in summary.blocks]
     detail_title = f"{summary.region}{summary.year}年度分单位明细（{form.name}）"
     write_detail(wb, wb.add_worksheet(DETAIL_SHEET), detail, detail_title, units, summary.totals)
     fill = {cell.key: f"=SUM({detail.range(cell.key)})" if detail.units else None for cell in form.inputs}
+    working = Content(title, meta, values=summary.totals, formulas=fill, notes=summary.notes,
+                      status=incomplete_text(summary) or None, info=region)
     for sheet in layout.sheets:
-        FormSheet(
-            wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, title, meta,
-            values=summary.totals, formulas=fill, notes=summary.notes,
-            status=incomplete_text(summary) or None, info=region,
-        ).write(False)
+        FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, working).write(False)
     register_sheet(wb.add_worksheet(REGISTER_SHEET), fx, summary)
     issues_sheet(wb.add_worksheet(ISSUES_SHEET), fx, summary)
     if last is not None:

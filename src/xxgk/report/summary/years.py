@@ -9,7 +9,7 @@ from xlsxwriter.worksheet import Worksheet
 from xxgk.cycle.previous import LastYear
 from xxgk.cycle.summary import Summary, UnitBlock
 from xxgk.forms.layout import a1
-from xxgk.report.summary.formats import Formats, fit_rows, print_setup, table_head
+from xxgk.report.summary.formats import DEFAULT_ROW, TITLE_ROW, Formats, fit_rows, print_setup, table_head
 from xxgk.report.summary.headlines import cell_name, headlines
 from xxgk.write.formsheet import cell_number
 from xxgk.write.guide import lines_needed
@@ -19,7 +19,7 @@ YEARS_UNIT_SHEET = "本年与上年（按单位）"
 
 
 YEARS_TOTAL_HEADERS = ("行次/栏次", "指标", "本年", "上年", "增减", "增减%", "上年比对提醒")
-YEARS_TOTAL_WIDTHS = (14, 44, 10, 10, 10, 9, 60)
+YEARS_TOTAL_WIDTHS = (14, 84, 10, 10, 10, 9, 40)  # a label on one line, a reminder on a few
 YEARS_UNIT_SHOWN = 5  # headline totals shown by unit
 
 
@@ -28,7 +28,7 @@ def years_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear) ->
     ws.write_string(0, 0, f"本年与上年（{summary.year}年与{summary.year - 1}年）", fx.title)
     ws.write_string(1, 0, f"上年数据：{last.file}；列出合计项和窄表的各项（两年中至少一年不为0），以及有提醒的指标。",
                     fx.note)
-    table_head(ws, fx, 2, YEARS_TOTAL_HEADERS, YEARS_TOTAL_WIDTHS)
+    head = table_head(ws, fx, 2, YEARS_TOTAL_HEADERS, YEARS_TOTAL_WIDTHS)
     said: dict[str, list[str]] = {}
     for f in summary.findings:
         if f.code.startswith("previous."):
@@ -39,15 +39,16 @@ def years_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear) ->
         notes = "\n".join(said.get(cell.key, []))
         if not (notes or (now or before) and (cell.kind == "formula" or len(cell.table.columns) <= 3)):
             continue  # the totals, and each figure of the narrow tables, where either year has one
-        label = "/".join((*cell.row.groups, cell.label)) if cell.row.groups else cell.label
+        label = cell.label  # its row groups included
         ws.write_string(r, 0, cell.place, fx.text)
         ws.write_string(r, 1, label, fx.text)
         _change(ws, fx, r, 2, now, before)
         ws.write_string(r, 6, notes, fx.text)
         texts.append([cell.place, label, "", "", "", "", notes])
         r += 1
-    fit_rows(ws, texts, YEARS_TOTAL_WIDTHS, 3)
-    print_setup(ws, header_rows=(2, 2), last_col=len(YEARS_TOTAL_HEADERS) - 1, last_row=r - 1)
+    body = fit_rows(ws, texts, YEARS_TOTAL_WIDTHS, 3)
+    print_setup(ws, header_rows=(2, 2), last_col=len(YEARS_TOTAL_HEADERS) - 1, last_row=r - 1,
+                widths=YEARS_TOTAL_WIDTHS, height=TITLE_ROW + DEFAULT_ROW + head + body)
 
 
 def years_by_unit_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: LastYear) -> None:
@@ -72,7 +73,8 @@ def years_by_unit_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: Last
     widths.append(50)
     for c, width in enumerate(widths):
         ws.set_column(c, c, width)
-    ws.set_row(top, 13 * max((lines_needed(cell_name(c), 24) for c in shown), default=1) + 6)
+    head = 13 * max((lines_needed(cell_name(c), 24) for c in shown), default=1) + 6
+    ws.set_row(top, head)
     texts = []
     for i, block in enumerate(summary.blocks):
         r = top + 2 + i
@@ -85,9 +87,10 @@ def years_by_unit_sheet(ws: Worksheet, fx: Formats, summary: Summary, last: Last
         notes = _unit_changes(block)
         ws.write_string(r, tail, notes, fx.text)
         texts.append(["", block.name, *[""] * (3 * len(shown)), notes])
-    fit_rows(ws, texts, tuple(widths), top + 2)
+    body = fit_rows(ws, texts, tuple(widths), top + 2)
     ws.freeze_panes(top + 2, 2)
-    print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks))
+    print_setup(ws, header_rows=(top, top + 1), last_col=tail, last_row=top + 1 + len(summary.blocks),
+                widths=widths, height=TITLE_ROW + 2 * DEFAULT_ROW + head + body)
 
 
 def _unit_changes(block: UnitBlock) -> str:

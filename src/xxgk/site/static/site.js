@@ -1,4 +1,5 @@
-/* xxgk site: drag-and-drop upload on the unit's page, the live register on the office's. No dependencies. */
+/* xxgk site: drag-and-drop upload on the unit's page, the live register on the office's (its
+   filters kept for the tab), copy and print buttons. No dependencies. */
 (function () {
   "use strict";
 
@@ -60,21 +61,38 @@
     var search = document.querySelector(".search");
     var buttons = document.querySelectorAll(".filter");
 
+    var KEPT = "xxgk.register.filters";  // kept for this tab: back from a unit, the same view
+
     function apply() {
+      var group = null, shown = 0;
+      function close() { if (group) { group.hidden = shown === 0; } }
       table.querySelectorAll("tbody tr").forEach(function (row) {
+        if (!row.hasAttribute("data-id")) { close(); group = row; shown = 0; return; }
         var okState = !filter || row.getAttribute("data-state") === filter;
         var okText = !query || row.cells[1].textContent.indexOf(query) >= 0 || row.cells[2].textContent.indexOf(query) >= 0;
         row.hidden = !(okState && okText);
+        if (!row.hidden) { shown += 1; }
       });
+      close();
+      try { window.sessionStorage.setItem(KEPT, JSON.stringify({ filter: filter, query: query })); } catch (e) { /* private mode */ }
+    }
+    function choose(state) {
+      filter = state;
+      buttons.forEach(function (x) { x.classList.toggle("active", x.getAttribute("data-state") === state); });
     }
     buttons.forEach(function (b) {
-      b.addEventListener("click", function () {
-        filter = b.getAttribute("data-state");
-        buttons.forEach(function (x) { x.classList.toggle("active", x === b); });
-        apply();
-      });
+      b.addEventListener("click", function () { choose(b.getAttribute("data-state")); apply(); });
     });
     if (search) { search.addEventListener("input", function () { query = search.value.trim(); apply(); }); }
+    try {
+      var kept = JSON.parse(window.sessionStorage.getItem(KEPT) || "null");
+      if (kept) {
+        choose(kept.filter || "");
+        query = kept.query || "";
+        if (search) { search.value = query; }
+        apply();
+      }
+    } catch (e) { /* nothing kept */ }
 
     function cell(row, name, value) {
       var td = row.querySelector("td." + name);
@@ -96,6 +114,12 @@
         cell(row, "errors", line.at ? line.errors : "");
         cell(row, "warnings", line.at ? line.warnings : "");
         cell(row, "file", line.file);
+        if (line.filler !== undefined) {
+          cell(row, "filler", line.filler);
+          cell(row, "phone", line.phone);
+          cell(row, "due", line.due);
+          row.querySelector("td.due").classList.toggle("late", !!line.late);
+        }
         if (changed) { row.classList.remove("flash"); void row.offsetWidth; row.classList.add("flash"); }
       });
       var all = 0;
@@ -104,6 +128,8 @@
         var b = document.querySelector('[data-count="' + k + '"]');
         if (b) { b.textContent = reply.counts[k]; }
       });
+      var progress = document.getElementById("progress");
+      if (progress && reply.progress) { progress.textContent = reply.progress; }
       apply();
     }
     function poll() {
@@ -116,7 +142,44 @@
     window.setTimeout(poll, 2000);
   }
 
+  function copyText(text, done) {
+    function fallback() {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      document.body.removeChild(area);
+      done(ok);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  function setupCopy(button) {
+    button.addEventListener("click", function () {
+      var source = document.querySelector(button.getAttribute("data-copy"));
+      if (!source) { return; }
+      var said = button.parentNode.querySelector(".copied");
+      copyText(source.value, function (ok) {
+        if (said) { said.textContent = ok ? "已复制" : "复制失败，请手动选中后复制"; }
+        if (!ok) { source.focus(); source.select(); }
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button.copy[data-copy]").forEach(setupCopy);
+    document.querySelectorAll("button.print").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
     var form = document.querySelector("form.upload");
     if (form) { setupUpload(form); }
     var table = document.querySelector("table.register");
