@@ -40,8 +40,13 @@ def test_first_start_makes_the_cycle(tmp_path: Path, served: list[dict[str, Any]
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/office" in result.output
     password = result.output.split("办公室密码 (password): ")[1].split()[0]
-    assert served == [{"host": "127.0.0.1", "port": 8123, "ssl_certfile": None, "ssl_keyfile": None,
-                       "log_level": "warning", "access_log": False}]
+    (options,) = served
+    assert {k: options[k] for k in ("host", "port", "ssl_certfile", "ssl_keyfile", "proxy_headers")} == {
+        "host": "127.0.0.1", "port": 8123, "ssl_certfile": None, "ssl_keyfile": None, "proxy_headers": False}
+    assert options["timeout_keep_alive"] > 0 and options["h11_max_incomplete_event_size"] > 0
+    assert options["limit_concurrency"] > 1100
+    assert (data.stat().st_mode & 0o777, (data / "xxgk.sqlite3").stat().st_mode & 0o777,
+            (data / "单位链接.csv").stat().st_mode & 0o777) == (0o700, 0o600, 0o600)
     rows = list(csv.reader(io.StringIO((data / "单位链接.csv").read_text(encoding="utf-8-sig"))))
     assert rows[0] == ["代码", "名称", "链接"] and len(rows) == 30
     assert rows[1][:2] == ["640502001", "沙坡头区机关事务局"]
@@ -177,6 +182,6 @@ def test_previous_is_validated_kept_and_used(tmp_path: Path, served: list[dict[s
 def _audit(data: Path) -> list[str]:
     store = Store(data)
     try:
-        return [" ".join(row) for row in store.audit_rows()]
+        return [" ".join(row) for row in store.audit_rows(limit=1000).rows]
     finally:
         store.close()

@@ -195,10 +195,10 @@ def test_every_file_found_is_read_or_skipped_with_a_reason(tmp_path: Path) -> No
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     found = find([tmp_path], exclude=[tmp_path / "out"])
-    assert [p.name for p in found.files] == ["a.xlsx", "b.et", "d.docx"]  # the annual report in Word is read
+    assert [p.name for p in found.files] == ["a.xlsx", "b.et", "d.docx", "e.pdf"]  # the annual report is read
     reasons = {p.name: why for p, why in found.skipped}
     assert reasons["c.zip"] == SKIPPED[".zip"] and reasons["d.doc"] == SKIPPED[".doc"]
-    assert reasons["e.pdf"] == SKIPPED[".pdf"] and "锁定文件" in reasons["~$a.xlsx"]
+    assert ".pdf" not in SKIPPED and "锁定文件" in reasons["~$a.xlsx"]
     assert reasons[".f.xlsx"] == reasons["g.xlsx"] == "隐藏文件" and "不是电子表格" in reasons["h.txt"]
     assert reasons["s.xlsx"] == "本次要写入的输出文件"
     assert len(found.files) + len(found.skipped) == 11  # nothing in silence

@@ -1,8 +1,10 @@
 """The mutation fuzzer (`fuzz`) run against `check` and `merge`.
 
 For every mutant of a filled gk2018 and gk2021 return (xlsxwriter's, and LibreOffice's
-.xlsx/.ods/.xls saves of it): checking it takes bounded time and never raises; when it is
-reported valid, the figures read are the ones a spreadsheet shows (``Mutant.expect``).
+.xlsx/.ods/.xls saves of it; and, in the ``docx`` and ``html`` families (`fuzz_docs`), of a
+gk2021 annual report as a Word document, a web page and that document printed to PDF): checking it takes bounded time and never raises; when it is
+reported valid, the figures read are the ones a spreadsheet shows (``Mutant.expect``); a document mutant a
+person reads plainly as the seed (``Mutant.must_read``) is valid.
 Each family's mutants are then checked and merged as one batch with a good return through
 the command line: exit code 0/1/2 only, no traceback, the good return still valid, no
 input file changed.  Deterministic: mutant ``i`` of a family always comes from the seed
@@ -24,8 +26,10 @@ import pytest
 from click.testing import CliRunner
 
 import fuzz
+import fuzz_docs
 import lo
 from merge_books import valid_inputs, write_return
+from retyped import sound_values, tables, title, to_docx, to_html
 from xxgk.check.file import check_file
 from xxgk.cli.main import main
 from xxgk.forms.builtin import builtin
@@ -33,7 +37,8 @@ from xxgk.forms.builtin import builtin
 PER_FAMILY = int(os.environ.get("XXGK_FUZZ_N", "75"))
 RUN = os.environ.get("XXGK_FUZZ_SEED", "")
 MAX_SECONDS = 20.0  # per file: generous (a return takes tens of milliseconds)
-FAMILIES = ("archive", "xml", "cell", "sheet")
+FAMILIES = ("archive", "xml", "cell", "sheet", "docx", "html", "pdf")
+DOCUMENTS = ("docx", "html", "pdf")
 YEARS = {"gk2018": 2018, "gk2021": 2025}
 
 
@@ -66,6 +71,28 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> list[fuzz.Seed]:
 
 
 @pytest.fixture(scope="session")
+def doc_seeds(tmp_path_factory: pytest.TempPathFactory) -> list[fuzz.Seed]:
+    """The annual report of gk2021 retyped as a Word document and a web page, valid; its
+    input figures as read (the `fuzz_docs` families)."""
+    base = tmp_path_factory.mktemp("fuzz-doc-seeds")
+    form = builtin("gk2021")
+    out = []
+    for kind, write in (("docx", to_docx), ("html", to_html)):
+        path = write(tables(form, sound_values(form)), title(YEARS[form.id], "种子单位甲"), base / f"seed.{kind}")
+        result = check_file(path)
+        assert result.valid, (kind, [f.message for f in result.report.findings])
+        inputs = {c.key: result.values[c.key] for c in form.inputs}
+        out.append(fuzz.Seed(form, kind, f".{kind}", path.read_bytes(), inputs))
+    if lo.soffice() is not None:  # the Word document printed to PDF by LibreOffice Writer
+        printed = lo.convert([base / "seed.docx"], "pdf", base / "pdf", lo.make_profile(base / "profile"))[0]
+        result = check_file(printed)
+        assert result.valid, ("pdf", [f.message for f in result.report.findings])
+        assert {c.key: result.values[c.key] for c in form.inputs} == out[0].inputs
+        out.append(fuzz.Seed(form, "pdf", ".pdf", printed.read_bytes(), out[0].inputs))
+    return out
+
+
+@pytest.fixture(scope="session")
 def goods(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """A valid return of another unit for each form: it must stay valid in every batch."""
     base = tmp_path_factory.mktemp("fuzz-goods")
@@ -84,6 +111,9 @@ def _inputs(values: dict[str, Decimal], seed: fuzz.Seed) -> dict[str, Decimal]:
 
 def _mutant(family: str, i: int, seeds: list[fuzz.Seed], workdir: Path) -> fuzz.Mutant:
     rng = random.Random(f"{RUN}{family}-{i}")
+    if family in DOCUMENTS:
+        doc = next(s for s in seeds if s.kind == family)
+        return {"docx": fuzz_docs.docx, "html": fuzz_docs.html, "pdf": fuzz_docs.pdf}[family](rng, doc)
     seed = rng.choice(seeds)
     if family == "sheet":
         return fuzz.sheet(rng, seed, workdir)
@@ -91,15 +121,17 @@ def _mutant(family: str, i: int, seeds: list[fuzz.Seed], workdir: Path) -> fuzz.
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_mutants_are_read_as_shown_or_refused(family: str, seeds: list[fuzz.Seed], goods: dict[str, bytes],
-                                              tmp_path: Path) -> None:
+def test_mutants_are_read_as_shown_or_refused(family: str, seeds: list[fuzz.Seed], doc_seeds: list[fuzz.Seed],
+                                              goods: dict[str, bytes], tmp_path: Path) -> None:
     batch, work = tmp_path / "batch", tmp_path / "work"
     batch.mkdir()
     work.mkdir()
     problems: list[str] = []
     ask: dict[str, list[tuple[Path, fuzz.Mutant, dict[str, Decimal]]]] = {}
     for i in range(PER_FAMILY):
-        mutant = _mutant(family, i, seeds, work)
+        if family == "pdf" and not any(s.kind == "pdf" for s in doc_seeds):
+            pytest.skip("LibreOffice is not installed: no PDF to damage")
+        mutant = _mutant(family, i, doc_seeds if family in DOCUMENTS else seeds, work)
         path = batch / mutant.seed.form.id / f"{i:04d}{mutant.seed.suffix}"
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(mutant.data)
@@ -109,6 +141,9 @@ def test_mutants_are_read_as_shown_or_refused(family: str, seeds: list[fuzz.Seed
         where = f"#{i} {mutant.name}"
         if took > MAX_SECONDS:
             problems.append(f"{where}: {took:.1f} s")
+        if mutant.must_read and not result.valid:
+            errors = [f.message for f in result.report.findings if f.severity == "error"][:2]
+            problems.append(f"{where}: refused, yet a person sees the return's figures plainly: {errors}")
         if result.valid and mutant.expect == fuzz.ASK:
             ask.setdefault(mutant.seed.form.id, []).append((path, mutant, _inputs(result.values, mutant.seed)))
         elif result.valid:

@@ -45,7 +45,6 @@ def refused(tmp_path: Path, data: bytes, code: str, name: str = "return.xlsx") -
 @pytest.mark.parametrize(
     ("data", "what"),
     [
-        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "PNG"),
         ("统计指标,单位,统计数\n一、主动公开情况,——,83\n".encode(), "文本"),
         ("统计指标\t单位\n".encode("gbk"), "文本"),
@@ -56,6 +55,11 @@ def test_not_a_spreadsheet(tmp_path: Path, data: bytes, what: str) -> None:
     err = refused(tmp_path, data, "file.not_spreadsheet")
     assert what in err.detail and is_code(err.code)
     assert what in make(err.code, detail=err.detail).message
+
+
+def test_a_broken_pdf_is_named(tmp_path: Path) -> None:
+    """A PDF is read as the annual report (`read.pdf`); one pdfminer cannot open is named."""
+    assert "PDF" in refused(tmp_path, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "file.unreadable").detail
 
 
 def test_broken_word_document_in_a_zip(tmp_path: Path) -> None:

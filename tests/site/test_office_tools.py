@@ -100,7 +100,7 @@ def test_settings_reach_the_unit_page_and_are_checked(site: Site) -> None:
     assert datadir.cycle_settings(site.opened.store).base_url == ""
     refused = site.client.post("/office/settings", data={"deadline": "2027-01-01"})
     assert refused.status_code == 403
-    assert any(r[2] == "修改设置" for r in site.opened.store.audit_rows())
+    assert any(r[2] == "修改设置" for r in site.opened.store.audit_rows().rows)
 
 
 def test_register_deadline_progress_and_signer(site: Site, files: dict[str, Path]) -> None:

@@ -62,6 +62,8 @@ class Mutant:
     data: bytes
     # input figures a spreadsheet shows; None: none usable; ASK: LibreOffice is asked
     expect: dict[str, Decimal] | None | str
+    # a person sees the seed's figures plainly (nothing debatable): refusing it is a mis-read too
+    must_read: bool = False
 
     @property
     def name(self) -> str:

@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import re
+import resource
 import socket
 import subprocess
 import sys
@@ -58,13 +59,22 @@ def child_env() -> dict[str, str]:
 
 
 def start(data: Path, roster: Path, *, year: int = 2025, region: str = "沙坡头区", port: int | None = None,
-          extra: tuple[str, ...] = ()) -> Server:
+          extra: tuple[str, ...] = (), env: dict[str, str] | None = None, umask: int = -1,
+          open_files: int | None = None) -> Server:
+    """``env``: more environment for the server; ``umask``: the server's (-1: this process's);
+    ``open_files``: the server's soft limit on open files when it starts."""
+
+    def limit_files() -> None:
+        if open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (open_files, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
     port = port or free_port()
     log = data.with_name(data.name + f".{port}.log")
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "xxgk", "serve", "--data", str(data), "--year", str(year), "--roster", str(roster),
-             "--region", region, "--port", str(port), *extra], stdout=out, stderr=subprocess.STDOUT, env=child_env())
+             "--region", region, "--port", str(port), *extra], stdout=out, stderr=subprocess.STDOUT,
+            env={**child_env(), **(env or {})}, umask=umask, preexec_fn=limit_files)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

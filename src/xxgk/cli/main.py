@@ -42,7 +42,7 @@ def forms_cmd() -> None:
 
 
 def _no_spreadsheets(paths: tuple[Path, ...]) -> str:
-    return "没有找到报表文件（.xlsx/.xlsm/.xls/.ods/.docx/.html/.htm）：" + "、".join(map(str, paths))
+    return "没有找到报表文件（.xlsx/.xlsm/.xls/.ods/.docx/.html/.htm/.pdf）：" + "、".join(map(str, paths))
 
 
 def _roster(path: Path) -> list[Unit]:
@@ -88,7 +88,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
               annotate_dir: Path | None, force: bool, previous: Path | None,
               form_paths: tuple[Path, ...], show_values: bool) -> None:
     """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods/.et, and for the
-    annual report itself as .docx/.html/.htm).
+    annual report itself as .docx/.html/.htm/.pdf).
 
     Exit code 0 if every return is valid, 1 if any has errors or unexplained warnings.
     """

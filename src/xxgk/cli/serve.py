@@ -31,11 +31,19 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @click.option("--contact", help="The office's name and phone shown to the units, e.g. '区政务公开办 张三 0955-1234567' "
               "(kept in DATA; the office can change it).")
 @click.option("--max-upload", type=click.IntRange(1, 500), default=20, show_default=True, help="Upload size limit, MB.")
+@click.option("--unit-uploads-per-hour", "per_hour", type=click.IntRange(1, 10000), default=30, show_default=True, metavar="N",
+              help="Uploads a unit may make in an hour (the office's are not counted).")
+@click.option("--unit-mb-per-day", "mb_per_day", type=click.IntRange(1, 100000), default=200, show_default=True, metavar="MB",
+              help="MB a unit may upload in 24 hours.")
+@click.option("--keep-refused", type=click.IntRange(1, 10000), default=20, show_default=True, metavar="N",
+              help="Refused files kept per unit (older ones are deleted; accepted ones never).")
+@click.option("--proxy", metavar="IP", help="Address of the reverse proxy whose X-Forwarded-For is trusted (default: none).")
 @click.option("--change-roster", is_flag=True, help="Take a roster that differs from the one the cycle was made with.")
 @click.option("--reset-password", is_flag=True, help="Make a new office password (the old one stops working).")
 def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path | None, host: str, port: int, certfile: Path | None,
               keyfile: Path | None, base_url: str | None, deadline: str | None, contact: str | None,
-              max_upload: int, change_roster: bool, reset_password: bool) -> None:
+              max_upload: int, per_hour: int, mb_per_day: int, keep_refused: int, proxy: str | None,
+              change_roster: bool, reset_password: bool) -> None:
     """Serve the cycle: units upload their returns, the office watches the register live.
 
     Prints the office's address and (at the first start) its password; the office hands the
@@ -59,6 +67,13 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
 
     if (certfile is None) != (keyfile is None):
         fail("--certfile 和 --keyfile 需同时给出 (give both --certfile and --keyfile)")
+    if proxy is not None:
+        import ipaddress
+
+        try:
+            proxy = str(ipaddress.ip_address(proxy.strip()))
+        except ValueError:
+            fail(f"--proxy 需为一个IP地址，而不是“{proxy}” (--proxy takes one IP address)")
     mask = os.umask(0o077)  # what the site writes is the office's alone
     try:
         wanted_base = check_base_url(base_url) if base_url else None
@@ -111,11 +126,11 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
         service = Service(store, opened.form, year, opened.region, readers, previous=opened.previous)
         try:
             app = create_app(service, Settings(base_url=f"{scheme}://{shown}:{port}", max_upload=max_upload * MB,
-                                             secure_cookies=certfile is not None))
-            import uvicorn
+                                             secure_cookies=certfile is not None, uploads_per_hour=per_hour,
+                                             bytes_per_day=mb_per_day * MB, keep_refused=keep_refused))
+            from xxgk.site.server import serve
 
-            uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
-                        ssl_keyfile=str(keyfile) if keyfile else None, log_level="warning", access_log=False)
+            serve(app, host=host, port=port, certfile=certfile, keyfile=keyfile, proxy=proxy)
         finally:
             service.close()
             readers.close()

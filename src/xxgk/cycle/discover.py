@@ -21,8 +21,9 @@ from pathlib import Path
 __all__ = ["READ", "SKIPPED", "Found", "find"]
 
 # read as spreadsheets (.et: WPS's own format, which is a spreadsheet; reading says so if it fails),
-# and the annual report itself: a Word document or a saved web page (read.docx, read.html)
-READ = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".docx", ".html", ".htm")
+# and the annual report itself: a Word document, a saved web page or a PDF with a text layer
+# (read.docx, read.html, read.pdf)
+READ = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".docx", ".html", ".htm", ".pdf")
 ARCHIVE = "压缩包，请解压后将其中的报表放入目录再处理"
 SKIPPED = {
     ".zip": ARCHIVE,
@@ -30,7 +31,6 @@ SKIPPED = {
     ".7z": ARCHIVE,
     ".doc": "旧版Word文档，无法读取，请另存为.docx后报送",
     ".wps": "WPS文字文档，不是统计表，请报送填写好的电子表格",
-    ".pdf": "PDF文件，无法读取其中的数字，请报送填写好的电子表格",
     ".csv": "CSV文件，不是统计表模板，请报送填写好的电子表格",
 }
 OTHER = "不是电子表格"

@@ -1,7 +1,16 @@
-"""A saved web page of a published report (.html/.htm) → `book.Tables`: every
+"""A saved web page of a published report (.html/.htm) → `tables.Tables`: every
 ``<table>`` element, parsed by lxml's HTML parser (libxml2), spans expanded as a browser
-lays them out (`book.Tables`: a span's text repeated down, given once across); ``&nbsp;``
+lays them out (`tables.Tables`: a span's text repeated down, given once across); ``&nbsp;``
 cells are blank.
+
+Read as a browser shows it: elements it hides (``hidden``, inline ``display:none`` or
+``visibility:hidden``, ``<template>``, ``<script>``, ``<style>``, ``<noscript>``, a closed
+``<details>`` but for its ``<summary>``, rows and cells so hidden) are left out, as are
+``<sup>``/``<sub>`` (footnote markers: ``97<sup>1</sup>`` is 97); ``<br>`` and block
+boundaries are line breaks (``3<br>5`` is two figures, not 35); ``rowspan``/``colspan`` are
+parsed by the HTML standard's rules (``"3px"`` is 3, ``"3.0"`` 3; colspan 0 is 1, rowspan 0
+reaches the end of its row group; colspan at most 1000, rowspan 65534); a table nested in a
+cell is a table of its own, its text not part of the cell's.
 
 Pre-flight before and while parsing: the size (`safety.MAX_FILE`, checked by the
 caller), no entity declarations, nesting depth (`MAX_DEPTH`) and the size of each table
@@ -13,6 +22,8 @@ still serve).
 from __future__ import annotations
 
 import codecs
+import re
+from collections.abc import Iterator
 
 import lxml.html
 from lxml import etree
@@ -21,7 +32,8 @@ from xxgk.read.returns import ReadError
 from xxgk.read.tables import MAX_TABLE_CELLS, Tables, cell_text
 
 MAX_DEPTH = 200  # element nesting; real report pages stay below 40
-MAX_SPAN = 1000  # a colspan/rowspan beyond this is clamped (browsers clamp colspan at 1000)
+MAX_SPAN = 1000  # a colspan beyond this is clamped (as the HTML standard says)
+MAX_ROWSPAN = 65534
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
@@ -49,11 +61,15 @@ def read_html(data: bytes) -> Tables:
     _check_depth(root)
     out = Tables("html", {}, "")
     title: list[str] = []
-    for el in root.iter("title", "h1", "h2", "h3", "p", "div", "table"):
+    for el in _shown(root):
         if el.tag == "table":
-            out.add(_grid(el))
+            todo = [el]
+            while todo:  # a table, then the tables nested in its cells
+                grid, nested = _grid(todo.pop(0))
+                out.add(grid)
+                todo[:0] = nested
         elif not out.grids and el.tag in ("title", "h1", "h2", "h3") and len(title) < 6:
-            title.append(cell_text(el.text_content()))
+            title.append(cell_text(shown_text(el)))
     out.title = " ".join(t for t in title if t)
     return out
 
@@ -66,43 +82,156 @@ def _check_depth(root: etree._Element) -> None:
             raise ReadError("file.too_large", f"网页元素嵌套超过{MAX_DEPTH}层")
 
 
-def _rows(table: etree._Element) -> list[etree._Element]:
-    """The table's own rows (not those of a table nested in one of its cells)."""
-    out = []
+# ---------------------------------------------------------------- what a browser shows
+
+_NEVER_SHOWN = frozenset({"template", "script", "style", "noscript", "meta", "link", "object", "iframe"})
+_MARKS = frozenset({"sup", "sub"})
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "dd", "details", "dialog", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main",
+    "nav", "ol", "p", "pre", "section", "summary", "table", "tr", "td", "th", "ul", "caption",
+})
+_DECLARATION = re.compile(r"([a-z-]+)\s*:\s*([^;]*)")
+
+
+def _style(el: etree._Element) -> dict[str, str]:
+    style = el.get("style")
+    if not style:
+        return {}
+    return {k: v.strip().lower().replace("!important", "").strip()
+            for k, v in _DECLARATION.findall(style.lower())}
+
+
+def _removed(el: etree._Element) -> bool:
+    """Whether a browser lays the element out not at all (no box, no space)."""
+    tag = el.tag
+    if not isinstance(tag, str) or tag in _NEVER_SHOWN or el.get("hidden") is not None:
+        return True
+    return _style(el).get("display") == "none"
+
+
+def _visibility(el: etree._Element, visible: bool) -> bool:
+    value = _style(el).get("visibility")
+    if value in ("hidden", "collapse"):
+        return False
+    return True if value == "visible" else visible
+
+
+def _shown(root: etree._Element) -> Iterator[etree._Element]:
+    """Tables and title elements a browser lays out, in document order (not inside a table:
+    a nested table is given by `_grid`)."""
+    stack = [iter(root)]
+    while stack:
+        el = next(stack[-1], None)
+        if el is None:
+            stack.pop()
+            continue
+        if _removed(el):
+            continue
+        if el.tag in ("table", "title", "h1", "h2", "h3"):
+            yield el
+        elif el.tag == "details" and el.get("open") is None:
+            stack.append(iter([c for c in el if c.tag == "summary"]))
+        else:
+            stack.append(iter(el))
+
+
+def shown_text(el: etree._Element, nested: list[etree._Element] | None = None, visible: bool = True) -> str:
+    """The text a browser shows of ``el``: hidden parts and footnote markers left out, line
+    breaks at ``<br>`` and block boundaries; tables inside it are put in ``nested``."""
+    parts: list[str] = []
+    _walk(el, _visibility(el, visible), parts, nested)
+    return "".join(parts)
+
+
+def _walk(el: etree._Element, visible: bool, parts: list[str], nested: list[etree._Element] | None) -> None:
+    closed = el.tag == "details" and el.get("open") is None  # shows its <summary> only
+    if visible and el.text and not closed:
+        parts.append(el.text)
+    for child in el:
+        if _removed(child) or child.tag in _MARKS or (closed and child.tag != "summary"):
+            pass
+        elif child.tag == "table" and nested is not None:
+            nested.append(child)
+            parts.append("\n")
+        elif child.tag == "br":
+            parts.append("\n")
+        else:
+            block = child.tag in _BLOCKS
+            if block:
+                parts.append("\n")
+            _walk(child, _visibility(child, visible), parts, nested)
+            if block:
+                parts.append("\n")
+        if visible and child.tail and not closed:
+            parts.append(child.tail)
+
+
+# ---------------------------------------------------------------- the grid
+
+
+def _groups(table: etree._Element) -> list[list[etree._Element]]:
+    """The table's own row groups as a browser lays them out (the first ``<thead>`` on top,
+    the first ``<tfoot>`` at the bottom; rows directly in the table form a group), each the
+    rows shown (not those of a table nested in one of its cells)."""
+    head: list[list[etree._Element]] = []
+    foot: list[list[etree._Element]] = []
+    body: list[list[etree._Element]] = []
+    loose: list[etree._Element] | None = None
     for child in table:
+        if _removed(child):
+            continue
         if child.tag == "tr":
-            out.append(child)
-        elif child.tag in ("thead", "tbody", "tfoot"):
-            out.extend(c for c in child if c.tag == "tr")
-    return out
+            if loose is None:
+                loose = []
+                body.append(loose)
+            loose.append(child)
+            continue
+        loose = None
+        if child.tag in ("thead", "tbody", "tfoot"):
+            rows = [c for c in child if c.tag == "tr" and not _removed(c)]
+            into = head if child.tag == "thead" and not head else foot if child.tag == "tfoot" and not foot else body
+            into.append(rows)
+    return [g for g in (*head, *body, *foot) if g]
 
 
-def _span(cell: etree._Element, name: str) -> int:
-    try:
-        return max(1, min(int(cell.get(name, "1").strip() or 1), MAX_SPAN))
-    except ValueError:
-        return 1
+def span(value: str | None) -> int | None:
+    """An attribute parsed by the HTML standard's rules for non-negative integers: leading
+    white space, an optional "+", digits up to the first non-digit; None when there are none."""
+    m = re.match(r"[ \t\n\f\r]*\+?([0-9]+)", value or "")
+    if m is None:
+        return None
+    digits = m.group(1).lstrip("0") or "0"
+    return int(digits) if len(digits) <= 9 else 10**9
 
 
-def _grid(table: etree._Element) -> list[list[str]]:
-    """The table as a grid, a spanning cell's text in every row it covers, in its first column."""
-    trs = _rows(table)
+def _grid(table: etree._Element) -> tuple[list[list[str]], list[etree._Element]]:
+    """The table as a grid, a spanning cell's text in every row it covers, in its first
+    column; and the tables nested in its cells."""
     filled: dict[tuple[int, int], str] = {}
-    width = 0
-    for r, tr in enumerate(trs):
-        c = 0
-        for cell in tr:
-            if cell.tag not in ("td", "th"):
-                continue
-            while (r, c) in filled:
-                c += 1
-            text = cell_text(cell.text_content())
-            rows, cols = min(_span(cell, "rowspan"), len(trs) - r), _span(cell, "colspan")
-            if (r + rows) * max(width, c + cols) > MAX_TABLE_CELLS:
-                raise ReadError("file.too_large", f"网页中的表格过大（{r + rows}行×{c + cols}列）")
-            for dr in range(rows):
-                for dc in range(cols):
-                    filled[(r + dr, c + dc)] = "" if dc else text
-            c += cols
-            width = max(width, c)
-    return [[filled.get((r, c), "") for c in range(width)] for r in range(len(trs))]
+    nested: list[etree._Element] = []
+    width = r = 0
+    visible = _visibility(table, True)
+    for group in _groups(table):
+        end = r + len(group)
+        for tr in group:
+            c = 0
+            row_visible = _visibility(tr, visible)
+            for cell in tr:
+                if cell.tag not in ("td", "th") or _removed(cell):
+                    continue
+                while (r, c) in filled:
+                    c += 1
+                text = cell_text(shown_text(cell, nested, row_visible))
+                cols = min(max(span(cell.get("colspan")) or 1, 1), MAX_SPAN)
+                rows = span(cell.get("rowspan"))
+                rows = end - r if rows == 0 else min(rows or 1, MAX_ROWSPAN, end - r)
+                if (r + rows) * max(width, c + cols) > MAX_TABLE_CELLS:
+                    raise ReadError("file.too_large", f"网页中的表格过大（{r + rows}行×{c + cols}列）")
+                for dr in range(rows):
+                    for dc in range(cols):
+                        filled[(r + dr, c + dc)] = "" if dc else text
+                c += cols
+                width = max(width, c)
+            r += 1
+    return [[filled.get((i, c), "") for c in range(width)] for i in range(r)], nested

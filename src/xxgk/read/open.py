@@ -22,11 +22,12 @@ from xxgk.read.docx import read_docx
 from xxgk.read.grid import Book, Document, short_error
 from xxgk.read.html import read_html
 from xxgk.read.identify import first_sheet, properties
+from xxgk.read.pdf import read_pdf
 from xxgk.read.returns import ReadError, Return
 from xxgk.read.safety import preflight as safety
 from xxgk.read.tables import DOCUMENT_KINDS, KINDS, Tables
 
-FileKind = Literal["xlsx", "xls", "ods", "docx", "html"]  # every kind `safety.preflight` names
+FileKind = Literal["xlsx", "xls", "ods", "docx", "html", "pdf"]  # every kind `safety.preflight` names
 
 
 def open_book(data: bytes, preflight: safety.Preflight | None = None) -> Book:
@@ -44,7 +45,7 @@ def open_book(data: bytes, preflight: safety.Preflight | None = None) -> Book:
 
 
 def _open_document(read_tables: Callable[[bytes], Tables], data: bytes, preflight: safety.Preflight) -> Book:
-    """A Word document's or a web page's tables as a book; refused when it has none."""
+    """A Word document's, a web page's or a PDF's tables as a book; refused when it has none."""
     tables = read_tables(data)
     if not tables.grids:
         raise ReadError("file.not_ours", f"{KINDS[preflight.kind]}中没有表格")
@@ -58,6 +59,7 @@ _OPENERS: dict[FileKind, Callable[[bytes, safety.Preflight], Book]] = {
     "ods": open_book,
     "docx": partial(_open_document, read_docx),
     "html": partial(_open_document, read_html),
+    "pdf": partial(_open_document, read_pdf),
 }
 
 

@@ -1,7 +1,7 @@
-"""A return that is not a workbook — the annual report as a Word document or a web page —
+"""A return that is not a workbook — the annual report as a Word document, a web page or a PDF —
 as the reader sees a workbook: named grids of cells, one per table of the document.
 
-`read.docx` and `read.html` build a `Tables`; the reader matches the form in it exactly as
+`read.docx`, `read.html` and `read.pdf` build a `Tables`; the reader matches the form in it exactly as
 in a workbook's sheets.  A merged cell's text is repeated down every row it spans (each
 row carries its group label) and given once across the columns it spans, in the first, as
 a workbook's merged cell (a value cell spanning three columns is one value, not three).
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from xxgk.read.returns import ReadError
 
-KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页"}
-DOCUMENT_KINDS = ("docx", "html")  # the annual report itself, not a workbook
+KINDS = {"xlsx": "工作簿", "xls": "工作簿", "ods": "工作簿", "docx": "Word文档", "html": "网页", "pdf": "PDF文件"}
+DOCUMENT_KINDS = ("docx", "html", "pdf")  # the annual report itself, not a workbook
 MAX_TABLE_CELLS = 200_000  # grid positions of one document table (rows × columns)
 MAX_TABLES = 500
 
@@ -36,7 +36,7 @@ class Tables:
     """A document's tables: ``grids`` by name (表1, 表2 …, in document order) and the text
     before the first table (``title``), where the report names its unit and year."""
 
-    kind: str  # docx | html
+    kind: str  # docx | html | pdf
     grids: dict[str, list[list[str | int | float]]]
     title: str
 
@@ -63,10 +63,28 @@ def _value(text: str) -> str | int | float:
     return text
 
 
+def _markers() -> re.Pattern[str]:
+    """Characters NFKC would make digits or letters that are marks on a page: superscripts
+    and subscripts (footnote markers: ``97¹``) and circled numbers (``①``)."""
+    ranges = (range(0x80, 0x3400), range(0xFF00, 0xFFF0), range(0x1F100, 0x1F300))
+    chars = [chr(i) for r in ranges for i in r
+             if unicodedata.decomposition(chr(i)).startswith(("<super>", "<sub>", "<circle>"))]
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
+
+
+_MARKERS = _markers()
+
+
 def cell_text(text: str) -> str:
-    """A document cell's text as the reader compares it: NFKC, lines and runs of spaces
-    (incl. &nbsp;) made one space, trimmed."""
-    return " ".join(unicodedata.normalize("NFKC", text).split())
+    """A document cell's text as the reader compares it: NFKC (except for superscripts,
+    subscripts and circled numbers: ``97¹`` is not 971, ``①`` not 1 — such a cell stays text
+    for the checks to judge), lines and runs of spaces (incl. &nbsp;) made one space, trimmed."""
+    if not text.isascii():
+        kept = _MARKERS.findall(text)
+        parts = _MARKERS.split(text)
+        text = "".join(unicodedata.normalize("NFKC", part) + (kept[i] if i < len(kept) else "")
+                       for i, part in enumerate(parts))
+    return " ".join(text.split())
 
 
 def report_title(text: str) -> tuple[str, int | None]:

@@ -8,6 +8,7 @@ token; every response carries nosniff, a ``'self'`` Content-Security-Policy and 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -20,12 +21,18 @@ from xxgk.site import office_links, office_pages, office_tools, security, unit_p
 from xxgk.site.http import HERE, MB, SecurityHeaders, http_error, server_error, templates
 from xxgk.site.service import Service
 
+SIGN_IN_LIMIT = 5  # wrong passwords from one address in 5 minutes
+
 
 @dataclass(frozen=True)
 class Settings:
     base_url: str = "http://127.0.0.1:8000"
     max_upload: int = 20 * MB
     secure_cookies: bool = False
+    uploads_per_hour: int = 30  # a unit's own uploads (the office's for it are not counted)
+    bytes_per_day: int = 200 * MB  # likewise, in any 24 hours
+    keep_refused: int = 20  # a unit's refused files kept; older ones are pruned (the rows stay)
+    uploads_in_flight: int = 4  # upload bodies in memory at once; more wait their turn
 
 
 def create_app(service: Service, settings: Settings | None = None) -> ASGIApp:
@@ -37,6 +44,7 @@ def create_app(service: Service, settings: Settings | None = None) -> ASGIApp:
     app.state.settings = settings or Settings()
     app.state.templates = templates()
     app.state.secret = service.store.meta("secret") or ""
-    app.state.sign_in_brake = security.Brake(limit=5, window=300)
+    app.state.sign_in_brake = security.Brake(limit=SIGN_IN_LIMIT, window=300)
     app.state.token_brake = security.Brake(limit=20, window=300)
+    app.state.upload_slots = asyncio.Semaphore(app.state.settings.uploads_in_flight)
     return SecurityHeaders(app)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import io
 import json
 import os
 import secrets
+import sqlite3
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -69,7 +72,11 @@ def open_data(data: Path, *, year: int, roster: Sequence[Unit], region: str, cha
     except PreviousError as exc:
         raise SetupError(f"--previous: {exc}") from None
     fresh = not data.exists()
-    store = Store(data)
+    writable(data)
+    try:
+        store = Store(data)
+    except (OSError, sqlite3.Error) as exc:
+        raise SetupError(f"无法打开数据目录{data}：{exc}") from None
     try:
         protect(data, everything=not fresh)
         opened = _open(store, form, year, list(roster), region, change_roster, reset_password)
@@ -83,6 +90,19 @@ def open_data(data: Path, *, year: int, roster: Sequence[Unit], region: str, cha
         store.close()
         raise
     return opened
+
+
+def writable(data: Path) -> None:
+    """Raise `SetupError` (with what to do) when ``data``, or where it would be made, cannot be written."""
+    where = data if data.exists() else next((p for p in data.parents if p.exists()), Path("."))
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=where)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        kind = "只读" if exc.errno == errno.EROFS else "不可写"
+        raise SetupError(f"数据目录{where}{kind}（{exc.strerror}），网站无法保存上传的报表。请检查磁盘挂载和目录权限后重新启动"
+                         f" (the data directory cannot be written)") from None
 
 
 def _keep_previous(store: Store, path: Path) -> None:
@@ -129,7 +149,10 @@ def _open(store: Store, form: Form, year: int, roster: list[Unit], region: str, 
         store.set_meta({"roster": _roster_json(roster)})
     if reset_password:
         opened.password = security.new_password()
-        store.set_meta({"password": security.hash_password(opened.password)})
+        with store.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('password', ?)", (security.hash_password(opened.password),))
+            store.end_sessions(db)
+            store.audit(db, "办公室", "重置密码", "旧密码失效，所有已登录的会话已退出", "")
     return opened
 
 
@@ -230,7 +253,7 @@ def write_links(store: Store, base: str) -> Path:
     rows = [[u.code, u.name, link(base, tokens[u.id]) if u.id in tokens else ""] for u in store.units()]
 
     def render(tmp: Path) -> None:
-        os.chmod(tmp, PRIVATE_FILE)
+        os.chmod(tmp, PRIVATE_FILE)  # the links are the units' keys
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
             out = csv.writer(fh)
             out.writerow(LINK_HEADERS)

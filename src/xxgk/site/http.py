@@ -6,7 +6,9 @@ The handlers read the app's parts from ``request.app.state`` (``service``, ``set
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import traceback
 import uuid
 from pathlib import Path, PurePath
 from typing import Any
@@ -22,18 +24,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xxgk.forms.findings import SEVERITY_MARK
 from xxgk.site import security
 from xxgk.site.service import STATES, Service
-from xxgk.site.store import UnitRow, Upload
+from xxgk.site.store import UnitRow, Upload, disk_full
 
 log = logging.getLogger("xxgk.site")
 HERE = Path(__file__).parent
 MB = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file
+SMALL_FORM = 4 * 1024  # what a form without a file may post (signing in): nothing spooled to disk
+BODY_IDLE = 20.0  # seconds a request body may pause between two pieces
+BODY_TOTAL = 600.0  # seconds the whole body may take (20 MB at 35 KB/s)
+SLOT_WAIT = 120.0  # seconds an upload may wait for one of the slots in memory
+LOGGED = "xxgk.logged"  # in the scope of a request whose error `server_error` logged
+DISK_FULL = "服务器磁盘已满，请联系区政务公开办。"
+BUSY = "服务器正忙，正在处理其他单位的上传，请稍后重新上传。"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 MESSAGES = {
     400: "请求有误，请返回上一页重试。",
     403: "请求已失效（页面打开过久或来源不明），请刷新页面后重试。",
+    408: "上传中断或过慢，未保存。请检查网络后重新上传。",
     404: "页面不存在。请核对链接是否完整；如链接已更换，请向区政务公开办索取新链接。",
     405: "不支持该操作。",
     429: "尝试次数过多，请稍后再试。",
@@ -41,6 +51,10 @@ MESSAGES = {
 
 
 class TooLarge(Exception):
+    pass
+
+
+class TooSlow(Exception):
     pass
 
 
@@ -87,29 +101,37 @@ def csrf_token(request: Request, purpose: str) -> str:
     return security.csrf_token(request.app.state.secret, purpose)
 
 
-async def posted(request: Request, purpose: str) -> dict[str, Any]:
-    """The form of a POST whose CSRF token is good for ``purpose`` (else 403)."""
-    form = await read_form(request, request.app.state.settings.max_upload)
+async def posted(request: Request, purpose: str, *, small: bool = False) -> dict[str, Any]:
+    """The form of a POST whose CSRF token is good for ``purpose`` (else 403); ``small``: a form
+    without a file (the body is capped at a few KB: nothing unauthenticated reaches the disk)."""
+    limit = SMALL_FORM if small else request.app.state.settings.max_upload + MULTIPART_SLACK
+    form = await read_form(request, limit)
     if not security.csrf_ok(request.app.state.secret, purpose, str(form.get("csrf", ""))):
         raise HTTPException(403)
     return form
 
 
 async def read_form(request: Request, limit: int) -> dict[str, Any]:
-    """The posted form, the body counted while it streams in: past ``limit`` (plus the fields
-    around the file) reading stops with 413 and nothing is kept."""
+    """The posted form, the body counted while it streams in: past ``limit`` bytes reading stops
+    with 413, past `BODY_IDLE` seconds without a piece (or `BODY_TOTAL` in all) with 408; nothing
+    is kept."""
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+    if length.isdigit() and int(length) > limit:
         raise HTTPException(413)
     received = 0
     upstream = request.receive
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + BODY_TOTAL
 
     async def receive() -> Message:
         nonlocal received
-        message = await upstream()
+        try:
+            message = await asyncio.wait_for(upstream(), min(BODY_IDLE, max(deadline - loop.time(), 0)))
+        except asyncio.TimeoutError:
+            raise TooSlow from None
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
-            if received > limit + MULTIPART_SLACK:
+            if received > limit:
                 raise TooLarge
         return message
 
@@ -117,11 +139,56 @@ async def read_form(request: Request, limit: int) -> dict[str, Any]:
         form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
     except TooLarge:
         raise HTTPException(413) from None
+    except TooSlow:
+        raise HTTPException(408) from None
     except HTTPException:
         raise
     except Exception:  # noqa: BLE001 - a malformed body is the client's mistake
         raise HTTPException(400) from None
     return dict(form.items())
+
+
+async def receive_upload(request: Request, unit: UnitRow, purpose: str, *, via: str) -> Upload | Response:
+    """The file posted for ``unit`` (a form whose CSRF token is good for ``purpose``), kept and
+    checked as its return; or the page saying why not.  A unit's own uploads (``via`` unit) are
+    held to its quotas before the body is read; at most `Settings.uploads_in_flight` bodies are
+    in memory at once; refused files past `Settings.keep_refused` are pruned."""
+    settings = request.app.state.settings
+    over = quota_problem(request, unit) if via == "unit" else None
+    if over is not None:
+        return over
+    slots: asyncio.Semaphore = request.app.state.upload_slots
+    try:
+        await asyncio.wait_for(slots.acquire(), SLOT_WAIT)
+    except asyncio.TimeoutError:
+        return problem(request, 503, BUSY)
+    try:
+        over = quota_problem(request, unit) if via == "unit" else None  # again: others may have sent meanwhile
+        if over is not None:
+            return over
+        form = await posted(request, purpose)
+        up = await accept_upload(request, unit, form, via=via)
+    finally:
+        slots.release()
+    if not isinstance(up, Response):
+        service = service_of(request)
+        await service.run(service.store.prune_refused, unit.id, settings.keep_refused)
+    return up
+
+
+def quota_problem(request: Request, unit: UnitRow) -> Response | None:
+    """429 with what to do when ``unit`` has used up its uploads for the hour or its bytes for the day."""
+    settings = request.app.state.settings
+    store = service_of(request).store
+    count, _ = store.sent_since(unit.id, 3600)
+    if count >= settings.uploads_per_hour:
+        return problem(request, 429, f"本单位1小时内已上传{count}次，达到上限（每小时{settings.uploads_per_hour}次）。"
+                                     "请核对文件无误后过一段时间再上传；如有特殊情况，请联系区政务公开办。")
+    _, sent = store.sent_since(unit.id, 24 * 3600)
+    if sent >= settings.bytes_per_day:
+        return problem(request, 429, f"本单位24小时内已上传{sent / MB:.1f}MB，达到上限（每天{settings.bytes_per_day // MB}MB）。"
+                                     "请明天再上传；如有特殊情况，请联系区政务公开办。")
+    return None
 
 
 async def accept_upload(request: Request, unit: UnitRow, form: dict[str, Any], *, via: str) -> Upload | Response:
@@ -163,6 +230,13 @@ def file_response(path: Path, filename: str) -> Response:
     return download(path.read_bytes(), filename, media_type_of(filename))
 
 
+def stored_file(request: Request, up: Upload) -> Response:
+    """The file as uploaded; a refused file pruned to bound the disk is gone (404, saying so)."""
+    if up.pruned:
+        return problem(request, 404, "该文件未通过校验，已按保留规则删除（只保留最近的未通过文件）。")
+    return file_response(service_of(request).store.path(up), up.name)
+
+
 async def annotated_response(request: Request, up: Upload, who: str) -> Response:
     """The marked copy of ``up``, logged as downloaded by ``who``."""
     service = service_of(request)
@@ -179,16 +253,28 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in (301, 302, 303):
         return RedirectResponse((exc.headers or {})["Location"], status_code=exc.status_code)
-    if exc.status_code == 413:
+    if exc.status_code == 413 and request.method == "POST" and request.url.path.endswith("/upload"):
         message = too_large_message(request.app.state.settings.max_upload)
+    elif exc.status_code == 413:
+        message = "提交的内容过大，未处理。"
     else:
         message = MESSAGES.get(exc.status_code, "请求无法处理。")
     return problem(request, exc.status_code, message)
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    """500 with an incident number, logged without the unit's token; a full disk says so (507)."""
     incident = uuid.uuid4().hex[:10]
-    log.error("error %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    token = str(request.path_params.get("token", "")) or None
+    text = "".join(traceback.format_exception(exc))
+    where = request.url.path
+    if token:  # a unit's link is its key: never in the log
+        text, where = text.replace(token, "<token>"), where.replace(token, "<token>")
+    request.scope[LOGGED] = True
+    if disk_full(exc):
+        log.error("error %s on %s %s: the disk is full", incident, request.method, where)
+        return problem(request, 507, DISK_FULL)
+    log.error("error %s on %s %s\n%s", incident, request.method, where, text)
     message = f"服务器内部错误，请稍后重试；如仍出错，请将错误编号{incident}告知区政务公开办。"
     return problem(request, 500, message)
 
@@ -204,8 +290,12 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"content-security-policy", CSP.encode()),
                             (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
@@ -214,4 +304,12 @@ class SecurityHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if not (started and scope.get(LOGGED)):
+                raise
+            # `server_error` answered and logged it (without the unit's token); Starlette raises
+            # it again for the server to log, which would write the path: not again
+
+

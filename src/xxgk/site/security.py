@@ -64,8 +64,12 @@ def csrf_ok(secret: str, purpose: str, given: str) -> bool:
 
 
 class Brake:
-    """Failed attempts per client address: more than ``limit`` within ``window`` seconds and that
-    address is refused until its oldest failure leaves the window."""
+    """Failed attempts per client address: ``limit`` within ``window`` seconds and that address is
+    refused until its oldest failure leaves the window.
+
+    An attempt is counted *before* the secret is checked (`attempt`), atomically, so parallel
+    guesses cannot all slip past the limit while the first ones are still being checked; a
+    success gives its count back (`forgive`)."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit, self.window = limit, window
@@ -85,10 +89,26 @@ class Brake:
                 self._failures.pop(address, None)
             return len(times) >= self.limit
 
-    def fail(self, address: str) -> None:
+    def attempt(self, address: str) -> bool:
+        """Count one attempt from ``address`` as a failure; False (nothing counted) when the
+        address is already at its limit: refuse it without checking anything."""
         with self._lock:
             at = time.monotonic()
-            self._recent(address, at).append(at)
-            if len(self._failures) > 100_000:  # a flood of addresses: forget the quiet ones
-                for key in [k for k, v in self._failures.items() if not v or v[-1] <= at - self.window]:
-                    del self._failures[key]
+            times = self._recent(address, at)
+            if len(times) >= self.limit:
+                return False
+            times.append(at)
+            self._forget_quiet(at)
+            return True
+
+    def forgive(self, address: str) -> None:
+        """The attempt counted last for ``address`` succeeded: it is not a failure."""
+        with self._lock:
+            times = self._failures.get(address)
+            if times:
+                times.pop()
+
+    def _forget_quiet(self, at: float) -> None:
+        if len(self._failures) > 100_000:  # a flood of addresses: forget the quiet ones
+            for key in [k for k, v in self._failures.items() if not v or v[-1] <= at - self.window]:
+                del self._failures[key]

@@ -43,6 +43,7 @@ from xxgk.site.store import SCRATCH, Store, UnitRow, Upload, now
 from xxgk.write import template
 
 T = TypeVar("T")
+NAME_LENGTH = 200  # characters of a file name kept
 
 # the four states of the register, plus 免报; (key, label)
 STATES = {
@@ -81,8 +82,11 @@ def upload_name(name: str) -> str:
     """The client's file name as kept and shown: its last part only (never a path), printable,
     without what a file system refuses; `display_name` first makes undecodable bytes readable."""
     last = display_name(PurePath(name.replace("\\", "/")).name)
-    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?')
-    return clean.strip()[:200] or "未命名文件"
+    clean = "".join(ch for ch in last if ch.isprintable() and ch not in '"<>|:*?').strip()
+    if len(clean) > NAME_LENGTH:  # shortened before the extension, which says what the file is
+        suffix = PurePath(clean).suffix if len(PurePath(clean).suffix) <= 10 else ""
+        clean = clean[:NAME_LENGTH - len(suffix)].rstrip() + suffix
+    return clean or "未命名文件"
 
 
 def report_json(report: Report) -> str:

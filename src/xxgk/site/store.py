@@ -2,13 +2,16 @@
 
 Every uploaded file is written under ``files/`` by its SHA-256 — atomically, and before the
 row that names it is committed — so a crash leaves at worst a file no row names, never a row
-without its file or a half-written file under a final name.  Nothing uploaded is deleted or
-overwritten: the latest upload of a unit is its current return, the earlier ones its history.
+without its file or a half-written file under a final name.  Nothing accepted is deleted or
+overwritten: the latest upload of a unit is its current return, the earlier ones its history;
+only a unit's refused files past its newest few are removed (`Store.prune_refused`), their
+rows kept.  The directory is the owner's only (0700; the database 0600).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
 import sqlite3
@@ -50,7 +53,8 @@ CREATE TABLE IF NOT EXISTS uploads (
     errors INTEGER NOT NULL,
     warnings INTEGER NOT NULL,
     unexplained INTEGER NOT NULL,
-    report TEXT NOT NULL             -- the findings as `xxgk check --format json` gives them
+    report TEXT NOT NULL,            -- the findings as `xxgk check --format json` gives them
+    pruned INTEGER NOT NULL DEFAULT 0  -- a refused file removed to bound the disk (the row stays)
 );
 CREATE INDEX IF NOT EXISTS uploads_unit ON uploads(unit, id);
 CREATE TABLE IF NOT EXISTS audit (
@@ -63,7 +67,9 @@ CREATE TABLE IF NOT EXISTS audit (
 );
 CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, expires REAL NOT NULL);
 """
-UPLOAD_COLUMNS = "id, unit, at, name, size, sha256, path, via, valid, errors, warnings, unexplained"
+UPLOAD_COLUMNS = "id, unit, at, name, size, sha256, path, via, valid, errors, warnings, unexplained, pruned"
+SQLITE_IDS = range(1, 2**63)  # what an INTEGER PRIMARY KEY can be
+TEMPORARIES = (".~*.tmp", ".~*.raw")  # written beside their final name, renamed when complete
 
 
 @dataclass(frozen=True)
@@ -90,11 +96,25 @@ class Upload:
     errors: int
     warnings: int
     unexplained: int
+    pruned: bool = False
 
 
-def now() -> str:
-    """Local time to the second, as the office reads it."""
-    return dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+def now(ago: float = 0) -> str:
+    """Local time to the second, as the office reads it (``ago`` seconds back)."""
+    return (dt.datetime.now() - dt.timedelta(seconds=ago)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def disk_full(exc: BaseException) -> bool:
+    """``exc`` says the disk (or the database's file system) is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    rows: list[tuple[str, str, str, str, str]]
+    total: int  # rows matching the filter
 
 
 class Store:
@@ -102,13 +122,21 @@ class Store:
 
     def __init__(self, data: Path) -> None:
         self.data = Path(data)
-        (self.data / FILES).mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.data / DB_NAME, check_same_thread=False, isolation_level=None)
+        self.data.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.data, 0o700)  # links, the password hash, every return: the owner's only
+        (self.data / FILES).mkdir(exist_ok=True)
+        db_path = self.data / DB_NAME
+        os.close(os.open(db_path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite gives its -wal and -shm the same mode
+        os.chmod(db_path, 0o600)
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._lock = threading.RLock()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        if "pruned" not in {r[1] for r in self._db.execute("PRAGMA table_info(uploads)")}:  # made before
+            self._db.execute("ALTER TABLE uploads ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0")
+        self._sessions: dict[str, float] = {}  # sessions begun while the disk was full
         self.version = self._count()
 
     def close(self) -> None:
@@ -152,6 +180,8 @@ class Store:
         return [_unit(r) for r in self._rows(sql)]
 
     def unit(self, unit_id: int) -> UnitRow | None:
+        if unit_id not in SQLITE_IDS:
+            return None
         rows = self._rows("SELECT id, code, name, token_hash, exempt, on_roster FROM units WHERE id = ?", (unit_id,))
         return _unit(rows[0]) if rows else None
 
@@ -171,6 +201,8 @@ class Store:
         return [_upload(r) for r in rows]
 
     def upload(self, upload_id: int) -> Upload | None:
+        if upload_id not in SQLITE_IDS:
+            return None
         rows = self._rows(f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?", (upload_id,))
         return _upload(rows[0]) if rows else None
 
@@ -213,6 +245,8 @@ class Store:
         problems = []
         for up in self.uploads():
             path = self.path(up)
+            if up.pruned:
+                continue
             if not path.is_file():
                 problems.append(f"上传记录{up.id}的文件不存在：{up.path}")
             elif hashlib.sha256(path.read_bytes()).hexdigest() != up.sha256:
@@ -223,25 +257,76 @@ class Store:
         """Remove what a crash left behind: temporary files (never a file under a final name:
         uploads, templates, annotated copies) and the scratch folder where downloads are made."""
         gone = 0
-        for tmp in [*self.data.rglob(".~*.tmp"), *(self.data / SCRATCH).glob("*")]:
+        left = [tmp for pattern in TEMPORARIES for tmp in self.data.rglob(pattern)]
+        for tmp in [*left, *(self.data / SCRATCH).glob("*")]:
             if tmp.is_file():
                 tmp.unlink()
                 gone += 1
         return gone
 
+    # ------------------------------------------------------------ quotas
+
+    def sent_since(self, unit_id: int, seconds: float) -> tuple[int, int]:
+        """How many files the unit itself (not the office for it) uploaded in the last ``seconds``,
+        and their bytes."""
+        rows = self._rows("SELECT count(*), coalesce(sum(size), 0) FROM uploads WHERE unit = ? AND via = 'unit'"
+                          " AND at >= ?", (unit_id, now(seconds)))
+        return int(rows[0][0]), int(rows[0][1])
+
+    def prune_refused(self, unit_id: int, keep: int) -> int:
+        """Remove the files of the unit's refused uploads but the newest ``keep`` (the rows stay,
+        marked pruned; an accepted file, the current return and a file another row still needs stay)."""
+        with self.transaction() as db:
+            latest = db.execute("SELECT max(id) FROM uploads WHERE unit = ?", (unit_id,)).fetchone()[0]
+            old = [r for r in db.execute("SELECT id, path FROM uploads WHERE unit = ? AND NOT valid AND NOT pruned"
+                                         " ORDER BY id DESC LIMIT -1 OFFSET ?", (unit_id, max(keep, 1)))
+                   if r[0] != latest]
+            db.executemany("UPDATE uploads SET pruned = 1 WHERE id = ?", [(r[0],) for r in old])
+            needed = {r[0] for r in db.execute("SELECT DISTINCT path FROM uploads WHERE NOT pruned")}
+            needed.add(self._meta_in(db, "previous") or "")
+        gone = 0
+        for path in {r[1] for r in old} - needed:
+            with suppress(FileNotFoundError):
+                (self.data / path).unlink()
+                gone += 1
+        return gone
+
+    def _meta_in(self, db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
     # ------------------------------------------------------------ office sessions
 
     def add_session(self, session_hash: str, expires: float) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM sessions WHERE expires < ?", (expires - 2 * SESSION_SECONDS,))
-            db.execute("INSERT INTO sessions VALUES (?, ?)", (session_hash, expires))
+        """A new office session; on a full disk it is kept in memory (until the site stops), so
+        the office can still sign in and see what is wrong."""
+        try:
+            with self.transaction() as db:
+                db.execute("DELETE FROM sessions WHERE expires < ?", (expires - 2 * SESSION_SECONDS,))
+                db.execute("INSERT INTO sessions VALUES (?, ?)", (session_hash, expires))
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not disk_full(exc):
+                raise
+            with self._lock:
+                self._sessions[session_hash] = expires
 
     def session_alive(self, session_hash: str, at: float) -> bool:
+        with self._lock:
+            if self._sessions.get(session_hash, 0) > at:
+                return True
         return bool(self._rows("SELECT 1 FROM sessions WHERE hash = ? AND expires > ?", (session_hash, at)))
 
     def drop_session(self, session_hash: str) -> None:
+        with self._lock:
+            self._sessions.pop(session_hash, None)
         with self.transaction() as db:
             db.execute("DELETE FROM sessions WHERE hash = ?", (session_hash,))
+
+    def end_sessions(self, db: sqlite3.Connection) -> None:
+        """Every office session ends (inside the caller's transaction): a password reset."""
+        with self._lock:
+            self._sessions.clear()
+        db.execute("DELETE FROM sessions")
 
     # ------------------------------------------------------------ audit
 
@@ -253,9 +338,49 @@ class Store:
         with self.transaction() as db:
             self.audit(db, who, action, detail, address)
 
-    def audit_rows(self, limit: int = 1000) -> list[tuple[str, str, str, str, str]]:
-        rows = self._rows("SELECT at, who, action, detail, address FROM audit ORDER BY id DESC LIMIT ?", (limit,))
-        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+    def log_unless_full(self, who: str, action: str, detail: str, address: str) -> bool:
+        """`log`, skipped (False) when the disk is full: for what must work even then (signing in)."""
+        try:
+            self.log(who, action, detail, address)
+        except (OSError, sqlite3.OperationalError) as exc:
+            if not disk_full(exc):
+                raise
+            return False
+        return True
+
+    def audit_rows(self, *, limit: int = 100, offset: int = 0, who: str = "", action: str = "", text: str = "",
+                   since: str = "", until: str = "", downloads: bool = True) -> AuditPage:
+        """The audit log newest first, ``limit`` rows from ``offset``: only rows whose ``who``
+        contains ``who``, whose action is ``action``, where ``text`` occurs (in who, action, detail
+        or address), made on days ``since``..``until`` (ISO dates), and without downloads unless
+        ``downloads``."""
+        where, args = ["1"], []
+        if who:
+            where.append("instr(who, ?) > 0")
+            args.append(who)
+        if action:
+            where.append("action = ?")
+            args.append(action)
+        if text:
+            where.append("instr(who || ' ' || action || ' ' || detail || ' ' || address, ?) > 0")
+            args.append(text)
+        if since:
+            where.append("substr(at, 1, 10) >= ?")
+            args.append(since)
+        if until:
+            where.append("substr(at, 1, 10) <= ?")
+            args.append(until)
+        if not downloads:
+            where.append("action NOT LIKE '下载%'")
+        cond = " AND ".join(where)
+        total = int(self._rows(f"SELECT count(*) FROM audit WHERE {cond}", args)[0][0])
+        rows = self._rows(f"SELECT at, who, action, detail, address FROM audit WHERE {cond}"
+                          " ORDER BY id DESC LIMIT ? OFFSET ?", [*args, limit, max(offset, 0)])
+        return AuditPage([(r[0], r[1], r[2], r[3], r[4]) for r in rows], total)
+
+    def audit_actions(self) -> list[str]:
+        """Every kind of action the log holds, for the filter's choices."""
+        return [r[0] for r in self._rows("SELECT DISTINCT action FROM audit ORDER BY action", [])]
 
 
 def _unit(r: tuple[Any, ...]) -> UnitRow:
@@ -264,4 +389,4 @@ def _unit(r: tuple[Any, ...]) -> UnitRow:
 
 def _upload(r: tuple[Any, ...]) -> Upload:
     return Upload(id=r[0], unit=r[1], at=r[2], name=r[3], size=r[4], sha256=r[5], path=r[6], via=r[7],
-                  valid=bool(r[8]), errors=r[9], warnings=r[10], unexplained=r[11])
+                  valid=bool(r[8]), errors=r[9], warnings=r[10], unexplained=r[11], pruned=bool(r[12]))

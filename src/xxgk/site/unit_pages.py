@@ -11,32 +11,32 @@ from xxgk.report.text import closing, finding_line
 from xxgk.site import datadir, figures, security
 from xxgk.site.http import (
     MB,
-    accept_upload,
     address,
     annotated_response,
     csrf_token,
     file_response,
     page,
-    posted,
+    receive_upload,
     service_of,
+    stored_file,
     wants_json,
 )
 from xxgk.site.store import UnitRow, Upload
 
 
 def unit_of(request: Request) -> UnitRow:
-    """The unit whose token is in the path; a wrong token is a missing page (and counts as a guess)."""
-    brake: security.Brake = request.app.state.token_brake
-    who = address(request)
-    if brake.blocked(who):
-        raise HTTPException(429)
+    """The unit whose token is in the path.  A valid token is proof enough and is never braked
+    (units behind one NAT address share it); a wrong one is a missing page and counts as a
+    guess from that address: past the limit, wrong tokens get 429 without a look-up."""
     token = request.path_params["token"]
     digest = security.token_hash(token)
     unit = service_of(request).store.unit_by_token_hash(digest)
-    if unit is None or not security.same(unit.token_hash, digest):
-        brake.fail(who)
-        raise HTTPException(404)
-    return unit
+    if unit is not None and security.same(unit.token_hash, digest):
+        return unit
+    brake: security.Brake = request.app.state.token_brake
+    if not brake.attempt(address(request)):
+        raise HTTPException(429)
+    raise HTTPException(404)
 
 
 def own_upload(unit: UnitRow, request: Request) -> Upload:
@@ -81,8 +81,7 @@ async def unit_template(request: Request) -> Response:
 
 async def unit_upload(request: Request) -> Response:
     unit = unit_of(request)
-    form = await posted(request, f"unit:{unit.token_hash}")
-    up = await accept_upload(request, unit, form, via="unit")
+    up = await receive_upload(request, unit, f"unit:{unit.token_hash}", via="unit")
     if isinstance(up, Response):
         return up
     target = f"/u/{request.path_params['token']}#result"
@@ -93,8 +92,7 @@ async def unit_upload(request: Request) -> Response:
 
 async def unit_file(request: Request) -> Response:
     unit = unit_of(request)
-    up = own_upload(unit, request)
-    return file_response(service_of(request).store.path(up), up.name)
+    return stored_file(request, own_upload(unit, request))
 
 
 async def unit_annotated(request: Request) -> Response:

@@ -5,7 +5,8 @@ already in memory, the zip central directory is read once, and of each XML
 part only its prolog (normally a few dozen bytes) is decompressed.  What is
 refused here never reaches python-calamine:
 
-* not a spreadsheet nor a report at all (PDF, image, text…)   → ``file.not_spreadsheet``
+* not a spreadsheet nor a report at all (image, text…)        → ``file.not_spreadsheet``
+* a PDF: its objects and inflated streams (`pdfcheck`, by the reader) → kind ``pdf``
 * an old Word document (.doc)                                 → ``file.old_word``
 * Excel 2003 XML saved with an .xls name                      → ``file.unreadable``
 * a truncated or corrupt archive / compound file               → ``file.unreadable``
@@ -39,7 +40,8 @@ BIFF_STREAM = "Workbook"  # where `Preflight.xml` keeps an .xls workbook's strea
 @dataclass
 class Preflight:
     """What the bytes turned out to be: ``xlsx`` (incl. xlsm), ``ods``, ``xls``, or the
-    annual report as ``docx`` (every XML part vetted) or ``html`` (vetted by `read.html`);
+    annual report as ``docx`` (every XML part vetted), ``html`` (vetted by `read.html`) or
+    ``pdf`` (vetted by `read.pdf`);
     with ``preflight(lazy=True)``, also the worksheet parts still to vet before parsing."""
 
     kind: str
@@ -97,6 +99,8 @@ def preflight(data: bytes, *, lazy: bool = False) -> Preflight:
         return Preflight(*check_zip(data, lazy))
     if OLE_MAGIC.startswith(data) or (data[:2] == b"PK" and len(data) < 22):
         raise ReadError("file.unreadable", "文件不完整（只有文件头）")
+    if b"%PDF-" in data[:1024]:  # a published report (readers accept a header within the first 1 KB)
+        return Preflight("pdf")
     error = _not_spreadsheet(data)
     if error.detail == WEB_PAGE:
         return Preflight("html")
