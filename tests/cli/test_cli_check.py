@@ -76,7 +76,12 @@ def validate(doc: Any) -> None:
                for s in doc.get("skipped", []))
     for ret in doc["returns"]:
         assert isinstance(ret, dict)
-        assert set(ret) == {"file", "form", "year", "agency", "valid", "issues"}, set(ret)
+        assert set(ret) == {"file", "form", "year", "agency", "valid", "issues", "figures"}, set(ret)
+        assert isinstance(ret["figures"], dict)
+        for code, figure in ret["figures"].items():  # the figures read, by indicator code
+            assert isinstance(code, str) and set(figure) == {"label", "place", "value", "cell", "total"}
+            assert figure["value"] is None or type(figure["value"]) in (int, float)
+            assert isinstance(figure["total"], bool) and isinstance(figure["label"], str) and figure["label"]
         assert isinstance(ret["file"], str) and isinstance(ret["form"], str)
         assert ret["year"] is None or (isinstance(ret["year"], int) and not isinstance(ret["year"], bool))
         assert isinstance(ret["agency"], dict) and set(ret["agency"]) == {"code", "name"}
@@ -102,7 +107,8 @@ def validate(doc: Any) -> None:
 
 def test_validator_rejects_wrong_shapes() -> None:
     good = {"returns": [{"file": "a", "form": "gk2018", "year": 2018, "agency": {"code": "", "name": ""},
-                         "valid": True, "issues": []}],
+                         "valid": True, "issues": [],
+                         "figures": {"1": {"label": "x", "place": "第1行", "value": 3, "cell": "统计表!D4", "total": False}}}],
             "summary": {"checked": 1, "valid": 1, "errors": 0, "warnings": 0}}
     validate(good)
     bad_year = json.loads(json.dumps(good))
@@ -111,7 +117,9 @@ def test_validator_rejects_wrong_shapes() -> None:
     bad_count["summary"]["valid"] = 0
     extra = json.loads(json.dumps(good))
     extra["returns"][0]["agency_name"] = "x"
-    for doc in (bad_year, bad_count, extra):
+    bad_figure = json.loads(json.dumps(good))
+    bad_figure["returns"][0]["figures"]["1"]["value"] = "3"
+    for doc in (bad_year, bad_count, extra, bad_figure):
         with pytest.raises(AssertionError):
             validate(doc)
 

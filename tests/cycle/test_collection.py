@@ -204,6 +204,18 @@ def test_every_file_found_is_read_or_skipped_with_a_reason(tmp_path: Path) -> No
     assert len(found.files) + len(found.skipped) == 11  # nothing in silence
 
 
+def test_a_report_naming_no_unit_is_the_submitters_when_handed_in_by_one(tmp_path: Path) -> None:
+    from retyped import WRITERS, sound_values, tables
+
+    form = builtin("gk2021")
+    path = WRITERS["docx"](tables(form, sound_values(form)), "", tmp_path / "r.docx")
+    c = Collection(form, 2021, roster=roster(UNITS[:1]))
+    alone = c.add(path)
+    assert [f.code for f in alone.report.findings] == ["file.no_unit"] and not alone.valid
+    handed_in = c.add(path.read_bytes(), name="报告.docx", submitter=UNITS[0][0])
+    assert handed_in.report.findings == [] and handed_in.valid
+
+
 def test_carried_figures_keep_the_year_over_year_checks_quiet() -> None:
     """A template pre-filled with `Previous.carried` (上年结转, 现行有效件数 from the unit's row of
     last year's summary) passes the year-over-year checks when the year brought no change."""

@@ -237,3 +237,20 @@ def test_a_cell_in_a_comment_is_no_cell(base: Path) -> None:
     xml = sheet_xml(data).replace(b"</sheetData>", f'<!-- <c r="{a1("23")}"><f>900</f></c> --></sheetData>'.encode())
     ret = read_bytes(rezip(data, {"xl/worksheets/sheet1.xml": xml}))
     assert ret.cells["23"].value == 5
+
+
+def test_input_cells_are_found_by_reference_or_by_marks() -> None:
+    """Input cells found by their reference (the usual sheet) give what the marks give; a sheet
+    where one is not so found (no reference, rows out of order) falls back to the marks."""
+    row = (b'<row r="2"><c r="A2" s="3"><v>1</v></c><c r="B2" s="5"><f>1+2</f><v>3</v></c>'
+           b'<c r="C2" t="e"><v>#DIV/0!</v></c><c r="D2" s="7"><v>43466</v></c></row>')
+    xml = b'<worksheet><sheetData>' + row + b'<row r="3"><c r="A3"><v>5</v></c></row></sheetData></worksheet>'
+    wanted = {a: RawCell(a, "表", a, v) for a, v in (("A2", 1), ("B2", 3), ("C2", None), ("D2", 43466), ("A3", 5))}
+    direct = cellxml._direct_spans(xml, wanted, frozenset({7}), True)
+    assert direct is not None and set(direct) == {"B2", "C2", "D2"}
+    got = cellxml._xlsx(xml, wanted, frozenset({7}))
+    assert got["B2"] == 3 and got["C2"] == "#DIV/0!" and got["D2"] == dt.date(2019, 1, 1) and "A2" not in got
+    assert cellxml._direct_spans(xml.replace(b' r="C2"', b""), wanted, frozenset({7}), True) is None
+    out_of_order = b'<worksheet><sheetData><row r="3"><c r="A3"><v>5</v></c></row>' + row + b'</sheetData></worksheet>'
+    assert cellxml._direct_spans(out_of_order, wanted, frozenset({7}), True) is None
+    assert cellxml._xlsx(out_of_order, wanted, frozenset({7})) == got

@@ -709,3 +709,21 @@ def test_scanning_a_damaged_part_takes_time_in_proportion_to_its_size(kind: str)
     # linear: about 8; the quadratic scans it replaces: 64 and more. The margin (3x) absorbs a
     # loaded host and cache effects at the larger size without letting a quadratic scan pass.
     assert ratio < 24, (n, ratio)
+
+
+def test_a_part_saved_at_another_time_has_the_same_key() -> None:
+    """Returns are saved each at its own minute: a part's cache key leaves out the time stamp,
+    and nothing else (another content, name or method is another key)."""
+
+    def archive_of(text: bytes, when: tuple[int, int, int, int, int, int], name: str = "xl/styles.xml") -> Any:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(zipfile.ZipInfo(name, when), text, zipfile.ZIP_DEFLATED)
+        stored = archive.open_zip(buffer.getvalue())
+        return archive.content_key(stored, stored.NameToInfo[name])
+
+    styles = b"<styleSheet>" + b"<xf/>" * 50 + b"</styleSheet>"
+    key = archive_of(styles, (2019, 1, 20, 9, 30, 0))
+    assert key is not None and key == archive_of(styles, (2019, 1, 21, 17, 5, 42))
+    assert key != archive_of(styles.replace(b"<xf/>", b"<xf />", 1), (2019, 1, 20, 9, 30, 0))
+    assert key != archive_of(styles, (2019, 1, 20, 9, 30, 0), "xl/other.xml")

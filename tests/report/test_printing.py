@@ -31,6 +31,7 @@ from xxgk.forms.detail_layout import (
 from xxgk.read.summary_figures import unit_figures
 from xxgk.report.detail import write_detail
 from xxgk.report.summary.formats import SQUEEZE, pages_high
+from xxgk.write.rowstream import StreamedSheet
 
 GK2018, GK2021 = builtin("gk2018"), builtin("gk2021")
 
@@ -59,7 +60,7 @@ def test_the_detail_is_read_back_whatever_band_width_wrote_it(tmp_path: Path, co
     totals = {k: Decimal(sum(v[k] for _, _, v in units)) for k in keys}
     path = tmp_path / "明细.xlsx"
     wb = xlsxwriter.Workbook(path)
-    write_detail(wb, wb.add_worksheet(DETAIL_SHEET), layout, "明细", units, totals)
+    write_detail(wb, wb.add_worksheet(DETAIL_SHEET, StreamedSheet), layout, "明细", units, totals)
     wb.close()
     assert unit_figures(path, form) == {code: {k: Decimal(v[k]) for k in layout.col} for code, _, v in units}
 
@@ -71,7 +72,7 @@ def test_the_detail_breaks_pages_between_bands_only(tmp_path: Path) -> None:
     layout = DetailLayout(form, len(units))
     path = tmp_path / "明细.xlsx"
     wb = xlsxwriter.Workbook(path)
-    write_detail(wb, wb.add_worksheet(DETAIL_SHEET), layout, "明细", units, {k: Decimal(0) for k in keys})
+    write_detail(wb, wb.add_worksheet(DETAIL_SHEET, StreamedSheet), layout, "明细", units, {k: Decimal(0) for k in keys})
     wb.close()
     ws = openpyxl.load_workbook(path)[DETAIL_SHEET]
     breaks = [b.id for b in ws.row_breaks.brk]  # openpyxl: the row above the break, 1-based

@@ -4,7 +4,9 @@ per-unit detail, register, issues, charts, metadata, read back as an input; the 
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from xxgk.forms.layout import INFO_ROW, layout_of
 from xxgk.forms.model import Form
 from xxgk.read.summary_figures import unit_figures
 from xxgk.report.summary.charts import CHART_SHEET
-from xxgk.report.summary.csvout import write_csv
+from xxgk.report.summary.csvout import csv_lines, csv_rows, write_csv
 from xxgk.report.summary.issues import ISSUES_SHEET
 from xxgk.report.summary.register import REGISTER_SHEET
 from xxgk.report.summary.workbook import write_summary
@@ -309,3 +311,15 @@ def test_libreoffice_shows_the_same_totals(mixed: tuple[Summary, Path], tmp_path
     assert [f.message for f in entry.report.findings] == [
         f"该汇总表不完整（{len(UNITS)}个单位中汇总3个）。请补齐后重新汇总，或说明原因。"]
     assert [u.status for u in city.register] == ["invalid"]
+
+
+
+def test_csv_lines_are_the_csv_modules(mixed: tuple[Summary, Path]) -> None:
+    """The streamed CSV quotes as the csv module does: names with commas, quotes, line breaks."""
+    summary, _ = mixed
+    names = ['甲,乙', '"引号"单位', "两\n行", " 空格 ", "", "普通单位"]
+    block = summary.blocks[0]
+    summary = replace(summary, blocks=[replace(block, code=f'c{i},"', name=n) for i, n in enumerate(names)])
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(csv_rows(summary))
+    assert "".join(csv_lines(summary)) == buffer.getvalue()

@@ -48,6 +48,15 @@ def title(year: int, unit: str = UNIT) -> str:
     return f"{unit}{year}年政府信息公开工作年度报告"
 
 
+# the orders real reports title themselves in (Shanghai's put the year first)
+TITLES = {
+    "unit_first": "{unit}{year}年政府信息公开工作年度报告",
+    "year_first": "{year}年{unit}政府信息公开工作年度报告",
+    "year_du": "{unit}{year}年度政府信息公开工作年度报告",
+    "guanyu": "{unit}关于{year}年度政府信息公开工作的年度报告",
+}
+
+
 # ---------------------------------------------------------------- edits
 
 
@@ -93,6 +102,19 @@ def drop_row(label: str) -> Edit:
         return dataclasses.replace(t, height=t.height - 1, cells=tuple(cells))
 
     return at_row(label, drop)
+
+
+def set_value(label: str, column: int, text: str) -> Edit:
+    """The ``column``-th value cell (from 1) of the row labelled ``label`` printed as ``text``
+    ("" for a cell left blank, "251000元" for a figure with its unit)."""
+
+    def change(t: Printed, r: int) -> Printed:
+        cols = sorted(c.col for c in t.cells if c.row == r and c.kind == "value")
+        at = cols[column - 1]
+        return dataclasses.replace(t, cells=tuple(
+            dataclasses.replace(c, text=text) if c.row == r and c.col == at else c for c in t.cells))
+
+    return at_row(label, change)
 
 
 def add_row(after: str, label: str, numbers: list[str]) -> Edit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import replace as dc_replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,10 +21,15 @@ from xxgk.forms.findings import Finding, Report, make
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Cell, Form, Table, row_key
 from xxgk.read.returns import RawCell, Return
+from xxgk.read.tables import DOCUMENT_KINDS
 
 HEADER_EXPECTED = "不填写（或——）"
 _ZERO = Decimal(0)
 BLANK_EXPECTED = "数字（没有发生的填0）"
+NO_UNIT = {  # why the unit is not known, for a workbook and for a document
+    False: "表中没有填报单位，表格前也没有写明单位和年度的标题",
+    True: "文档中表格前没有“某单位××××年政府信息公开工作年度报告”这样写明单位和年度的标题",
+}
 
 
 @dataclass
@@ -79,7 +85,11 @@ def check_return(ret: Return) -> CheckResult:
         agency_name=ret.identity.agency_name,
     )
     findings = report.findings
-    findings.extend(ret.findings)
+    findings.extend(_explained_absent(form, ret.findings, ret.notes))
+    ident = ret.identity
+    if ident.source == "labels" and ident.kind == "return" and not (ident.agency_code.strip() or ident.agency_name.strip()):
+        # read by its labels (no template's metadata): its title or 填报单位 line was the only clue
+        findings.append(make("file.no_unit", detail=NO_UNIT[ret.kind in DOCUMENT_KINDS]))
     raw = ret.cells
     places = layout_of(form).places
 
@@ -91,13 +101,28 @@ def check_return(ret: Return) -> CheckResult:
         return place.sheet, place.a1
 
     values = parse_values(ret, where)
-    if values.empty:
+    if values.empty:  # nothing filled in: rows left out of a blank table say nothing more
+        findings[:] = [f for f in findings if f.code != "structure.absent"]
         findings.append(make("file.empty"))
         return CheckResult(report, {}, ret, frozenset(form.cells))
     findings.extend(values.findings)
     findings.extend(formula_findings(form, raw, values.cached, values.known, values.unsure))
     findings.extend(rule_findings(ret, values.known, values.unsure, where))
     return CheckResult(report, values.known, ret, frozenset(values.unknown))
+
+
+def _explained_absent(form: Form, found: list[Finding], notes: Mapping[str, str]) -> list[Finding]:
+    """The reader's findings, a row left out (``structure.absent``, its indicator the row's
+    key) explained by a 情况说明 written anywhere in its table (一个单位没有规章制定权…)."""
+    if not notes or not any(f.code == "structure.absent" for f in found):
+        return found
+    tables = {t.id: t for t in form.tables}
+    out = []
+    for f in found:
+        table = tables.get(f.indicator.rpartition(".")[0]) if f.code == "structure.absent" else None
+        note = table and next((t.strip() for r in table.rows if (t := notes.get(row_key(table, r), "")).strip()), "")
+        out.append(dc_replace(f, explained=True, explanation=note) if note else f)
+    return out
 
 
 def parse_values(ret: Return, where: Where) -> CellValues:
@@ -111,6 +136,10 @@ def parse_values(ret: Return, where: Where) -> CellValues:
     unknown: set[str] = set()  # no number at all
     suspect: set[str] = set()  # a number, but not one the form allows (negative, fraction…)
     blanks: list[tuple[Cell, str, str]] = []
+    blank_totals: list[tuple[Cell, str, str]] = []
+    # a total left blank in a table typed by hand (our template's totals are formulas, which a
+    # file saved without recalculation shows blank)
+    printed = ret.identity.source == "labels"
     texts: dict[str, tuple[Cell, RawCell, V.Parsed]] = {}  # numbers typed as text: SUM skips them
     noted: list[Finding | str] = []  # kept apart: an empty return gets file.empty alone; a key: its text
     present = filled = 0  # input cells read, and those holding anything
@@ -150,6 +179,8 @@ def parse_values(ret: Return, where: Where) -> CellValues:
                 inputs[key] = Decimal(0)
                 if rc.cell:  # a cell the reader read as blank for want of its row says why itself
                     blanks.append((cell, rc.sheet, rc.cell))
+            elif kind == "formula" and rc.cell and printed:  # a total printed blank
+                blank_totals.append((cell, rc.sheet, rc.cell))
             continue
         filled += kind == "input"
         accepted = parsed.code is None or parsed.code in V.ACCEPTED
@@ -196,6 +227,8 @@ def parse_values(ret: Return, where: Where) -> CellValues:
             findings.append(_text_finding(cell, rc, parsed, skipped[key]))
     if blanks:
         findings.extend(_blank_findings(form, blanks, ret.notes))
+    if blank_totals:
+        findings.extend(_blank_totals(form, blank_totals, computed, ret.notes))
 
     if unknown or suspect:
         for cell in form.formulas:
@@ -248,10 +281,37 @@ def _blank_findings(form: Form, blanks: list[tuple[Cell, str, str]], notes: Mapp
             cell=address,
             found="（空白）",
             expected=BLANK_EXPECTED,
-            detail=_table_name(form, table) + "、".join(ranges),
+            detail=table_name(form, table) + "、".join(ranges),
             count=str(len(cells)),
             explained=bool(note),
             explanation=note,
+        ))
+    return out
+
+
+SHOWN_TOTALS = 8  # blank totals named one by one with their value, per table
+
+
+def _blank_totals(form: Form, blanks: list[tuple[Cell, str, str]], computed: Mapping[str, Decimal],
+                  notes: Mapping[str, str]) -> list[Finding]:
+    """One finding per table for its totals printed blank, each named with the value its
+    parts give (the value read for it); a 情况说明 in that table explains it."""
+    by_table: dict[str, list[tuple[Cell, str, str]]] = {}
+    for item in blanks:
+        by_table.setdefault(item[0].table.id, []).append(item)
+    out = []
+    for table in form.tables:
+        items = by_table.get(table.id)
+        if not items:
+            continue
+        first, sheet, address = items[0]
+        shown = [f"{c.place}“{c.label}”（{a}）应为{V.fmt(computed[c.key])}" for c, _, a in items[:SHOWN_TOTALS]]
+        more = f"等{len(items)}格" if len(items) > SHOWN_TOTALS else ""
+        note = next((t.strip() for r in table.rows if (t := notes.get(row_key(table, r), "")).strip()), "")
+        out.append(make(
+            "formula.blank", indicator=first.key, label=first.label, sheet=sheet, cell=address,
+            found="（空白）", expected=V.fmt(computed[first.key]), count=str(len(items)),
+            detail=table_name(form, table) + "、".join(shown) + more, explained=bool(note), explanation=note,
         ))
     return out
 
@@ -295,7 +355,7 @@ def _span(first: str, last: str, what: str) -> str:
     return f"第{first}{what}" if first == last else f"第{first}—{last}{what}"
 
 
-def _table_name(form: Form, table: Table) -> str:
+def table_name(form: Form, table: Table) -> str:
     """How a message names a table of a form with several: 表三, 表二第二十条第（一）项."""
     if len(form.tables) == 1:
         return ""

@@ -21,6 +21,7 @@ from xxgk.forms.load import load
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from xxgk.check.figures import Figure
     from xxgk.cycle import batch
     from xxgk.cycle.roster import Unit
 
@@ -81,9 +82,11 @@ def _known_forms(paths: tuple[Path, ...]) -> list[forms.Form] | None:
               help="Last year's return of the same unit, or a summary (then the unit's own row of its 分单位明细): adds the year-over-year checks.")
 @click.option("--form", "form_paths", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A custom form definition (YAML) to recognise besides the built-in forms; repeatable.")
+@click.option("--show-values", is_flag=True,
+              help="List the figures read from each return (text output; json always has them).")
 def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path | None,
               annotate_dir: Path | None, force: bool, previous: Path | None,
-              form_paths: tuple[Path, ...]) -> None:
+              form_paths: tuple[Path, ...], show_values: bool) -> None:
     """Check returns (files, or directories searched for .xlsx/.xlsm/.xls/.ods/.et, and for the
     annual report itself as .docx/.html/.htm/.pdf).
 
@@ -91,6 +94,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
     """
     import json
 
+    from xxgk.check.figures import figures_json, figures_read
     from xxgk.cycle import batch
     from xxgk.cycle.previous import PreviousError
     from xxgk.cycle.roster import RosterError
@@ -117,13 +121,29 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
     reports = [e.report for e in done.entries]
     if fmt == "json":
         doc = batch_json(reports)
+        for item, result in zip(doc["returns"], done.results, strict=True):
+            item["figures"] = figures_json(figures_read(result))
         doc["skipped"] = [{"file": str(f), "reason": why} for f, why in done.skipped]
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         blocks = [(e.report, r.ret.form if r.ret else None) for r, e in zip(done.results, done.entries, strict=True)]
-        click.echo(render.results_text(blocks), nl=False)
+        text = render.results_text(blocks)
+        if show_values:
+            text += "".join(_figures_text(e.report.file, figures_read(r)) for r, e in zip(done.results, done.entries, strict=True))
+        click.echo(text, nl=False)
         click.echo(_skipped_text(done.skipped), nl=False)
     sys.exit(0 if done.valid else 1)
+
+
+def _figures_text(file: str, figures: Sequence[Figure]) -> str:
+    """The figures read from one return, one line each: 行次/栏次, label, value."""
+    if not figures:
+        return f"\n读取的数字（{Path(file).name}）：未能读取\n"
+    lines = [f"\n读取的数字（{Path(file).name}）："]
+    for f in figures:
+        value = "（不是数字）" if f.value is None else format(f.value, "f")
+        lines.append(f"  {f.code}\t{f.place}“{f.label}”\t{value}{'（合计）' if f.total else ''}")
+    return "\n".join(lines) + "\n"
 
 
 def _skipped_text(skipped: Sequence[tuple[Path | str, str]]) -> str:

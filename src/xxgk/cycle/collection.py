@@ -160,8 +160,14 @@ class Collection:
             return entry.with_findings([make("file.summary_on_link", found=f"{entry.label}的汇总表",
                                              count=len(entry.units), expected=self._index.text(entry.submitter))],
                                        values=None)
+        if entry.submitter and any(f.code == "file.no_unit" for f in entry.report.findings):
+            # its unit is the one that handed it in
+            kept = [f for f in entry.report.findings if f.code != "file.no_unit"]
+            entry = replace(entry, report=replace(entry.report, findings=kept))
         if entry.form and entry.year is not None:
-            if entry.form != self._form.id:
+            # a report of another year is told its year, not another year's form (a 2019
+            # report in its own 2019 tables is no wrong template)
+            if entry.form != self._form.id and entry.year == self._year:
                 return entry.with_findings(
                     [make("file.wrong_form", found=entry.form, expected=f"{self._form.name}（{self._form.id}）")],
                     values=None)

@@ -10,9 +10,12 @@ with what the spreadsheet shows — a formula of numbers worked out (`formula.ev
 ``returns.Formula`` for any other formula, the error's text, a date — so that `values.parse`
 refuses or reads them like any other content.
 
-Every scan is linear in the part's size.  The usual sheet is looked at quickly: ``bytes.find``
-for the marks (``<f``, an error type, a dated style) from a moving floor, back to their
-cell's tag; a sheet where a cell's tag gives no position, or that holds comments or CDATA,
+Every scan is linear in the part's size, and only input cells are looked into.  The usual
+sheet (LibreOffice, Excel, xlsxwriter) is looked at quickly: each input cell's tag found by
+its reference with ``bytes.find`` from a moving floor, and its XML read further only when it
+says formula, error or a dated style.  Otherwise the marks (``<f``, an error type, a dated
+style) are found from a moving floor, back to their cell's tag; a sheet where a cell's tag
+gives no position, or that holds comments or CDATA,
 is walked token by token with `xmlscan` (as are styles, shared formulas and ODS tables);
 an .xls workbook's stream is walked record by record (`biff`).
 """
@@ -236,6 +239,9 @@ def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]
     """The start tags (its ``<`` and its ``>``) of the wanted cells that hold a formula, an
     error or a dated style, found from those marks back to their cell's tag; None when a
     cell's tag gives no position (the full walk then places every cell)."""
+    direct = _direct_spans(xml, wanted, dates, formulas)
+    if direct is not None:
+        return direct
     spans: dict[str, tuple[int, int]] = {}
     # calamine reads an error value as an empty cell: only a blank one may hold one
     errors = (b' t="e"',) if any(rc.value is None for rc in wanted.values()) else ()
@@ -266,6 +272,41 @@ def _xlsx_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int]
 
 
 _CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
+_F_TAG = re.compile(rb"<f[ \t\r\n>/]")
+_ADDRESS = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
+_STYLE_ATTR = re.compile(rb'\ss="([0-9]{1,9})"')
+
+
+def _direct_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int],
+                  formulas: bool) -> dict[str, tuple[int, int]] | None:
+    """`_xlsx_spans` for a part written as LibreOffice, Excel and xlsxwriter write one: each
+    wanted cell's tag found by its reference (``<c r="D5"``), in the order of the rows, and
+    only those cells looked into — the sheet is not searched for every formula.  None when a
+    wanted cell is not found so (a blank cell left out, another spelling, rows out of order),
+    or the part has comments or CDATA: then the marks are searched for."""
+    if b"<!" in xml:
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    errors = any(rc.value is None for rc in wanted.values())  # as `_xlsx_spans` looks for them
+    floor = 0
+    placed = [a for a in wanted if _ADDRESS.fullmatch(a)]  # a cell the return has not has no address
+    for address in sorted(placed, key=_position):
+        lt = xml.find(b'<c r="%s"' % address.encode(), floor)
+        if lt < 0:
+            return None
+        close = xml.find(b">", lt)
+        if close < 0:
+            return None
+        floor = close
+        tag = xml[lt:close]
+        style = _STYLE_ATTR.search(tag)
+        error = errors and b' t="e"' in tag
+        dated = style is not None and int(style.group(1)) in dates
+        if error or dated or (formulas and xml[close - 1] != 0x2F
+                              and _F_TAG.search(xml, close, _cell_end(xml, close + 1)) is not None):
+            spans[address] = (lt, close)
+    return spans
+
 
 
 def _cell_before(xml: bytes, lo: int, i: int) -> int:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from xxgk.forms import identity as ids
+from xxgk.forms.findings import make
 from xxgk.forms.identity import Identity
 from xxgk.forms.layout import layout_of
 from xxgk.forms.model import Form
@@ -138,8 +139,12 @@ def identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tupl
     if full:
         titles = [(form, match, _title(book, form, match)) for form, match in full]
         if len(titles) > 1:
-            # the form of the year in the title; then the one read as printed (a 2019 report
-            # also reads as the 2021 form, through its known older printings)
+            # the form whose tables the report follows: read as printed, not through a later
+            # form's known older printings (a 2019 report also reads as the 2021 form so)
+            fewest = min(_older(t[1]) for t in titles)
+            titles = [t for t in titles if _older(t[1]) == fewest]
+        if len(titles) > 1:
+            # the form of the year in the title; then the one read with fewest notices
             years = {y for t in titles if (y := t[2].year) is not None}
             dated = [t for t in titles if len(years) == 1 and t[0].applies_to(min(years))]
             titles = dated or titles
@@ -150,6 +155,7 @@ def identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tupl
             if len({t[0].fingerprint for t in titles}) > 1 and len(named) != 1:
                 raise ReadError("file.not_ours", "同时符合多个表式：" + "、".join(t[0].id for t in titles))
             titles = named or titles
+        _note_year_form(*titles[0], forms)
         return titles[0]
     if partial:
         share, form, problems = partial[0]
@@ -158,11 +164,28 @@ def identify(book: Book, forms: list[Form], meta: dict[str, Any] | None) -> tupl
     raise ReadError("file.not_ours", f"表中没有找到已知统计表的指标名称{wanted}")
 
 
+def _older(match: FormMatch) -> int:
+    """How many tables or columns were read through a known older printing."""
+    return sum(f.code == "structure.older" for f in match.findings)
+
+
+def _note_year_form(form: Form, match: FormMatch, title: Title, forms: list[Form]) -> None:
+    """A report whose title names a year of another form (a 2022 report in the 2019 tables):
+    read as printed, with a notice naming the year's form (the cycle decides whether it counts)."""
+    year = title.year
+    if year is None or form.applies_to(year):
+        return
+    due = next((f for f in forms if f.id != form.id and f.applies_to(year)), None)
+    if due is not None:
+        match.findings.append(make("file.older_form", found=f"{form.name}（{form.id}）", year=year,
+                                   expected=f"{due.name}（{due.id}）"))
+
+
 def _title(book: Book, form: Form, match: FormMatch) -> Title:
     """Year and agency from the text above the first table (title, 填报单位 line)."""
-    tm = match.tables[form.tables[0].id]
+    tm = next((x for t in form.tables if (x := match.tables[t.id]).rows), match.tables[form.tables[0].id])
     grid = book.grid(tm.sheet)
-    top = min(tm.rows.values())
+    top = min(tm.rows.values(), default=tm.end)
     lines = []
     for r in range(0, max(top - 1, 0)):
         texts = [cell_text(v)[:TITLE_CELL] for v in grid.rows[r] if isinstance(v, str | int | float) and cell_text(v)]

@@ -19,6 +19,7 @@ HINT_HEADERS = frozenset({"校验提示", "校验结果", "校验", "提示", "�
 AUX_HEADERS = CODE_HEADERS | UNIT_HEADERS | NOTE_HEADERS | HINT_HEADERS
 HEADER_BAND = 8  # rows above a table searched for its column headers
 TRAILING = 40  # rows below a table searched for extra rows and the signature block
+SMALL_TABLE = 4  # value rows of a table any of which may be left out (read as blank, with a warning)
 
 
 
@@ -31,6 +32,7 @@ class TableMatch:
     note_col: int | None
     end: int  # last grid row of the table
     findings: list[Finding] = field(default_factory=list)  # how it was read, where not as the form prints it
+    headed_only: bool = False  # printed with its heading and none of its rows: all blank
 
 
 @dataclass

@@ -12,6 +12,7 @@ from xxgk.read.columns import code_column, match_columns
 from xxgk.read.grid import Book, Grid, cell_text, is_number, norm, row_text
 from xxgk.read.matches import (
     HEADER_BAND,
+    SMALL_TABLE,
     TRAILING,
     FormMatch,
     Problems,
@@ -55,7 +56,7 @@ def match_form(book: Book, form: Form, lay: Layout | None) -> FormMatch | Proble
             score = _score(found, table)
             if best is None or score > best[0]:
                 best = (score, found)
-            if isinstance(found, TableMatch):
+            if isinstance(found, TableMatch) and not found.headed_only:
                 break
         assert best is not None
         found = best[1]
@@ -77,7 +78,7 @@ def match_form(book: Book, form: Form, lay: Layout | None) -> FormMatch | Proble
 
 def _score(found: TableMatch | Problems, table: Table) -> int:
     if isinstance(found, TableMatch):
-        return 10**6
+        return 10**6 - found.headed_only  # a table with rows before a heading without them
     return len(table.rows) - len(found.missing) - len(found.codes)
 
 
@@ -111,7 +112,7 @@ def _moves(tm: TableMatch, tl: TableLayout, lay: Layout) -> list[Finding]:
                     "structure.moved",
                     label=f"“{column.label}”列",
                     sheet=tm.sheet,
-                    cell=a1(tm.rows[tm.table.rows[0].id], got),
+                    cell=a1(min(tm.rows.values()), got),
                     detail=f"模板中在{col_name(want)}列，现在{col_name(got)}列",
                 )
             )
@@ -155,8 +156,9 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
                 hits[c] = hits.get(c, 0) + 1
     if not hits:
         if len(table.rows) == 1:
-            return _match_unlabelled(grid, table, lo)
-        return Problems(missing=[_row_name(r) for r in table.rows])
+            found = _match_unlabelled(grid, table, lo)
+            return found if isinstance(found, TableMatch) else (_headed_only(grid, table, lo, stop) or found)
+        return _headed_only(grid, table, lo, stop) or Problems(missing=[_row_name(r) for r in table.rows])
     main = max(sorted(hits), key=lambda c: hits[c])
     lab_lo = lab_hi = main
     while lab_lo - 1 in hits:
@@ -165,11 +167,16 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
         lab_hi += 1
     # Rows with label text, each reduced to its leaf label.
     seq: list[tuple[int, str]] = []
+    named = label_set | group_set
     for r in range(lo, len(norms)):
         texts = row_text(grid, r, lab_lo, lab_hi)
         if not texts:
             continue
         leaf = next((t for t in reversed(texts) if t in label_set), None)
+        if leaf is not None and texts[-1] != leaf and texts[-1] not in named:
+            # a label of the form printed as a group over rows of other names (2021's
+            # （六）其他处理 over its three rows, read as the 2019 form): those rows are not it
+            leaf = texts[-1]
         if leaf is None and texts[-1] in older_set:  # a row of an older printing (its last label)
             leaf = texts[-1]
         if leaf is None:
@@ -221,23 +228,23 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
         elif row.id not in blank and row.kind != "header":
             absent.append(row)
     if not rows:
-        return Problems(missing=[_row_name(r) for r in table.rows])
+        return _headed_only(grid, table, lo, stop) or Problems(missing=[_row_name(r) for r in table.rows])
     taken_j = set(matched.values())
     for j, (r, leaf) in enumerate(seq):  # a standard label left over: rows swapped or repeated
         if j not in taken_j and leaf in label_set and min(rows.values()) <= r <= max(rows.values()):
             problems.extra_rows.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”（次序与标准表式不同或重复）")
     value_rows = sum(r.kind != "header" for r in table.rows)
-    if len(absent) > max(1, value_rows // 10):
+    if value_rows > SMALL_TABLE and len(absent) > max(1, value_rows // 10):
         problems.missing += [_row_name(r) for r in absent]
     else:  # a row left out, not one printed under another name at its place: that is refused
         for row in absent:
-            instead = _instead(grid, table, row, matched, seq, group_set, lab_lo, lab_hi)
+            instead = _instead(grid, table, row, matched, seq, group_set | (stop - label_set), lab_lo, lab_hi)
             if instead:
                 problems.missing.append(f"{_row_name(row)}（该处为{instead}）")
     first, last = min(rows.values()), max(rows.values())
     for row in absent:
         findings.append(make(
-            "structure.absent", sheet=grid.name, label=_row_name(row),
+            "structure.absent", sheet=grid.name, label=_row_name(row), indicator=f"{table.id}.{row.id}",
             detail=f"{table.title or table.sheet}在第{first + 1}至{last + 1}行，其中没有“{row.label}”",
         ))
     taken = set(rows.values())
@@ -272,13 +279,22 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
         ):
             problems.extra_rows.append(f"第{r + 1}行（无指标名称却填有数值）")
     end = last
+    # the next table begins where a label of another table is printed (not one this table
+    # shares with it, as a stub: 信息内容 heads a 2019 block the later form has not)
+    own = {norm(table.title), norm(table.stub), *(norm(c.label) for c in table.columns)}
+    foreign = stop - label_set - group_set - own
     for r in range(last + 1, min(last + 1 + TRAILING, grid.height)):
         texts = row_text(grid, r, lab_lo, lab_hi)
-        values = [grid.get(r, c) for c in value_cols]
+        # a table read through an older printing may have no value column of its own left:
+        # then any figure right of the labels is a row the report adds
+        values = [grid.get(r, c) for c in value_cols or range(lab_hi + 1, grid.width(r)) if c != code_col]
         if not texts and all(v is None for v in values):
             break
-        if any(t.startswith(SIGNATURE_NORMS) for t in texts) or not stop.isdisjoint(grid.norm_row(r)):
+        if any(t.startswith(SIGNATURE_NORMS) for t in texts) or not foreign.isdisjoint(grid.norm_row(r)):
             break  # the signature block, or the next table of the form
+        if not stop.isdisjoint(grid.norm_row(r)):  # a header this table shares: the next block
+            ignored += _unknown_block(grid, r + 1, lab_lo, lab_hi, code_col, stop | named)
+            break
         if texts and all(t in group_set for t in texts):
             continue
         if any(is_number(v) for v in values):
@@ -294,6 +310,66 @@ def match_table(grid: Grid, table: Table, lo: int, stop: frozenset[str] = frozen
     return TableMatch(table, grid.name, rows, cols, note_col, end, findings)
 
 
+def _unknown_block(grid: Grid, lo: int, lab_lo: int, lab_hi: int, code_col: int | None,
+                   known: frozenset[str] | set[str]) -> list[str]:
+    """Rows with figures under a block header no table of the form has (2019's （九）政府集中采购
+    after the 2021 form's last block), down to a blank row, a label of the form or the
+    signature: named, so that no row is dropped silently."""
+    out = []
+    for r in range(lo, min(lo + TRAILING, grid.height)):
+        texts = row_text(grid, r, lab_lo, lab_hi)
+        numbers = any(is_number(v) for c, v in enumerate(grid.rows[r]) if c > lab_hi and c != code_col)
+        if not texts and not numbers or not known.isdisjoint(grid.norm_row(r)):
+            break
+        if any(t.startswith(SIGNATURE_NORMS) for t in texts):
+            break
+        if texts and numbers:
+            out.append(f"第{r + 1}行“{_original(grid, r, lab_lo, lab_hi)}”")
+    return out
+
+
+def _headed_only(grid: Grid, table: Table, lo: int, stop: frozenset[str]) -> TableMatch | Problems | None:
+    """A block printed with its heading and no rows (a unit without rule-making power deletes
+    the rows 规章 and 行政规范性文件 and keeps the block's header): every row read as blank, each
+    with a warning.  The heading is the table's caption or, when no caption is printed, a
+    header row with most of its own column labels; nothing down to the next table may hold
+    a number (rows under other names: refused, naming them)."""
+    own = {norm(x) for x in (table.title, table.stub, *(r.label for r in table.rows),
+                             *(g for r in table.rows for g in r.groups))}
+    own |= {norm(x) for c in table.columns for x in (c.label, *c.groups)}
+    foreign = stop - own
+    title, mine = norm(table.title), {norm(c.label) for c in table.columns} - stop
+    start = None
+    for r in range(lo, grid.height):
+        texts = [t for t in grid.norm_row(r) if t]
+        if not texts:
+            continue
+        if title and title in texts or mine and sum(t in mine for t in texts) * 5 >= len(table.columns) * 3:
+            start = r
+            break
+        if not foreign.isdisjoint(texts) or any(is_number(v) for v in grid.rows[r]):
+            return None  # another table, or figures, before this one's heading
+    if start is None:
+        return None
+    end, instead = start, []
+    for r in range(start + 1, grid.height):
+        texts = grid.norm_row(r)
+        if not foreign.isdisjoint(texts):
+            break
+        if any(is_number(v) for v in grid.rows[r]):
+            label = next((cell_text(v) for v in grid.rows[r] if isinstance(v, str) and v.strip()), "无指标名称")
+            instead.append(f"第{r + 1}行“{label[:60]}”")
+        end = r if any(texts) else end
+    if instead:
+        return Problems(missing=[f"{_row_name(row)}（该处为{'、'.join(instead)}）" for row in table.rows[:1]]
+                        + [_row_name(row) for row in table.rows[1:]])
+    where = f"{table.title or table.sheet}只有表头（第{start + 1}至{end + 1}行）"
+    findings = [make("structure.absent", sheet=grid.name, cell=a1(start, 0), label=_row_name(row), detail=where,
+                     indicator=f"{table.id}.{row.id}")
+                for row in table.rows if row.kind != "header"]
+    return TableMatch(table, grid.name, {}, {}, None, end, findings, headed_only=True)
+
+
 def _leaf_text(grid: Grid, r: int, lo: int, hi: int, leaf: str) -> str:
     """The label cell of row ``r`` whose folded text is ``leaf``, as printed."""
     return next((cell_text(grid.get(r, c)) for c in range(lo, hi + 1) if grid.text(r, c) == leaf), leaf)
@@ -301,20 +377,27 @@ def _leaf_text(grid: Grid, r: int, lo: int, hi: int, leaf: str) -> str:
 
 def _instead(
     grid: Grid, table: Table, row: Any, matched: dict[int, int], seq: list[tuple[int, str]],
-    group_set: set[str], lab_lo: int, lab_hi: int,
+    known: frozenset[str] | set[str], lab_lo: int, lab_hi: int,
 ) -> str:
-    """The unmatched labelled rows printed where the absent ``row`` belongs, if any."""
+    """The unmatched labelled rows printed where the absent ``row`` belongs, if any, up to
+    the next table of the form (``known``: group labels and the other tables' labels)."""
     i = table.rows.index(row)
+    table_groups = {norm(g) for r in table.rows for g in r.groups}
     below = [j for k, j in matched.items() if k < i]
     above = [j for k, j in matched.items() if k > i]
     lo_j, hi_j = max(below, default=-1), min(above, default=len(seq))
     taken = set(matched.values())
-    return "、".join(
-        f"第{seq[j][0] + 1}行“{_original(grid, seq[j][0], lab_lo, lab_hi)}”"
-        for j in range(lo_j + 1, hi_j)
-        if j not in taken and seq[j][1] not in group_set
-        and any(is_number(v) for c, v in enumerate(grid.rows[seq[j][0]]) if c > lab_hi)
-    )
+    out = []
+    for j in range(lo_j + 1, hi_j):
+        if j in taken or seq[j][1] in known:
+            if j not in taken and seq[j][1] not in table_groups:
+                break  # the next table of the form
+            continue
+        if any(
+            is_number(v) for c, v in enumerate(grid.rows[seq[j][0]]) if c > lab_hi
+        ):
+            out.append(f"第{seq[j][0] + 1}行“{_original(grid, seq[j][0], lab_lo, lab_hi)}”")
+    return "、".join(out)
 
 
 def _older(table: Table, exact: dict[int, int], leaves: set[str], band: set[str], labels: list[str]) -> list[Older]:

@@ -22,8 +22,13 @@ DOCUMENT_KINDS = ("docx", "html", "pdf")  # the annual report itself, not a work
 MAX_TABLE_CELLS = 200_000  # grid positions of one document table (rows × columns)
 MAX_TABLES = 500
 
-# the annual report's own title: 某单位2021年(度)政府信息公开工作年度报告
-_REPORT_TITLE = re.compile(r"(?P<who>[^\s，,。；;：:]{2,60}?)(?P<year>(?:19|20)\d\d)年度?政府信息公开(?:工作)?年度报告")
+# the annual report's own title, unit first or year first: 某单位2021年(度)政府信息公开工作年度报告,
+# 某单位关于2021年度政府信息公开工作的年度报告, 2019年某单位政府信息公开工作年度报告
+_TAIL = r"(?:的)?政府信息公开(?:工作)?(?:的)?年度?报告"
+_REPORT_TITLES = (
+    re.compile(r"(?P<who>[^\s，,。；;：:]{2,60}?)(?:关于)?(?P<year>(?:19|20)\d\d)年度?" + _TAIL),
+    re.compile(r"(?P<year>(?:19|20)\d\d)年度?(?P<who>[^\s，,。；;：:\d]{2,60}?)" + _TAIL),
+)
 
 
 @dataclass
@@ -85,7 +90,8 @@ def cell_text(text: str) -> str:
 def report_title(text: str) -> tuple[str, int | None]:
     """The unit and year the report's title names ("", None when it names none)."""
     flat = "".join(unicodedata.normalize("NFKC", text).split())
-    m = _REPORT_TITLE.search(flat)
-    if m is None:
-        return "", None
-    return m.group("who"), int(m.group("year"))
+    for pattern in _REPORT_TITLES:
+        m = pattern.search(flat)
+        if m is not None:
+            return m.group("who"), int(m.group("year"))
+    return "", None

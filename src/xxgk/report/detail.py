@@ -8,9 +8,12 @@ draws), a page break before a band that would not fit under the ones above it.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
+from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -27,6 +30,7 @@ from xxgk.forms.detail_layout import (
 )
 from xxgk.forms.layout import a1
 from xxgk.write.guide import lines_needed
+from xxgk.write.rowstream import Kind, StreamedSheet
 
 TITLE_ROW = 0
 FONT_POINTS = 8
@@ -49,7 +53,7 @@ class DetailFormats:
         self.total = wb.add_format({**base, "bold": True, "num_format": "General", "shrink": True})
 
 
-def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
+def write_detail(wb: Workbook, ws: StreamedSheet, layout: DetailLayout, title: str,
                  units: list[tuple[str, str, dict[str, Any]]], totals: dict[str, Decimal]) -> None:
     """The sheet: ``units`` are (code, name, values by cell key); totals are the 合计 cached."""
     from xxgk.write.formsheet import cell_number
@@ -70,13 +74,10 @@ def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
             ws.set_row(r, GAP_POINTS)
         header = _write_header(ws, fx, layout, band)
         heights.append(header + ROW_POINTS * (len(units) + 1) + GAP_POINTS * GAP)
-        keys = [k for k, b in layout.band_of.items() if b is band]
-        for i, (code, name, values) in enumerate(units):
-            r = band.first + i
-            ws.write_string(r, 0, code, fx.text)
-            ws.write_string(r, 1, name, fx.text)
-            for key in keys:
-                ws.write_number(r, layout.col[key], cell_number(values.get(key, 0)), fx.number)
+        keys = sorted((k for k, b in layout.band_of.items() if b is band), key=layout.col.__getitem__)
+        columns: list[tuple[int, Format, Kind]] = [
+            (0, fx.text, "text"), (1, fx.text, "text"), *((layout.col[k], fx.number, "number") for k in keys)]
+        ws.stream_rows(band.first, len(units), columns, partial(_unit_rows, units, keys))
         r = band.total_row
         ws.write_string(r, 0, "合计", fx.total_label)
         ws.write_string(r, 1, f"{len(units)}个单位", fx.total_label)
@@ -101,6 +102,15 @@ def write_detail(wb: Workbook, ws: Worksheet, layout: DetailLayout, title: str,
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
     ws.hide_gridlines(2)
+
+
+def _unit_rows(units: list[tuple[str, str, dict[str, Any]]], keys: list[str]) -> Iterator[list[Any]]:
+    """A band's rows: each unit's code, name and figures (0 where it has none)."""
+    from xxgk.write.formsheet import cell_number
+
+    for code, name, values in units:
+        get = values.get
+        yield [code, name, *[cell_number(get(key, 0)) for key in keys]]
 
 
 def _page_breaks(layout: DetailLayout, heights: list[float]) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
 
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
@@ -25,9 +26,14 @@ SHEET = "填报说明"
 WIDTH = 70  # column A, in character units: LibreOffice draws it ~1.3× wider than Excel, within A4
 
 
+@cache
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
 def display_width(text: str) -> int:
     """Width in narrow-character units (a Chinese character counts two)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return len(text) if text.isascii() else sum(map(_char_width, text))
 
 
 def lines_needed(text: str, width: float) -> int:

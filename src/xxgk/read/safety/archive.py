@@ -89,7 +89,7 @@ VET_CACHE_SIZE = 1024  # entries
 
 def content_key(zf: Zip, info: Part) -> tuple[Any, ...] | None:
     """A part exactly as the archive stores and declares it — central directory entry, local
-    header, compressed bytes — so that equal keys get equal verdicts; None when the part is
+    header (but its time stamp), compressed bytes — so that equal keys get equal verdicts; None when the part is
     too large to keep or cannot be located (`Inflater` then says what is wrong)."""
     if info.compress_size > VET_CACHE_PART or not isinstance(zf.fp, io.BytesIO):
         return None
@@ -100,7 +100,10 @@ def content_key(zf: Zip, info: Part) -> tuple[Any, ...] | None:
     end = off + 30 + name_len + extra_len + info.compress_size
     if end > len(data):
         return None
-    return info.orig_filename, info.flag_bits, info.compress_type, info.file_size, info.CRC, data[off:end]
+    # all of it but the local header's modification time and date (bytes 10–13): each return
+    # is saved at its own minute, and what a part holds does not depend on when
+    return (info.orig_filename, info.flag_bits, info.compress_type, info.file_size, info.CRC,
+            data[off : off + 10], data[off + 14 : end])
 
 
 def recall(key: Any) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +20,31 @@ def write_csv(summary: Summary, path: Path | str, *, overwrite: bool = True) -> 
 
     def render(tmp: Path) -> None:
         with tmp.open("w", encoding="utf-8-sig", newline="") as fh:
-            out = csv.writer(fh)
-            out.writerow(CSV_HEADERS)
-            out.writerows(csv_rows(summary))
+            fh.write(_line(CSV_HEADERS))
+            fh.writelines(csv_lines(summary))
 
     return write_atomically(path, render, overwrite=overwrite)
+
+
+def _line(fields: Iterable[str]) -> str:
+    """``fields`` as one CSV line, quoted where needed (the csv module's excel dialect)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(fields)
+    return buffer.getvalue()
+
+
+def csv_lines(summary: Summary) -> Iterator[str]:
+    """The lines of `csv_rows`, streamed: the fields a unit or a cell always has are quoted
+    once (a unit's first four, a cell's table … 栏目 and its key), so that each line only
+    joins them around its value — a number, which never needs quoting."""
+    form = summary.form
+    cells = [(c.key, _line(_cell_fields(c))[:-2], _line((c.key,))) for c in form.value_cells]
+    for block in summary.blocks:
+        head = _line((str(summary.year), form.id, block.code, block.name))[:-2]
+        get = block.values.get
+        for key, middle, tail in cells:
+            value = get(key, 0)
+            yield f"{head},{middle},{format(value, 'f') if isinstance(value, Decimal) else value},{tail}"
 
 
 def csv_rows(summary: Summary) -> list[tuple[str, ...]]:
@@ -34,7 +56,11 @@ def csv_rows(summary: Summary) -> list[tuple[str, ...]]:
 def _csv_row(summary: Summary, form: Form, block: UnitBlock, cell: Cell) -> tuple[str, ...]:
     value = block.values.get(cell.key, 0)
     text = format(value, "f") if isinstance(value, Decimal) else str(value)
+    return (str(summary.year), form.id, block.code, block.name, *_cell_fields(cell), text, cell.key)
+
+
+def _cell_fields(cell: Cell) -> tuple[str, str, str, str, str]:
+    """A cell's 表, 行次, 指标, 栏次 and 栏目."""
     label = "".join(f"{g}/" for g in cell.row.groups) + cell.row.label
     column = "/".join((*cell.column.groups, cell.column.label))
-    return (str(summary.year), form.id, block.code, block.name, cell.table.title or cell.table.id,
-            cell.row.code, label, cell.column.code, column, text, cell.key)
+    return (cell.table.title or cell.table.id, cell.row.code, label, cell.column.code, column)

@@ -42,6 +42,7 @@ from xxgk.report.summary.texts import completeness_text, incomplete_text
 from xxgk.report.summary.years import YEARS_SHEET, YEARS_UNIT_SHEET, years_by_unit_sheet, years_sheet
 from xxgk.write.formsheet import Content, Fields, FormSheet, Look, metadata, new_workbook, write_identity
 from xxgk.write.livecheck import LiveChecks
+from xxgk.write.rowstream import StreamedSheet
 from xxgk.write.styles import Styles
 
 
@@ -92,13 +93,13 @@ def _render(summary: Summary, target: Path) -> None:
         ).write(i == 0)
     units = [(b.code, f"{b.name}（汇总）" if b.is_summary else b.name, b.values) for b in summary.blocks]
     detail_title = f"{summary.region}{summary.year}年度分单位明细（{form.name}）"
-    write_detail(wb, wb.add_worksheet(DETAIL_SHEET), detail, detail_title, units, summary.totals)
+    write_detail(wb, wb.add_worksheet(DETAIL_SHEET, StreamedSheet), detail, detail_title, units, summary.totals)
     fill = {cell.key: f"=SUM({detail.range(cell.key)})" if detail.units else None for cell in form.inputs}
     working = Content(title, meta, values=summary.totals, formulas=fill, notes=summary.notes,
                       status=incomplete_text(summary) or None, info=region)
     for sheet in layout.sheets:
         FormSheet(wb.add_worksheet(sheet.name), styles, form, layout, sheet, live, working).write(False)
-    register_sheet(wb.add_worksheet(REGISTER_SHEET), fx, summary)
+    register_sheet(wb.add_worksheet(REGISTER_SHEET, StreamedSheet), fx, summary)
     issues_sheet(wb.add_worksheet(ISSUES_SHEET), fx, summary)
     if last is not None:
         years_sheet(wb.add_worksheet(YEARS_SHEET), fx, summary, last)
