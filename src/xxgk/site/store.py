@@ -415,22 +415,11 @@ class Store:
         contains ``who``, whose action is ``action``, where ``text`` occurs (in who, action, detail
         or address), made on days ``since``..``until`` (ISO dates), and without downloads unless
         ``downloads``."""
-        where, args = ["1"], []
-        if who:
-            where.append("instr(who, ?) > 0")
-            args.append(who)
-        if action:
-            where.append("action = ?")
-            args.append(action)
-        if text:
-            where.append("instr(who || ' ' || action || ' ' || detail || ' ' || address, ?) > 0")
-            args.append(text)
-        if since:
-            where.append("substr(at, 1, 10) >= ?")
-            args.append(since)
-        if until:
-            where.append("substr(at, 1, 10) <= ?")
-            args.append(until)
+        wanted = [("instr(who, ?) > 0", who), ("action = ?", action),
+                  ("instr(who || ' ' || action || ' ' || detail || ' ' || address, ?) > 0", text),
+                  ("substr(at, 1, 10) >= ?", since), ("substr(at, 1, 10) <= ?", until)]
+        where = ["1", *(clause for clause, value in wanted if value)]
+        args: list[Any] = [value for _, value in wanted if value]
         if not downloads:
             where.append("action NOT LIKE '下载%'")
         cond = " AND ".join(where)
