@@ -15,13 +15,13 @@ from retyped import (
     WRITERS,
     Edit,
     add_row,
-    apply,
     drop_row,
     relabel,
     sound_values,
     swap,
     tables,
     title,
+    write_report,
 )
 from xxgk.check.checking import check_return
 from xxgk.forms.builtin import builtin
@@ -36,9 +36,7 @@ KINDS = list(WRITERS)
 def write(tmp_path: Path, kind: str, form_year: int, edits: tuple[Edit, ...] = (), values: Any = None,
           *, year: int | None = None) -> Path:
     form = GK2021 if form_year >= 2021 else GK2019
-    ts = apply(tables(form, values if values is not None else sound_values(form)), *edits)
-    suffix = {"xlsx": "xlsx", "docx": "docx", "html": "html"}[kind]
-    return WRITERS[kind](ts, title(year or form_year), tmp_path / f"r.{suffix}")
+    return write_report(tmp_path, kind, form, title(year or form_year), edits, values)
 
 
 def figures(ret: Return) -> dict[str, Decimal]:

@@ -22,6 +22,7 @@ from retyped import (
     sound_values,
     tables,
     title,
+    write_report,
 )
 from xxgk.check.checking import check_return
 from xxgk.forms.builtin import builtin
@@ -35,9 +36,8 @@ KINDS = list(WRITERS)
 
 def write(tmp_path: Path, kind: str, form: Form, edits: tuple[Edit, ...] = (), values: Any = None,
           heading: str | None = None, year: int | None = None) -> Path:
-    ts = apply(tables(form, values if values is not None else sound_values(form)), *edits)
     shown = heading if heading is not None else title(year or (2021 if form is GK2021 else 2019))
-    return WRITERS[kind](ts, shown, tmp_path / f"r.{kind}")
+    return write_report(tmp_path, kind, form, shown, edits, values)
 
 
 def codes(ret: Return) -> list[str]:

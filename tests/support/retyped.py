@@ -203,3 +203,10 @@ def to_html(ts: list[Printed], heading: str, path: Path, encoding: str = "utf-8"
 
 
 WRITERS = {"xlsx": to_xlsx, "docx": to_docx, "html": to_html}
+
+
+def write_report(folder: Path, kind: str, form: Form, heading: str, edits: tuple[Edit, ...] = (),
+                 values: Any = None) -> Path:
+    """The form's tables as a report of ``kind`` (sound figures unless ``values``), edited, under ``heading``."""
+    ts = apply(tables(form, values if values is not None else sound_values(form)), *edits)
+    return WRITERS[kind](ts, heading, folder / f"r.{kind}")
