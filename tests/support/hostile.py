@@ -97,3 +97,14 @@ def _fail() -> None:
 
 def _die() -> None:
     os._exit(3)
+
+
+def _act(what: str, arg: float = 0) -> int | None:
+    """One of the tasks above by name: a batch of different tasks for `Workers.map`."""
+    if what == "sleep":
+        return _sleep(arg)
+    if what == "hog":
+        return _hog(int(arg))
+    if what == "fail":
+        return _fail()
+    return _die()

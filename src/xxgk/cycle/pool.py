@@ -10,9 +10,10 @@ the site says it for the same file.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import TypeVar
 
@@ -38,15 +39,26 @@ def _use_forms(sources: Sequence[str]) -> None:
 
 
 def _workers(jobs: int, forms: Sequence[Form] | None, limits: Limits | None) -> Workers:
-    """Workers that read against ``forms`` (None: the built-in ones): loaded again in each
-    worker from their files, or (forms made in memory) inherited by workers forked from here."""
+    """Workers that read against ``forms`` (None: the built-in ones).
+
+    Forked from this process where it runs no other thread (the command line): they start at
+    once with what it has loaded (the readers, loaded here first, once for all of them).  Else
+    from the fork server, the forms loaded again in each worker from their files; forms made in
+    memory need the fork."""
+    if _may_fork() or (forms is not None and not all(Path(f.source).is_file() for f in forms)):
+        import xxgk.cycle.warm  # noqa: F401 - the readers and forms, loaded before the fork
+
+        _FORMS[0] = forms
+        return Workers(jobs, limits, fork=True)
     if forms is None:
         return Workers(jobs, limits)
-    sources = [f.source for f in forms]
-    if all(Path(s).is_file() for s in sources):
-        return Workers(jobs, limits, init=_use_forms, init_args=(sources,))
-    _FORMS[0] = forms
-    return Workers(jobs, limits, fork=True)
+    return Workers(jobs, limits, init=_use_forms, init_args=([f.source for f in forms],))
+
+
+def _may_fork() -> bool:
+    """Whether this process may fork its workers: a process with threads may not (a lock held
+    by another thread stays held in the child)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def read_entry(path: str, name: str | None = None) -> Entry:
@@ -62,13 +74,10 @@ def read_entry(path: str, name: str | None = None) -> Entry:
 def bounded_entry(workers: Workers, path: Path | str, name: str | None = None, *, key: str = "") -> Entry:
     """``path`` read and checked by ``workers`` within their limits; past one (or when the worker
     died) a ``file.unreadable`` entry saying why."""
-    shown = name if name is not None else str(path)
     try:
         return workers.call(read_entry, str(path), name, key=key)
-    except Exceeded as exc:
-        return failed_entry(shown, str(exc))
-    except RuntimeError as exc:
-        return failed_entry(shown, str(exc))
+    except (Exceeded, RuntimeError) as exc:
+        return failed_entry(name if name is not None else str(path), str(exc))
 
 
 def _probe(path: str) -> None:
@@ -76,26 +85,20 @@ def _probe(path: str) -> None:
     check_file(path, _FORMS[0])
 
 
-def _bounded_result(workers: Workers, path: str, forms: Sequence[Form] | None) -> CheckResult:
-    """``path`` checked in this process once a worker has read it within the limits (a `Return`
-    holds its form, which cannot be sent back); past a limit, ``file.unreadable`` saying why."""
-    try:
-        workers.call(_probe, path)
-    except (Exceeded, RuntimeError) as exc:
-        shown = display_name(Path(path))
-        return CheckResult(Report(file=shown, findings=[make("file.unreadable", detail=str(exc))]))
-    return check_file(path, forms)
-
-
 def check_results(paths: Sequence[Path | str], *, forms: Sequence[Form] | None = None,
                   jobs: int | None = None, limits: Limits | None = None) -> list[CheckResult]:
     """Each file read and checked within ``limits``, with its `Return` (for a marked copy): what
     `xxgk check` shows; a file past a limit gets ``file.unreadable``.  A worker reads each file
     first; only one it read within the limits is read again here (about 2 ms a return)."""
-    def one(workers: Workers, path: str) -> CheckResult:
-        return _bounded_result(workers, path, forms)
-
-    return _bounded(one, [str(p) for p in paths], jobs, forms, limits, None)
+    files = [str(p) for p in paths]
+    out = []
+    for path, probed in zip(files, _bounded(_probe, files, jobs, forms, limits, None), strict=True):
+        if isinstance(probed, Exception):
+            report = Report(file=display_name(Path(path)), findings=[make("file.unreadable", detail=str(probed))])
+            out.append(CheckResult(report))
+        else:
+            out.append(check_file(path, forms))
+    return out
 
 
 def read_entries(
@@ -108,24 +111,25 @@ def read_entries(
 ) -> list[Entry]:
     """Read and check every file, in parallel across ``jobs`` worker processes, each file within
     ``limits`` (default `Limits()`: 20 s, 512 MB); results in input order."""
-    return _bounded(bounded_entry, [str(p) for p in paths], jobs, forms, limits, progress)
+    files = [str(p) for p in paths]
+    read = _bounded(read_entry, files, jobs, forms, limits, progress)
+    return [failed_entry(f, str(e)) if isinstance(e, Exception) else e for f, e in zip(files, read, strict=True)]
 
 
-def _bounded(one: Callable[[Workers, str], T], files: list[str], jobs: int | None, forms: Sequence[Form] | None,
-             limits: Limits | None, progress: Callable[[int, int], None] | None) -> list[T]:
-    """``one(workers, file)`` for every file, ``jobs`` at a time; results in input order."""
+def _bounded(fn: Callable[[str], T], files: list[str], jobs: int | None, forms: Sequence[Form] | None,
+             limits: Limits | None, progress: Callable[[int, int], None] | None) -> list[T | Exception]:
+    """``fn(file)`` in the workers for every file, ``jobs`` at a time; results (or why a file
+    passed a limit) in input order."""
     if not files:
         return []
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
     workers = _workers(jobs, forms, limits)
-    out: dict[int, T] = {}
+    out: list[T | Exception | None] = [None] * len(files)
     try:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="xxgk-read") as threads:
-            futures = {threads.submit(one, workers, f): i for i, f in enumerate(files)}
-            for done, fut in enumerate(as_completed(futures), 1):
-                out[futures[fut]] = fut.result()
-                if progress:
-                    progress(done, len(files))
+        for done, (index, result) in enumerate(workers.map(fn, [(f,) for f in files]), 1):
+            out[index] = result
+            if progress:
+                progress(done, len(files))
     finally:
         workers.close()
-    return [out[i] for i in range(len(files))]
+    return out  # type: ignore[return-value] # every index answered
