@@ -254,3 +254,13 @@ def test_input_cells_are_found_by_reference_or_by_marks() -> None:
     out_of_order = b'<worksheet><sheetData><row r="3"><c r="A3"><v>5</v></c></row>' + row + b'</sheetData></worksheet>'
     assert cellxml._direct_spans(out_of_order, wanted, frozenset({7}), True) is None
     assert cellxml._xlsx(out_of_order, wanted, frozenset({7})) == got
+
+
+def test_a_formula_after_its_value_is_still_a_formula() -> None:
+    """The quick look at a cell (its first child a formula, or nothing but a value) hands any
+    other order to the full look: a formula written after its value is still found."""
+    xml = (b'<worksheet><sheetData><row r="2"><c r="A2"><v>3</v><f>1+2</f></c><c r="B2"><v>4</v></c>'
+           b'<c r="C2"><is><t>x</t></is><f>2+2</f></c><c r="D2"/></row></sheetData></worksheet>')
+    wanted = {a: RawCell(a, "表", a, v) for a, v in (("A2", 3), ("B2", 4), ("C2", "x"), ("D2", None))}
+    assert set(cellxml._direct_spans(xml, wanted, frozenset(), True) or {}) == {"A2", "C2"}
+    assert cellxml._xlsx(xml, wanted, frozenset()) == {"A2": 3, "C2": 4}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from xxgk.forms.layout import a1
@@ -275,6 +276,10 @@ _CELL_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
 _F_TAG = re.compile(rb"<f[ \t\r\n>/]")
 _ADDRESS = re.compile(r"[A-Z]{1,3}[1-9][0-9]{0,6}")
 _STYLE_ATTR = re.compile(rb'\ss="([0-9]{1,9})"')
+# a cell's start tag found by its reference: its attributes, whether it closes itself, and
+# whether its first child is a formula; then whether it holds no more than a value
+_TAG_AT = re.compile(rb'<c r="[^"]*"([^>]*?)(/?)>(<f[ \t\r\n>/])?')
+_PLAIN = re.compile(rb"(?:<v>[^<]*</v>|<v/>)?</c>")
 
 
 def _direct_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[int],
@@ -289,24 +294,30 @@ def _direct_spans(xml: bytes, wanted: Mapping[str, RawCell], dates: frozenset[in
     spans: dict[str, tuple[int, int]] = {}
     errors = any(rc.value is None for rc in wanted.values())  # as `_xlsx_spans` looks for them
     floor = 0
-    placed = [a for a in wanted if _ADDRESS.fullmatch(a)]  # a cell the return has not has no address
-    for address in sorted(placed, key=_position):
-        lt = xml.find(b'<c r="%s"' % address.encode(), floor)
+    for address, tag in _in_order(tuple(wanted)):
+        lt = xml.find(tag, floor)
         if lt < 0:
             return None
-        close = xml.find(b">", lt)
-        if close < 0:
+        m = _TAG_AT.match(xml, lt)
+        if m is None:  # a tag left open
             return None
-        floor = close
-        tag = xml[lt:close]
-        style = _STYLE_ATTR.search(tag)
-        error = errors and b' t="e"' in tag
-        dated = style is not None and int(style.group(1)) in dates
-        if error or dated or (formulas and xml[close - 1] != 0x2F
-                              and _F_TAG.search(xml, close, _cell_end(xml, close + 1)) is not None):
+        close = floor = m.end(2)
+        attrs = m.group(1)
+        if ((errors and b' t="e"' in attrs)
+                or (dates and (style := _STYLE_ATTR.search(attrs)) is not None and int(style.group(1)) in dates)
+                or (formulas and not m.group(2) and (m.group(3) is not None or (
+                    _PLAIN.match(xml, close + 1) is None
+                    and _F_TAG.search(xml, close, _cell_end(xml, close + 1)) is not None)))):
             spans[address] = (lt, close)
     return spans
 
+
+@lru_cache(maxsize=64)
+def _in_order(addresses: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    """The addresses a return has (a cell it has not has none), in the order of the rows,
+    each with the start of its tag (``<c r="D5"``): the same few lists for every return."""
+    placed = [a for a in addresses if _ADDRESS.fullmatch(a)]
+    return [(a, b'<c r="%s"' % a.encode()) for a in sorted(placed, key=_position)]
 
 
 def _cell_before(xml: bytes, lo: int, i: int) -> int:
