@@ -239,3 +239,20 @@ def test_carried_figures_keep_the_year_over_year_checks_quiet() -> None:
     assert compare_years(form, typed, previous.form, previous.by_unit[code])
     assert previous_values(form, previous.form, previous.by_unit[code])  # the unit's row was read
     assert previous.carried(form, "no-such-unit") == {}
+
+
+def test_what_this_run_writes_is_skipped_however_it_is_reached(tmp_path: Path) -> None:
+    """An output named through a link, a folder beside it with a longer name, a link to it:
+    the output and only the output is skipped (each folder resolved once, not each file)."""
+    from xxgk.cycle.discover import OUTPUT, find
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.xlsx").write_bytes(b"x")
+    (tmp_path / "in" / "s.xlsx").write_bytes(b"x")
+    (tmp_path / "in" / "link.xlsx").symlink_to(tmp_path / "in" / "s.xlsx")
+    (tmp_path / "outx").mkdir()
+    (tmp_path / "outx" / "b.xlsx").write_bytes(b"x")
+    (tmp_path / "via").symlink_to(tmp_path / "in")
+    found = find([tmp_path / "via", tmp_path / "outx"], exclude=[tmp_path / "in" / "s.xlsx", tmp_path / "out"])
+    assert sorted(p.name for p in found.files) == ["a.xlsx", "b.xlsx"]
+    assert sorted((p.name, why) for p, why in found.skipped) == [("link.xlsx", OUTPUT), ("s.xlsx", OUTPUT)]

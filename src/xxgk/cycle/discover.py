@@ -74,10 +74,12 @@ def find(paths: Iterable[Path | str], *, exclude: Iterable[Path | str] = (), mus
         for root, dirs, names in os.walk(p):  # os.walk: a batch folder holds thousands of files
             dirs.sort()
             hidden = root != str(p) and any(part.startswith(".") for part in Path(root).relative_to(p).parts)
+            real = Path(root).resolve() if outputs else None  # once a folder, not once a file
             for name in names:
                 child = Path(root, name)
                 why = HIDDEN if hidden and not name.startswith(("~$", ".~lock")) else _reason(name)
-                if why is None and outputs and _inside(child.resolve(), outputs):
+                if why is None and real is not None and _inside(
+                        child.resolve() if os.path.islink(child) else real / name, outputs):
                     why = OUTPUT
                 if why is None:
                     read.add(child)
@@ -89,7 +91,9 @@ def find(paths: Iterable[Path | str], *, exclude: Iterable[Path | str] = (), mus
 
 
 def _inside(path: Path, outputs: list[Path]) -> bool:
-    return any(path == o or o in path.parents for o in outputs)
+    """Whether ``path`` (resolved) is one of ``outputs`` (resolved) or lies under one."""
+    text = str(path)
+    return any(text == (o := str(out)) or text.startswith(o.rstrip(os.sep) + os.sep) for out in outputs)
 
 
 def _reason(name: str) -> str | None:
