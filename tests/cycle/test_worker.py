@@ -42,17 +42,19 @@ def test_time_memory_and_death_each_cost_only_their_task() -> None:
 def test_a_batch_costs_each_call_only_its_own_limit() -> None:
     """`map` sends calls in chunks: a call past a limit, or whose worker died, fails alone and
     the rest of its chunk is answered by a fresh worker; every call answered exactly once."""
-    calls: list[tuple[str, float]] = [("sleep", 0)] * 40
-    calls[3], calls[9], calls[17], calls[25] = ("sleep", 30), ("hog", 512 * MB), ("die", 0), ("fail", 0)
+    calls: list[tuple[str, float]] = [("sleep", 0)] * 400  # chunks of 25, replies held back in groups
+    odd = {33: ("sleep", 30), 99: ("hog", 512 * MB), 217: ("die", 0), 250: ("fail", 0)}
+    for i, call in odd.items():
+        calls[i] = call
     workers = Workers(2, Limits(seconds=1.5, memory=128 * MB), fork=True)
     try:
         got = dict(workers.map(_act, calls))
-        assert sorted(got) == list(range(40))
-        assert isinstance(got[3], Exceeded) and got[3].what == "time"
-        assert isinstance(got[9], Exceeded) and got[9].what == "memory"
-        assert isinstance(got[17], Exceeded) and got[17].what == "crash"
-        assert isinstance(got[25], RuntimeError) and "ValueError: 坏" in str(got[25])
-        pids = {v for i, v in got.items() if i not in (3, 9, 17, 25)}
+        assert sorted(got) == list(range(400))
+        assert isinstance(got[33], Exceeded) and got[33].what == "time"
+        assert isinstance(got[99], Exceeded) and got[99].what == "memory"
+        assert isinstance(got[217], Exceeded) and got[217].what == "crash"  # the call it died on, not a neighbour
+        assert isinstance(got[250], RuntimeError) and "ValueError: 坏" in str(got[250])
+        pids = {v for i, v in got.items() if i not in odd}
         assert all(isinstance(p, int) and p != os.getpid() for p in pids)
         assert len(pids) >= 3  # workers replaced after the time, memory and crash
         assert workers.call(_sleep, 0) != os.getpid()  # the workers are usable afterwards

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import resource
 import threading
 import time
@@ -35,6 +36,7 @@ TIME_MESSAGE = "文件过于复杂，无法在限定时间内读取（限时{sec
 MEMORY_MESSAGE = "文件过于复杂，读取所需内存超过上限（{mb}MB），已停止读取；请检查文件是否异常，或重新从模板填写后报送"
 CRASH_MESSAGE = "读取该文件时处理进程异常终止，文件可能已损坏或含有恶意内容"
 WARM_MODULE = "xxgk.cycle.warm"
+GROUP, HOLD = 32, 0.05  # replies sent together at most, and seconds one is held at most
 
 
 @dataclass(frozen=True)
@@ -55,9 +57,11 @@ class Exceeded(Exception):
         self.what = what
 
 
-def _serve(conn: Connection, memory: int, init: Callable[..., None] | None, init_args: tuple[Any, ...]) -> None:
+def _serve(conn: Connection, started: Any, memory: int, init: Callable[..., None] | None,
+           init_args: tuple[Any, ...]) -> None:
     """A worker: tasks from ``conn`` as (fn, [args, …]), ``fn(*args)`` for each in turn, each
-    answered as it is done: ("ok", result), ("error", text), ("memory", None)."""
+    answered as it is done: ("ok", result), ("error", text), ("memory", None); ``started``
+    (shared memory) counts the calls begun, so the one a worker died on is known."""
     if init is not None:
         init(*init_args)
     if memory:
@@ -73,25 +77,37 @@ def _serve(conn: Connection, memory: int, init: Callable[..., None] | None, init
         if task is None:  # closed (a worker forked later holds this pipe too: no end of file)
             return
         fn, calls = task
-        for args in calls:
-            if not _answer(conn, fn, args):
-                return  # a process that ran out of memory is not trusted with another task
+        if not _answer(conn, started, fn, calls):
+            return  # a process that ran out of memory is not trusted with another task
 
 
-def _answer(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-    """``fn(*args)`` answered on ``conn``; False when it ran out of memory."""
-    try:
-        reply: tuple[str, Any] = ("ok", fn(*args))
-    except MemoryError:
-        reply = ("memory", None)
-    except BaseException as exc:  # noqa: BLE001 - a task's failure is the caller's to judge
-        reply = ("error", f"{type(exc).__name__}: {exc}")
-    try:
-        conn.send(reply)
-    except MemoryError:
-        conn.send(reply := ("memory", None))
-    except Exception as exc:  # noqa: BLE001 - an unpicklable result
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+def _answer(conn: Connection, started: Any, fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> bool:
+    """``fn(*args)`` for each of ``calls``, the replies (each pickled on its own: one that cannot
+    be costs only itself) sent in groups: at most `GROUP` together, none held past `HOLD`
+    seconds when a call starts (a reply's wait does not eat into the next call's time).
+    False when a call ran out of memory."""
+    held: list[bytes] = []
+    since = time.monotonic()
+    for args in calls:
+        if held and (len(held) >= GROUP or time.monotonic() - since > HOLD):
+            conn.send(held)
+            held, since = [], time.monotonic()
+        started.value += 1
+        try:
+            reply: tuple[str, Any] = ("ok", fn(*args))
+        except MemoryError:
+            reply = ("memory", None)
+        except BaseException as exc:  # noqa: BLE001 - a task's failure is the caller's to judge
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            held.append(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+        except MemoryError:
+            held.append(pickle.dumps(reply := ("memory", None)))
+        except Exception as exc:  # noqa: BLE001 - an unpicklable result
+            held.append(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+        if reply[0] == "memory":
+            break
+    conn.send(held)
     return reply[0] != "memory"
 
 
@@ -110,7 +126,10 @@ def _address_space() -> int:
 class _Worker:
     def __init__(self, ctx: Any, limits: Limits, init: Callable[..., None] | None, init_args: tuple[Any, ...]) -> None:
         self.conn, child = ctx.Pipe()
-        self.proc: BaseProcess = ctx.Process(target=_serve, args=(child, limits.memory, init, init_args), daemon=True)
+        self.started = ctx.RawValue("q", 0)  # calls it has begun, counted by the worker
+        self.answered = 0  # replies received from it
+        self.proc: BaseProcess = ctx.Process(target=_serve, args=(child, self.started, limits.memory, init, init_args),
+                                             daemon=True)
         self.proc.start()
         child.close()
 
@@ -137,17 +156,26 @@ class _Chunk:
         self.deadline = time.monotonic() + self.seconds
         return True
 
-    def receive(self) -> tuple[int, tuple[str, Any], bool]:
-        """The call it was on: (its index, its reply, whether the worker may go on)."""
-        index = self.items.popleft()
-        if time.monotonic() >= self.deadline and not self.worker.conn.poll():
-            return index, ("time", None), False
+    def receive(self) -> tuple[list[tuple[int, tuple[str, Any]]], bool]:
+        """The calls answered now, each (its index, its reply), and whether the worker may go on.
+        Past the time or with the worker dead: the call it was on, found by its count of calls
+        begun (replies it held back are lost with it; those calls stay to be sent again)."""
+        worker = self.worker
+        late = time.monotonic() >= self.deadline and not worker.conn.poll()
         try:
-            reply: tuple[str, Any] = self.worker.conn.recv()
+            replies: list[bytes] = [] if late else worker.conn.recv()
         except (EOFError, OSError):
-            return index, ("crash", None), False
+            replies = []
+        if not replies:
+            worker.kill()  # before counting: it begins no other call meanwhile
+            on = min(max(0, worker.started.value - 1 - worker.answered), len(self.items) - 1)
+            index = self.items[on]
+            del self.items[on]
+            return [(index, ("time" if late else "crash", None))], False
+        worker.answered += len(replies)
         self.deadline = time.monotonic() + self.seconds
-        return index, reply, reply[0] != "memory"
+        out = [(self.items.popleft(), pickle.loads(blob)) for blob in replies]
+        return out, out[-1][1][0] != "memory"
 
 
 def _ready(running: list[_Chunk]) -> list[_Chunk]:
@@ -261,8 +289,9 @@ class Workers:
                         todo.extendleft(reversed(chunk.items))
                         spare.append(None)
                 for chunk in _ready(running):
-                    index, reply, alive = chunk.receive()
-                    yield index, self._outcome(reply)
+                    replies, alive = chunk.receive()
+                    for index, reply in replies:
+                        yield index, self._outcome(reply)
                     if not alive:
                         chunk.worker.kill()
                         todo.extendleft(reversed(chunk.items))
@@ -314,9 +343,10 @@ class Workers:
             ready = multiprocessing.connection.wait([conn, sentinel], timeout=left)
             if conn in ready:
                 try:
-                    reply: tuple[str, Any] = conn.recv()
+                    reply: tuple[str, Any] = pickle.loads(conn.recv()[0])
                 except (EOFError, OSError):
                     return False, ("crash", None)
+                worker.answered += 1
                 return reply[0] != "memory", reply
             if sentinel in ready:
                 return False, ("crash", None)
