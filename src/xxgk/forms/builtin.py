@@ -18,7 +18,7 @@ def builtin_dir() -> Path:
 
 
 def builtin_forms() -> list[Form]:
-    return sorted((load(p) for p in builtin_dir().glob("*.yaml")), key=lambda f: f.years[1] or 9999)
+    return sorted((load(p, shipped=True) for p in builtin_dir().glob("*.yaml")), key=lambda f: f.years[1] or 9999)
 
 
 def builtin(form_id: str) -> Form:
@@ -26,7 +26,7 @@ def builtin(form_id: str) -> Form:
     if not path.is_file():
         known = ", ".join(f.id for f in builtin_forms())
         raise FormError(form_id, "form", f"no built-in form {form_id!r}; known: {known}")
-    return load(path)
+    return load(path, shipped=True)
 
 
 def for_year(year: int) -> Form:
