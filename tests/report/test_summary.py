@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import replace
 from decimal import Decimal
@@ -272,6 +273,30 @@ def test_nothing_accepted_still_writes_a_readable_summary(tmp_path: Path) -> Non
     path = write_summary(summary, tmp_path / "s.xlsx")
     assert_totals(Book(path), GK2018, summary)
     assert check_file(path).values == summary.totals
+
+
+def test_the_workbook_and_the_csv_written_side_by_side_are_those_written_one_by_one(
+        mixed: tuple[Summary, Path], tmp_path: Path) -> None:
+    """`write_outputs` writes the CSV in a forked child while it writes the workbook: the same
+    files as one after the other, and what the child raised is raised here."""
+    from xxgk.report.summary.outputs import write_outputs
+
+    summary, alone = mixed
+    write_outputs(summary, tmp_path / "both.xlsx", tmp_path / "both.csv")
+    assert (tmp_path / "both.csv").read_bytes() == write_csv(summary, tmp_path / "alone.csv").read_bytes()
+    assert _sheet_xml(tmp_path / "both.xlsx") == _sheet_xml(alone)
+    (tmp_path / "taken.csv").write_text("x")
+    with pytest.raises(FileExistsError, match="taken.csv"):
+        write_outputs(summary, tmp_path / "new.xlsx", tmp_path / "taken.csv")
+    assert (tmp_path / "taken.csv").read_text() == "x" and (tmp_path / "new.xlsx").is_file()
+
+
+def _sheet_xml(path: Path) -> dict[str, bytes]:
+    """A workbook's parts but its document properties (the time it was written), its own id
+    (new for every file written) masked."""
+    with zipfile.ZipFile(path) as zf:
+        return {n: re.sub(rb"\b[0-9a-f]{32}\b", b"(id)", zf.read(n)) for n in zf.namelist()
+                if not n.startswith("docProps/")}
 
 
 def test_csv_has_every_value_of_every_accepted_return(mixed: tuple[Summary, Path], tmp_path: Path) -> None:

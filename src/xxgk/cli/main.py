@@ -276,9 +276,8 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
     from xxgk.cycle.collection import CollectionError
     from xxgk.cycle.previous import PreviousError
     from xxgk.cycle.roster import RosterError
-    from xxgk.report.summary.csvout import write_csv
+    from xxgk.report.summary.outputs import write_outputs
     from xxgk.report.summary.texts import summary_text
-    from xxgk.report.summary.workbook import write_summary
 
     known = _known_forms(form_paths)
     for target in (output, csv_path):
@@ -300,9 +299,7 @@ def merge_cmd(paths: tuple[Path, ...], output: Path, roster: Path | None, region
             result = batch.merge(found, roster=units, region=region.strip(), year=year,
                                  prefer="latest" if prefer == "latest" else "strict", jobs=jobs,
                                  previous=previous, progress=progress, forms=known)
-        write_summary(result, output, overwrite=force)
-        if csv_path is not None:
-            write_csv(result, csv_path, overwrite=force)
+        write_outputs(result, output, csv_path, overwrite=force)
     except CollectionError as exc:
         fail(str(exc))
     except PreviousError as exc:

@@ -25,7 +25,7 @@ from xxgk.files import display_name
 from xxgk.forms.findings import Report, make
 from xxgk.forms.model import Form
 
-__all__ = ["bounded_entry", "check_results", "read_entries"]
+__all__ = ["bounded_entry", "check_results", "may_fork", "read_entries"]
 
 T = TypeVar("T")
 _FORMS: list[Sequence[Form] | None] = [None]
@@ -45,7 +45,7 @@ def _workers(jobs: int, forms: Sequence[Form] | None, limits: Limits | None) -> 
     once with what it has loaded (the readers, loaded here first, once for all of them).  Else
     from the fork server, the forms loaded again in each worker from their files; forms made in
     memory need the fork."""
-    if _may_fork() or (forms is not None and not all(Path(f.source).is_file() for f in forms)):
+    if may_fork() or (forms is not None and not all(Path(f.source).is_file() for f in forms)):
         import xxgk.cycle.warm  # noqa: F401 - the readers and forms, loaded before the fork
 
         _FORMS[0] = forms
@@ -55,7 +55,7 @@ def _workers(jobs: int, forms: Sequence[Form] | None, limits: Limits | None) -> 
     return Workers(jobs, limits, init=_use_forms, init_args=([f.source for f in forms],))
 
 
-def _may_fork() -> bool:
+def may_fork() -> bool:
     """Whether this process may fork its workers: a process with threads may not (a lock held
     by another thread stays held in the child)."""
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1

@@ -270,7 +270,6 @@ class Workers:
         if not calls:
             return
         count = min(self.processes, len(calls))
-        size = max(1, min(64, len(calls) // (count * 8)))
         todo = deque(range(len(calls)))
         running: list[_Chunk] = []
         spare = self._take(count)
@@ -280,7 +279,9 @@ class Workers:
                     worker = spare.pop()
                     if worker is None or not worker.proc.is_alive():
                         worker = _Worker(self._ctx, self.limits, self._init, self._init_args)
-                    chunk = _Chunk(worker, [todo.popleft() for _ in range(min(size, len(todo)))], self.limits.seconds)
+                    # chunks shrink as the calls run out, so that the workers finish together
+                    size = max(1, min(64, len(todo) // (count * 4)))
+                    chunk = _Chunk(worker, [todo.popleft() for _ in range(size)], self.limits.seconds)
                     if chunk.send(fn, calls):
                         running.append(chunk)
                     else:  # the worker is gone: its first call is the one to blame
