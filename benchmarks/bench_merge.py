@@ -53,7 +53,33 @@ the writers) found, and what was done:
 * Input cells' formulas, errors and dated formats (`read.cellxml`): the sheet was searched
   for every formula (60 a return, mostly the template's own), each traced back to its cell.
   Now each input cell's tag is found by its reference from a moving floor and only its own
-  XML looked into; the marks search remains for sheets written otherwise.
+  XML looked into; the marks search remains for sheets written otherwise.  Each cell is then
+  looked at with one anchored match (attributes, closing, first child a formula, or nothing
+  but a value): about 0.3 ms less CPU a return.
+* The bounded workers (issue 19) sent each file as its own task: a thread, a lock, a pickle
+  and a round trip per file, and a fork server started cold (0.5 s to the first result).  The
+  command's own process spent 0.37 s of CPU handing out 2,000 files — on a 2-core machine,
+  taken from the workers.  Now `Workers.map` sends chunks (shrinking towards the end so the
+  workers finish together) and the replies come back in groups, each file still within its
+  limits (a shared count of calls begun names the file a worker died on); the command line
+  forks its workers from itself after loading the readers once: 0.11 s of CPU, first result
+  after 0.1 s.
+* Start-up: jsonschema (75 ms to import) validated the shipped form definitions at every
+  start; the tests hold them to the schema, so they are not validated again (imports
+  167 → 88 ms).  An editable install run with PYTHONDONTWRITEBYTECODE compiles every module
+  at every start (0.3–0.4 s): `compiled()` below compiles them first, as ``pip install .`` does.
+* Finding what this run writes among 2,000 files resolved every file's path (0.13 s); each
+  folder is now resolved once (0.03 s).  The workbook and the CSV are written side by side
+  (the CSV by a forked child).
+
+What is left, per LibreOffice-saved gk2018 return, CPU in one process (about 1.3 ms): python-
+calamine opening the workbook (shared strings, styles) 0.24 ms and parsing the sheet 0.36 ms;
+the pre-flight (archive, properties, inflating and measuring the sheet) 0.28 ms; matching and
+reading the cells 0.23 ms; the checks 0.10 ms; the file, its hash, the entry 0.07 ms.  The floor
+inflates a return in 0.36 ms, so python-calamine alone costs 1.7 floors a return: on two cores,
+reading cannot come within about 2× the floor, and start-up and writing (0.6 s for 2,000
+returns) come on top.  A reader of our own for the sheet XML was tried: Python's regular
+expressions over the same 438 cells and 256 shared strings took 1.5 ms against calamine's 0.6.
 """
 
 from __future__ import annotations
