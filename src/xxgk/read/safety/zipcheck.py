@@ -98,7 +98,9 @@ _ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _fold(name: str) -> str:
-    return name.translate(_ASCII_FOLD)
+    """ASCII letters in lower case, nothing else changed (`str.lower` where the name is ASCII:
+    it runs for every part of every return)."""
+    return name.lower() if name.isascii() else name.translate(_ASCII_FOLD)
 
 
 def _by_folded_name(zf: Zip) -> dict[str, Part]:
