@@ -251,6 +251,13 @@ def test_reminder_per_unit_with_link_deadline_and_contact(site: Site, files: dic
         assert "0955-1234567" in text
     assert "尚未报送" in chased[str(units[2].id)] and "未通过" in chased[str(units[0].id)]
     assert 'action="/office/logout"' in page
+    # the text for all says the same deadline and contact as every unit's page and 催报
+    plain = site.client.get("/office/reminder?download=1").text
+    assert f"报送截止：{later.year}年{later.month}月{later.day}日（还有4天）" in plain
+    assert "联系方式：区政务公开办 张三 0955-1234567" in plain
+    settings(site, deadline=(dt.date.today() - dt.timedelta(days=2)).isoformat(), contact="")
+    plain = site.client.get("/office/reminder?download=1").text
+    assert "（已逾期2天）" in plain and "联系方式" not in plain
 
 
 def test_marked_copy_offered_only_for_a_readable_spreadsheet(site: Site, files: dict[str, Path], tmp_path: Path) -> None:

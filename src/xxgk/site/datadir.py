@@ -289,6 +289,19 @@ class CycleSettings:
         return None if self.deadline is None else (self.deadline - (today or dt.date.today())).days
 
 
+def date_text(day: dt.date | None) -> str:
+    """A date as the pages and texts write it (2027年1月31日); "" for none."""
+    return f"{day.year}年{day.month}月{day.day}日" if day is not None else ""
+
+
+def time_left(settings: CycleSettings, today: dt.date) -> str:
+    """How the deadline stands today, in words (还有4天, 今天截止, 已逾期3天); "" without one."""
+    left = settings.days_left(today)
+    if left is None:
+        return ""
+    return f"已逾期{-left}天" if left < 0 else ("今天截止" if left == 0 else f"还有{left}天")
+
+
 def cycle_settings(store: Store) -> CycleSettings:
     deadline = store.meta("deadline")
     return CycleSettings(base_url=store.meta("base_url") or "",

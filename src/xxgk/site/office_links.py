@@ -43,13 +43,9 @@ def base_url(request: Request) -> str:
     return kept or str(request.app.state.settings.base_url).rstrip("/")
 
 
-def date_text(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day is not None else ""
-
-
 def notice(*, region: str, year: int, unit: str, link: str, settings: datadir.CycleSettings) -> str:
     """The 通知 for one unit: what to do, by when, through which link, whom to ask."""
-    when = f"请于{date_text(settings.deadline)}前" if settings.deadline else "请按时"
+    when = f"请于{datadir.date_text(settings.deadline)}前" if settings.deadline else "请按时"
     out = [f"【通知】报送{year}年度政府信息公开情况统计表",
            f"{unit}：",
            f"{when}通过本单位专属链接报送{year}年度政府信息公开情况统计表：",
@@ -64,7 +60,7 @@ def notice(*, region: str, year: int, unit: str, link: str, settings: datadir.Cy
 
 def notice_all(*, region: str, year: int, rows: list[LinkRow], settings: datadir.CycleSettings) -> str:
     """One 通知 for every unit: the steps once, then each unit's own link."""
-    when = f"请各单位于{date_text(settings.deadline)}前" if settings.deadline else "请各单位按时"
+    when = f"请各单位于{datadir.date_text(settings.deadline)}前" if settings.deadline else "请各单位按时"
     out = [f"【通知】报送{year}年度政府信息公开情况统计表",
            f"各单位：{when}通过本单位专属链接报送{year}年度政府信息公开情况统计表。",
            "步骤：", *STEPS,
@@ -85,7 +81,7 @@ def chase(line: Line, link: str, *, year: int, settings: datadir.CycleSettings, 
     left = settings.days_left(today)
     if settings.deadline is not None and left is not None:
         late = f"已逾期{-left}天，请尽快" if left < 0 else ("今天截止，请今天内" if left == 0 else f"还有{left}天，请")
-        out.append(f"报送截止{date_text(settings.deadline)}，{late}通过本单位专属链接报送：")
+        out.append(f"报送截止{datadir.date_text(settings.deadline)}，{late}通过本单位专属链接报送：")
     else:
         out.append("请尽快通过本单位专属链接报送：")
     out.append(link or "（链接待办公室重新生成）")
@@ -135,7 +131,7 @@ async def links_page(request: Request) -> Response:
     return page(request, "office_links.html", {
         "rows": rows, "settings": settings, "local": local, "base": base_url(request),
         "all": notice_all(region=service.region, year=service.year, rows=rows, settings=settings),
-        "deadline": date_text(settings.deadline), "csrf": csrf_token(request, f"office:{session}"),
+        "deadline": datadir.date_text(settings.deadline), "csrf": csrf_token(request, f"office:{session}"),
     })
 
 

@@ -12,6 +12,7 @@ briefly and runs through `Service.run`, in a bounded pool of worker threads.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import threading
 import time
@@ -35,7 +36,7 @@ from xxgk.files import display_name, write_atomically
 from xxgk.forms.findings import Report
 from xxgk.forms.model import Form
 from xxgk.read.tables import DOCUMENT_KINDS
-from xxgk.site.datadir import sent_back
+from xxgk.site.datadir import cycle_settings, date_text, sent_back, time_left
 from xxgk.site.lines import Held, Line, Sent
 from xxgk.site.store import Store, UnitRow, Upload, now
 from xxgk.site.tasks import Made, make_annotated, make_summary
@@ -486,7 +487,14 @@ class Service:
                 out.append(f"{title}（{len(group)}个）：")
                 out.extend(f"  {i}. {x.unit.name}（{x.status.reminder}）" for i, x in enumerate(group, 1))
         ask = "请尽快通过本单位的报送链接下载模板、填写并上传；未通过的单位请按网页上列出的问题修改后重新上传。"
-        out.append(ask + (f"报送截止：{deadline}。" if deadline else ""))
+        settings = cycle_settings(self.store)  # the deadline and contact the units' pages show
+        if settings.deadline is not None:
+            ask += f"报送截止：{date_text(settings.deadline)}（{time_left(settings, dt.date.today())}）。"
+        elif deadline:
+            ask += f"报送截止：{deadline}。"
+        out.append(ask)
+        if settings.contact:
+            out.append(f"联系方式：{settings.contact}")
         return "\n".join(out) + "\n"
 
 
