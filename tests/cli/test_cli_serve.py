@@ -93,6 +93,7 @@ def test_base_url_deadline_and_contact_are_kept(tmp_path: Path, served: list[dic
 
 @pytest.mark.parametrize(("option", "value", "said"), [
     ("--deadline", "明年一月", "截止日期"), ("--deadline", "2026-02-30", "截止日期"),
+    ("--deadline", "2025-01-31", "请写2026年的日期"),
     ("--base-url", "192.168.1.10:8000", "链接地址"), ("--base-url", "http://", "链接地址"),
 ])
 def test_bad_settings_are_usage_errors(tmp_path: Path, served: list[dict[str, Any]], option: str, value: str,

@@ -94,6 +94,10 @@ def test_settings_reach_the_unit_page_and_are_checked(site: Site) -> None:
     bad = site.client.post("/office/settings", data={"csrf": site.office_csrf(), "deadline": "2026-02-30",
                                                      "base_url": "", "contact": ""})
     assert bad.status_code == 400 and "截止日期" in bad.text
+    slip = site.client.post("/office/settings", data={"csrf": site.office_csrf(), "deadline": "2025-01-31",
+                                                      "base_url": "", "contact": ""})
+    assert slip.status_code == 400 and "请写2026年的日期" in slip.text  # a 2025 return is made in 2026
+    assert datadir.cycle_settings(site.opened.store).deadline == dt.date(2026, 1, 31)  # the kept one stays
     bad = site.client.post("/office/settings", data={"csrf": site.office_csrf(), "deadline": "",
                                                      "base_url": "javascript:alert(1)", "contact": ""})
     assert bad.status_code == 400 and "链接地址" in bad.text

@@ -77,7 +77,7 @@ def serve_cmd(data: Path, year: int, roster: Path, region: str, previous: Path |
     mask = os.umask(0o077)  # what the site writes is the office's alone
     try:
         wanted_base = check_base_url(base_url) if base_url else None
-        wanted_deadline = parse_deadline(deadline) if deadline else None
+        wanted_deadline = parse_deadline(deadline, year) if deadline else None
         units = read_roster(roster)
         opened = open_data(data, year=year, roster=units, region=region.strip(), change_roster=change_roster,
                            reset_password=reset_password, previous=previous)

@@ -309,13 +309,19 @@ def cycle_settings(store: Store) -> CycleSettings:
                          contact=store.meta("contact") or "")
 
 
-def parse_deadline(text: str) -> dt.date:
-    """A date as YYYY-MM-DD (also with / or .); raises `SetupError` saying what is expected."""
+def parse_deadline(text: str, year: int) -> dt.date:
+    """A date as YYYY-MM-DD (also with / or .) after the reporting ``year`` (its returns are made
+    once it has ended: 2025-01-31 for the 2025 cycle is a slip for 2026-01-31); raises
+    `SetupError` saying what is expected."""
     clean = text.strip().replace("/", "-").replace(".", "-")
     try:
-        return dt.date.fromisoformat("-".join(p.zfill(2) for p in clean.split("-")))
+        day = dt.date.fromisoformat("-".join(p.zfill(2) for p in clean.split("-")))
     except ValueError:
-        raise SetupError(f"截止日期“{text}”无法识别，请写成 年-月-日，例如 2026-01-31 (expected YYYY-MM-DD)") from None
+        raise SetupError(f"截止日期“{text}”无法识别，请写成 年-月-日，例如 {year + 1}-01-31 (expected YYYY-MM-DD)") from None
+    if day.year <= year:
+        raise SetupError(f"截止日期{date_text(day)}不在{year}年度结束之后：{year}年度的统计表在{year + 1}年报送，"
+                         f"请写{year + 1}年的日期，例如 {year + 1}-01-31 (the deadline must fall after the reporting year)")
+    return day
 
 
 def check_base_url(text: str) -> str:

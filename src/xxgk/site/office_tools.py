@@ -46,7 +46,7 @@ async def save_settings(request: Request) -> Response:
     try:
         said = datadir.save_settings(
             store, base_url=str(form.get("base_url", "")).strip(),
-            deadline=datadir.parse_deadline(deadline) if deadline else None,
+            deadline=datadir.parse_deadline(deadline, service_of(request).year) if deadline else None,
             contact=str(form.get("contact", "")), address=address(request))
     except datadir.SetupError as exc:
         return _settings(request, session, str(exc).split(" (")[0], "", status=400)
