@@ -12,7 +12,7 @@ import pytest
 import hostile
 import site_books
 from hostile import _act, _die, _fail, _hog, _sleep
-from xxgk.cycle.pool import check_results, read_entries
+from xxgk.cycle.pool import probe_files, read_entries
 from xxgk.cycle.stored import entry_from_json, entry_json
 from xxgk.cycle.worker import MB, Exceeded, Limits, Workers
 
@@ -86,9 +86,10 @@ def test_check_and_merge_refuse_the_file_the_site_refuses(tmp_path: Path) -> Non
     assert entries[1].valid
     (finding,) = entries[0].report.findings
     assert finding.code == "file.unreadable" and "文件过于复杂，无法在限定时间内读取（限时2秒）" in finding.message
-    results = check_results([good, bomb], limits=limits)
-    assert results[0].ret is not None and results[0].report.valid
-    assert results[1].ret is None and "文件过于复杂" in results[1].report.findings[0].message
+    probed = probe_files([good, bomb], limits=limits)
+    assert probed[0].form_in(None) is not None and probed[0].entry.valid and probed[0].figures
+    assert probed[1].form is None and not probed[1].figures
+    assert "文件过于复杂" in probed[1].entry.report.findings[0].message
 
 
 def test_an_entry_is_stored_exactly(tmp_path: Path) -> None:

@@ -94,7 +94,7 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
     """
     import json
 
-    from xxgk.check.figures import figures_json, figures_read
+    from xxgk.check.figures import figures_json
     from xxgk.cycle import batch
     from xxgk.cycle.previous import PreviousError
     from xxgk.cycle.roster import RosterError
@@ -112,24 +112,23 @@ def check_cmd(paths: tuple[Path, ...], fmt: str, year: int | None, roster: Path 
         fail(str(exc))
     except PreviousError as exc:
         raise click.BadParameter(str(exc), param_hint="--previous") from None
-    if not done.results:
+    if not done.entries:
         raise click.UsageError(_no_spreadsheets(paths) + _skipped_text(done.skipped))
     for notice in [*done.notices, *(n for e in done.entries for n in e.notices)]:
         click.echo(notice, err=True)
     if annotate_dir is not None:
-        _annotate(done, annotate_dir, force)
+        _annotate(done, annotate_dir, force, known)
     reports = [e.report for e in done.entries]
     if fmt == "json":
         doc = batch_json(reports)
-        for item, result in zip(doc["returns"], done.results, strict=True):
-            item["figures"] = figures_json(figures_read(result))
+        for item, probed in zip(doc["returns"], done.probed, strict=True):
+            item["figures"] = figures_json(list(probed.figures))
         doc["skipped"] = [{"file": str(f), "reason": why} for f, why in done.skipped]
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
-        blocks = [(e.report, r.ret.form if r.ret else None) for r, e in zip(done.results, done.entries, strict=True)]
-        text = render.results_text(blocks)
+        text = render.results_text([(e.report, form) for form, e in zip(done.read_as, done.entries, strict=True)])
         if show_values:
-            text += "".join(_figures_text(e.report.file, figures_read(r)) for r, e in zip(done.results, done.entries, strict=True))
+            text += "".join(_figures_text(e.report.file, p.figures) for p, e in zip(done.probed, done.entries, strict=True))
         click.echo(text, nl=False)
         click.echo(_skipped_text(done.skipped), nl=False)
     sys.exit(0 if done.valid else 1)
@@ -163,25 +162,27 @@ def _make_dir(path: Path, option: str) -> None:
                                  param_hint=option) from None
 
 
-def _annotate(done: batch.Checked, out_dir: Path, force: bool) -> None:
+def _annotate(done: batch.Checked, out_dir: Path, force: bool, known: Sequence[forms.Form] | None) -> None:
+    from xxgk.check.file import check_file
     from xxgk.read.tables import DOCUMENT_KINDS
     from xxgk.report.annotate import annotate, target_path
 
-    todo = [(r, e) for r, e in zip(done.results, done.entries, strict=True) if r.ret is not None and e.report.findings]
-    for result, _ in todo:  # the report itself is not a workbook to mark up
-        if result.ret is not None and result.ret.kind in DOCUMENT_KINDS:
-            click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{display_name(result.path.name)}）。", err=True)
-    todo = [(r, e) for r, e in todo if r.ret is not None and r.ret.kind not in DOCUMENT_KINDS]
-    existing = [target_path(r.ret, out_dir) for r, _ in todo if r.ret is not None]
-    existing = [p for p in existing if p.exists()]
+    read = [(p, e) for p, e, form in zip(done.probed, done.entries, done.read_as, strict=True)
+            if form is not None and e.report.findings]
+    for probed, entry in read:  # the report itself is not a workbook to mark up
+        if entry.file_kind in DOCUMENT_KINDS:
+            click.echo(f"Word文档和网页不生成批注文件，请按校验结果修改（{display_name(Path(probed.path).name)}）。", err=True)
+    # read again here, for their workbooks: the workers read each within the limits already
+    todo = [(ret, e) for p, e in read if e.file_kind not in DOCUMENT_KINDS
+            and (ret := check_file(p.path, known).ret) is not None]
+    existing = [p for p in (target_path(ret, out_dir) for ret, _ in todo) if p.exists()]
     if existing and not force:
         fail_file(exists_error(existing[0]))
-    for result, entry in todo:
-        assert result.ret is not None
+    for ret, entry in todo:
         try:
-            out = annotate(result.ret, entry.report.findings, out_dir, overwrite=force)
+            out = annotate(ret, entry.report.findings, out_dir, overwrite=force)
         except Exception as exc:  # noqa: BLE001 - report it and go on with the batch
-            click.echo(f"无法生成批注文件（{display_name(result.path.name)}）：{exc}", err=True)
+            click.echo(f"无法生成批注文件（{display_name(ret.path.name)}）：{exc}", err=True)
         else:
             click.echo(f"已生成批注文件：{display_name(out)}", err=True)
 

@@ -6,8 +6,8 @@ them, settle the form and year (``year`` given, or inferred from the files in on
 entry to one collection, so the decisions about a file that depend on the cycle (wrong
 year or form, a neighbour's template, an incomplete summary, last year's figures) are the
 same in both.  Both read in worker processes, each file within the same limits as the site
-(`pool`, `worker`): `merge` returns the summary, `check` each file's result with its `Return`
-(for --annotate).
+(`pool`, `worker`): `merge` returns the summary, `check` what each file shows (its entry, the
+figures read, its form); a marked copy reads its file again.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from xxgk.check.checking import CheckResult
 from xxgk.cycle.collection import Collection, CollectionError, cycle_of
 from xxgk.cycle.discover import Found, find
-from xxgk.cycle.entries import Entry, entry_of
-from xxgk.cycle.pool import check_results, read_entries
+from xxgk.cycle.entries import Entry
+from xxgk.cycle.pool import Probed, probe_files, read_entries
 from xxgk.cycle.previous import Previous
 from xxgk.cycle.roster import Unit
 from xxgk.cycle.summary import Prefer, Summary
@@ -75,9 +74,11 @@ def merge(
 
 @dataclass
 class Checked:
-    """`check`'s outcome: each file's result and its entry as its cycle judged it."""
+    """`check`'s outcome: each file as read in a worker, the form it was read against, and its
+    entry as its cycle judged it."""
 
-    results: list[CheckResult]
+    probed: list[Probed]
+    read_as: list[Form | None]  # the form each file was read against (None: not read)
     entries: list[Entry]  # judged: the report to show is ``entries[i].report``
     skipped: list[tuple[Path, str]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # said once about the whole batch
@@ -105,8 +106,9 @@ def check_paths(
     together are not); when a form's years tie, its files are checked each on its own
     and a notice says so.  Raises `previous.PreviousError` for an unusable ``previous``."""
     found = find(paths, exclude=exclude)
-    results = check_results(found.files, forms=forms)
-    entries = [entry_of(r) for r in results]
+    probed = probe_files(found.files, forms=forms)
+    read_as = [p.form_in(forms) for p in probed]
+    entries = [p.entry for p in probed]
     notices: list[str] = []
     groups: dict[str, list[Entry]] = {"": entries} if year is not None else {}
     if year is None:
@@ -126,20 +128,20 @@ def check_paths(
         notices += [r for r in dict.fromkeys(last.unused_reason(f) for f, _ in cycles.values()) if r]
     collections = {k: Collection(f, y, roster=roster, previous=last, forms=forms) for k, (f, y) in cycles.items()}
     judged = []
-    for result, entry in zip(results, entries, strict=True):
+    for form, entry in zip(read_as, entries, strict=True):
         collection = collections.get("" if year is not None else entry.form)
         if collection is not None:
             judged.append(collection.add_entry(entry))
         elif last is not None:
-            judged.append(_compared(last, result, entry))
+            judged.append(_compared(last, form, entry))
         else:
             judged.append(entry)
-    return Checked(results, judged, found.skipped, notices, list(cycles.values()))
+    return Checked(probed, read_as, judged, found.skipped, notices, list(cycles.values()))
 
 
-def _compared(last: Previous, result: CheckResult, entry: Entry) -> Entry:
+def _compared(last: Previous, form: Form | None, entry: Entry) -> Entry:
     """Last year's checks on a file checked on its own (no cycle to judge it in)."""
-    if result.ret is None:
+    if form is None:
         return entry
-    found, why = last.compare_entry(result.ret.form, entry)
+    found, why = last.compare_entry(form, entry)
     return entry.with_findings(found, notices=entry.notices + ((why,) if why else ()))
