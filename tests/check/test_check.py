@@ -13,7 +13,7 @@ import pytest
 
 from books import figures_return, seed_values
 from xxgk.check.checking import CheckResult, check_return
-from xxgk.check.file import check_file, check_files
+from xxgk.check.file import check_file
 from xxgk.check.rulecheck import readable
 from xxgk.check.years import compare_years, previous_values
 from xxgk.cycle.entries import Entry
@@ -472,13 +472,6 @@ def test_check_file_turns_read_errors_into_findings(fake_reader: dict[str, Any],
     assert codes(crash) == [("file.unreadable", "")] and "ValueError: boom" in crash.report.findings[0].message
     ok = check_file("ok.xlsx")
     assert codes(ok) == [("rule.warning", "12")] and ok.ret is not None
-
-
-def test_check_files_keeps_order(fake_reader: dict[str, Any], form: forms.Form) -> None:
-    fake_reader["a.xlsx"] = ReadError("file.encrypted")
-    fake_reader["b.xlsx"] = figures_return(form, seed_inputs(form), path="b.xlsx")
-    results = check_files([Path("b.xlsx"), Path("a.xlsx")])
-    assert [r.report.file for r in results] == ["b.xlsx", "a.xlsx"]
 
 
 # ---------------------------------------------------------------- last year
