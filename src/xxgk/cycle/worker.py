@@ -88,13 +88,14 @@ def _answer(conn: Connection, started: Any, fn: Callable[..., Any], calls: list[
     False when a call ran out of memory."""
     held: list[bytes] = []
     since = time.monotonic()
+    reply: tuple[str, Any] = ("ok", None)
     for args in calls:
         if held and (len(held) >= GROUP or time.monotonic() - since > HOLD):
             conn.send(held)
             held, since = [], time.monotonic()
         started.value += 1
         try:
-            reply: tuple[str, Any] = ("ok", fn(*args))
+            reply = ("ok", fn(*args))
         except MemoryError:
             reply = ("memory", None)
         except BaseException as exc:  # noqa: BLE001 - a task's failure is the caller's to judge
