@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from xxgk.cycle.state import STATES
 from xxgk.cycle.worker import Exceeded
 from xxgk.forms.findings import SEVERITY_MARK
-from xxgk.site import security
+from xxgk.site import datadir, security
 from xxgk.site.lines import Held
 from xxgk.site.service import Service
 from xxgk.site.store import UnitRow, Upload, disk_full
@@ -75,6 +75,12 @@ def templates() -> Jinja2Templates:
 def service_of(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
+
+
+def base_url(request: Request) -> str:
+    """The address links start with: the office's setting, else what the server listens on."""
+    kept = datadir.cycle_settings(service_of(request).store).base_url
+    return kept or str(request.app.state.settings.base_url).rstrip("/")
 
 
 def address(request: Request) -> str:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from xxgk.site import datadir
-from xxgk.site.http import XLSX, address, csrf_token, download, page, service_of
+from xxgk.site.http import XLSX, address, base_url, csrf_token, download, page, service_of
 from xxgk.site.lines import Line
 from xxgk.site.office_pages import office, office_unit_of
 from xxgk.site.store import UnitRow
@@ -35,12 +35,6 @@ class LinkRow:
     category: str
     link: str  # "" when the unit has no working link kept (make a new one)
     notice: str
-
-
-def base_url(request: Request) -> str:
-    """The address links start with: the office's setting, else what the server listens on."""
-    kept = datadir.cycle_settings(service_of(request).store).base_url
-    return kept or str(request.app.state.settings.base_url).rstrip("/")
 
 
 def notice(*, region: str, year: int, unit: str, link: str, settings: datadir.CycleSettings) -> str:

@@ -21,6 +21,7 @@ from xxgk.site.http import (
     XLSX,
     address,
     annotated_response,
+    base_url,
     csrf_token,
     file_response,
     page,
@@ -159,7 +160,7 @@ async def office_unit(request: Request) -> Response:
     history = [x.upload for x in sent]
     reports = {up.id: service.report(up) for up in history}  # the current one as judged now
     token = datadir.current_tokens(service.store).get(unit.id)
-    base = datadir.cycle_settings(service.store).base_url or request.app.state.settings.base_url
+    base = base_url(request)
     filler, phone = office_register.signer(service.entry(unit.id))
     return page(request, "office_unit.html", {
         "unit": unit, "history": history, "sent": sent, "reports": reports, "filler": filler, "phone": phone,
@@ -194,13 +195,13 @@ async def office_annotated(request: Request) -> Response:
 async def office_new_link(request: Request) -> Response:
     session = office(request)
     store = service_of(request).store
-    base_url = datadir.cycle_settings(store).base_url or request.app.state.settings.base_url
+    base = base_url(request)
     unit = office_unit_of(request)
     await posted(request, f"office:{session}")
     token = datadir.new_link(store, unit, address=address(request))
-    datadir.write_links(store, base_url)
+    datadir.write_links(store, base)
     unit = store.unit(unit.id) or unit
-    return page(request, "new_link.html", {"unit": unit, "link": datadir.link(base_url, token),
+    return page(request, "new_link.html", {"unit": unit, "link": datadir.link(base, token),
                                            "csrf": csrf_token(request, f"office:{session}")})
 
 

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from xxgk.site import datadir
-from xxgk.site.http import address, csrf_token, download, file_response, page, posted, problem, service_of
+from xxgk.site.http import address, base_url, csrf_token, download, file_response, page, posted, problem, service_of
 from xxgk.site.office_pages import office, office_unit_of
 from xxgk.site.store import AuditPage
 
@@ -51,7 +51,7 @@ async def save_settings(request: Request) -> Response:
     except datadir.SetupError as exc:
         return _settings(request, session, str(exc).split(" (")[0], "", status=400)
     if said:
-        datadir.write_links(store, datadir.cycle_settings(store).base_url or request.app.state.settings.base_url)
+        datadir.write_links(store, base_url(request))
     return _settings(request, session, "", "已保存：" + "；".join(said) if said else "没有改动。")
 
 
