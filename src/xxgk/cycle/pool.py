@@ -10,9 +10,7 @@ the site says it for the same file.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,13 +20,13 @@ from xxgk.check.checking import CheckResult
 from xxgk.check.figures import Figure, figures_read
 from xxgk.check.file import check_file
 from xxgk.cycle.entries import Entry, entry_of, failed_entry
-from xxgk.cycle.worker import Exceeded, Limits, Workers
+from xxgk.cycle.worker import Exceeded, Limits, Workers, may_fork
 from xxgk.files import display_name
 from xxgk.forms.builtin import default_forms
 from xxgk.forms.findings import Report, make
 from xxgk.forms.model import Form
 
-__all__ = ["Probed", "bounded_entry", "may_fork", "probe_files", "read_entries"]
+__all__ = ["Probed", "bounded_entry", "probe_files", "read_entries"]
 
 T = TypeVar("T")
 _FORMS: list[Sequence[Form] | None] = [None]
@@ -56,12 +54,6 @@ def _workers(jobs: int, forms: Sequence[Form] | None, limits: Limits | None) -> 
     if forms is None:
         return Workers(jobs, limits)
     return Workers(jobs, limits, init=_use_forms, init_args=([f.source for f in forms],))
-
-
-def may_fork() -> bool:
-    """Whether this process may fork its workers: a process with threads may not (a lock held
-    by another thread stays held in the child)."""
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def read_entry(path: str, name: str | None = None) -> Entry:

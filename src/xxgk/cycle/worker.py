@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
-__all__ = ["Exceeded", "Limits", "Workers", "MB", "TIME_MESSAGE", "MEMORY_MESSAGE", "CRASH_MESSAGE"]
+__all__ = ["Exceeded", "Limits", "Workers", "may_fork", "MB", "TIME_MESSAGE", "MEMORY_MESSAGE", "CRASH_MESSAGE"]
 
 T = TypeVar("T")
 MB = 1024 * 1024
@@ -386,6 +386,12 @@ class Workers:
             if worker.proc.is_alive():
                 worker.proc.kill()
                 worker.proc.join(5)
+
+
+def may_fork() -> bool:
+    """Whether this process may fork (its workers, a writer): a process with threads may not (a
+    lock held by another thread stays held in the child)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
 def _context(preload: tuple[str, ...]) -> Any:

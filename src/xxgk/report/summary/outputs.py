@@ -12,8 +12,8 @@ import multiprocessing
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from xxgk.cycle.pool import may_fork
 from xxgk.cycle.summary import Summary
+from xxgk.cycle.worker import may_fork
 from xxgk.report.summary.csvout import write_csv
 from xxgk.report.summary.workbook import write_summary
 
