@@ -319,7 +319,7 @@ def parse_deadline(text: str, year: int) -> dt.date:
     except ValueError:
         raise SetupError(f"截止日期“{text}”无法识别，请写成 年-月-日，例如 {year + 1}-01-31 (expected YYYY-MM-DD)") from None
     if day.year <= year:
-        raise SetupError(f"截止日期{date_text(day)}不在{year}年度结束之后：{year}年度的统计表在{year + 1}年报送，"
+        raise SetupError(f"截止日期{date_text(day)}不晚于{year}年12月31日：{year}年度的统计表在{year + 1}年报送，"
                          f"请写{year + 1}年的日期，例如 {year + 1}-01-31 (the deadline must fall after the reporting year)")
     return day
 
